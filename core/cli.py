@@ -1,0 +1,251 @@
+"""The `relaydesk` command: init, migrate, serve, worker, plugins, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table as RichTable
+
+from core.config import load_settings
+from core.errors import ConfigError
+
+console = Console()
+err = Console(stderr=True)
+
+
+def load_env_file(config_path: str) -> None:
+    """Load `relaydesk.env` beside the config (written by `init`): KEY=VALUE lines, never overriding
+    variables already set."""
+    env_file = Path(config_path).resolve().parent / "relaydesk.env"
+    if not env_file.exists():
+        return
+    for line in env_file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+def _settings(config: str):
+    load_env_file(config)
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        sys.exit(2)
+
+
+def _desk(config: str):
+    from core.desk import Desk
+
+    settings = _settings(config)
+    try:
+        return Desk(settings)
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        sys.exit(2)
+
+
+config_option = click.option("--config", "-c", default=lambda: os.environ.get("RELAYDESK_CONFIG", "plugins.toml"),
+                             show_default="plugins.toml", help="Path to plugins.toml.")
+
+
+@click.group()
+@click.version_option(package_name="relaydesk")
+def main() -> None:
+    """Relaydesk: every customer conversation in one self-hosted inbox."""
+
+
+async def _migrate(desk) -> int:
+    from core import db
+    from core.migrate import migrate, pending
+
+    await db.connect(desk.settings.database)
+    try:
+        todo = await pending([("core", _core_folder()), *desk.registry.migrations])
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Migrating", total=len(todo) or 1)
+            count = await migrate(desk.registry.migrations, progress=lambda app, mid: progress.advance(task))
+        return count
+    finally:
+        await db.disconnect()
+
+
+def _core_folder() -> str:
+    from core.piccolo_app import MIGRATIONS_FOLDER
+
+    return MIGRATIONS_FOLDER
+
+
+@main.command()
+@config_option
+def migrate(config: str) -> None:
+    """Apply pending database migrations (core and enabled plugins)."""
+    desk = _desk(config)
+    count = asyncio.run(_migrate(desk))
+    console.print(f"Applied {count} migration(s); the database is up to date.")
+
+
+DEFAULT_CONFIG = """\
+# Relaydesk configuration. Secrets are references: {{ env = "NAME" }}; `relaydesk init` keeps their
+# values in relaydesk.env beside this file (keep that file private).
+[relaydesk]
+database = "{database}"
+# redis = "redis://127.0.0.1:6379/0"   # set it to run jobs on arq workers instead of in-process
+timezone = "UTC"
+secret = {{ env = "RELAYDESK_SECRET" }}
+data_dir = "data"
+
+[plugins]
+enabled = ["api_channel"]
+
+[plugins.api_channel.accounts.default]
+secret = {{ env = "RELAYDESK_API_CHANNEL_SECRET" }}
+# callback_url = "https://your-system.example/relaydesk-replies"
+"""
+
+
+@main.command()
+@config_option
+@click.option("--database", default="sqlite:///relaydesk.db", show_default=True, help="Database URL.")
+@click.option("--admin-email", default="admin@example.com", show_default=True)
+@click.option("--admin-name", default="Admin", show_default=True)
+@click.option("--admin-password", default=None, help="Generated and printed when omitted.")
+def init(config: str, database: str, admin_email: str, admin_name: str, admin_password: str | None) -> None:
+    """Write plugins.toml and its secrets, migrate the database and create the first admin."""
+    path = Path(config)
+    env_file = path.resolve().parent / "relaydesk.env"
+    if not path.exists():
+        path.write_text(DEFAULT_CONFIG.format(database=database), encoding="utf-8")
+        console.print(f"Wrote {path}")
+    else:
+        console.print(f"{path} exists; keeping it")
+    if not env_file.exists():
+        env_file.write_text(
+            f"RELAYDESK_SECRET={secrets.token_urlsafe(32)}\nRELAYDESK_API_CHANNEL_SECRET={secrets.token_urlsafe(24)}\n",
+            encoding="utf-8",
+        )
+        env_file.chmod(0o600)
+        console.print(f"Wrote {env_file} (secrets; keep it private)")
+    desk = _desk(config)
+    asyncio.run(_migrate(desk))
+    password = admin_password or secrets.token_urlsafe(12)
+    created, token = asyncio.run(_create_admin(desk, admin_email, admin_name, password))
+    if created:
+        console.print(f"Admin [bold]{admin_email}[/bold] created" + ("" if admin_password else f" with password [bold]{password}[/bold]"))
+        console.print(f"API token: [bold]{token}[/bold] (shown once)")
+    else:
+        console.print(f"Admin {admin_email} already exists")
+    console.print("Start the desk with: relaydesk serve")
+
+
+async def _create_admin(desk, email: str, name: str, password: str) -> tuple[bool, str | None]:
+    from core import db
+    from core.auth import create_token, hash_password
+    from core.tables import Agent
+
+    await db.connect(desk.settings.database)
+    try:
+        if await Agent.exists().where(Agent.email == email.lower()):
+            return False, None
+        rows = await Agent.insert(Agent(name=name, email=email.lower(), role="admin",
+                                        password_hash=hash_password(password), availability="online")).returning(Agent.id)
+        return True, await create_token(rows[0]["id"], "init")
+    finally:
+        await db.disconnect()
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Web processes (needs redis for jobs).")
+def serve(config: str, host: str, port: int, workers: int) -> None:
+    """Run the web server. Without redis configured, jobs run in this process."""
+    desk = _desk(config)
+    if workers > 1 and not desk.settings.redis:
+        err.print("[red]--workers > 1 needs [relaydesk] redis: in-process jobs would run in every process[/red]")
+        sys.exit(2)
+    asyncio.run(_migrate(desk))
+    import uvicorn
+
+    os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
+    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on")
+
+
+@main.command()
+@config_option
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(config: str, burst: bool) -> None:
+    """Run an arq worker that delivers replies and runs plugin jobs (needs redis)."""
+    desk = _desk(config)
+    if not desk.settings.redis:
+        err.print("[red]relaydesk worker needs [relaydesk] redis = \"redis://...\" in plugins.toml[/red]")
+        sys.exit(2)
+    asyncio.run(run_worker(desk, burst=burst))
+
+
+async def run_worker(desk, *, burst: bool = False) -> int:
+    """Run an arq worker for `desk` until stopped (or the queue is empty with burst). Returns failed jobs."""
+    from arq.worker import Worker
+
+    from core.jobs import worker_settings
+
+    await desk.start(run_jobs=False)
+    try:
+        w = Worker(**worker_settings(desk, burst=burst))
+        try:
+            await w.main()
+        finally:
+            await w.close()
+        return w.jobs_failed
+    finally:
+        await desk.stop()
+
+
+@main.command()
+@config_option
+def plugins(config: str) -> None:
+    """List plugins, the hooks they implement and their accounts."""
+    desk = _desk(config)
+    registry = desk.registry
+    table = RichTable(title="Plugins")
+    table.add_column("plugin")
+    table.add_column("hooks")
+    table.add_column("channels")
+    table.add_column("accounts")
+    for name, plugin in registry.pm.list_name_plugin():
+        hooks = sorted(c.name for c in registry.pm.get_hookcallers(plugin) or [])
+        channels = [c.name for c in registry.channels.values() if c.plugin == name]
+        accounts = [a.name for a in registry.accounts.values() if a.plugin == name]
+        table.add_row(name, ", ".join(hooks), ", ".join(channels), ", ".join(accounts))
+    console.print(table)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--dir", "directory", default="relaydesk-demo", show_default=True, help="Where the demo keeps its files.")
+def demo(host: str, port: int, directory: str) -> None:
+    """Start an embedded desk (SQLite, jobs in-process) with sample customers and live traffic."""
+    from plugins.demo.setup import prepare_demo
+
+    config, token = asyncio.run(prepare_demo(Path(directory)))
+    console.print(f"Demo desk at http://{host}:{port}  API token: [bold]{token}[/bold]")
+    console.print(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/tickets")
+    os.environ["RELAYDESK_CONFIG"] = str(config)
+    load_env_file(str(config))
+    import uvicorn
+
+    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Settings from plugins.toml and the environment.
+
+Secrets are written as `{ env = "NAME" }` and resolved here; a literal secret is refused for keys
+named like secrets so nobody commits a token by accident. Every problem raises ConfigError naming
+the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from core.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = "plugins.toml"
+SECRET_KEY_PATTERN = re.compile(r"(secret|password|token|api_key)$")
+
+
+@dataclass(slots=True)
+class PluginConfig:
+    name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Settings:
+    path: str
+    database: str = "sqlite:///relaydesk.db"
+    redis: str | None = None
+    timezone: str = "UTC"
+    secret: str = ""
+    data_dir: str = "data"
+    public_url: str = "http://127.0.0.1:8000"
+    max_webhook_bytes: int = 1_048_576
+    # Seconds a delivery job may hold an outbox row before the sweeper hands it to another run.
+    delivery_lease_seconds: float = 60.0
+    sweep_interval_seconds: float = 5.0
+    queue_name: str = "relaydesk"
+    enabled: list[str] = field(default_factory=list)
+    plugins: dict[str, PluginConfig] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgres://", "postgresql://"))
+
+
+_RELAYDESK_KEYS: dict[str, type] = {
+    "database": str,
+    "redis": str,
+    "timezone": str,
+    "secret": str,
+    "data_dir": str,
+    "public_url": str,
+    "max_webhook_bytes": int,
+    "delivery_lease_seconds": float,
+    "sweep_interval_seconds": float,
+    "queue_name": str,
+}
+
+# Environment variables that override [relaydesk] keys, so one plugins.toml serves several machines.
+ENV_OVERRIDES = {
+    "RELAYDESK_DATABASE": "database",
+    "RELAYDESK_REDIS": "redis",
+    "RELAYDESK_SECRET": "secret",
+    "RELAYDESK_DATA_DIR": "data_dir",
+    "RELAYDESK_PUBLIC_URL": "public_url",
+    "RELAYDESK_QUEUE_NAME": "queue_name",
+}
+
+
+def resolve_secrets(value: Any, file: str, key: str) -> Any:
+    """Replace every `{ env = "NAME" }` in a parsed TOML tree with the variable's value."""
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            name = value["env"]
+            if name not in os.environ:
+                raise ConfigError(
+                    file, key, f"environment variable {name} is not set",
+                    f"export {name}=... before starting, or remove the key",
+                )
+            return os.environ[name]
+        return {k: resolve_secrets(v, file, f"{key}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_secrets(v, file, f"{key}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _refuse_literal_secrets(value: Any, file: str, key: str) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if SECRET_KEY_PATTERN.search(k) and isinstance(v, str) and v:
+                raise ConfigError(
+                    file, f"{key}.{k}", "a secret is written as a literal",
+                    f'write it as {k} = {{ env = "SOME_VARIABLE" }} and set the variable',
+                )
+            _refuse_literal_secrets(v, file, f"{key}.{k}")
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, *, environ: dict[str, str] | None = None) -> Settings:
+    """Read plugins.toml (or `path`, or $RELAYDESK_CONFIG) into Settings."""
+    env = os.environ if environ is None else environ
+    file = str(path or env.get("RELAYDESK_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, "(file)", "the file does not exist", "run `relaydesk init` to write one") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "(syntax)", str(exc), "correct the TOML syntax at that line") from None
+    return settings_from_dict(raw, file, env)
+
+
+def settings_from_dict(raw: dict[str, Any], file: str = "<dict>", env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    unknown_top = set(raw) - {"relaydesk", "plugins"}
+    if unknown_top:
+        key = sorted(unknown_top)[0]
+        raise ConfigError(file, key, "unknown section", "use [relaydesk] and [plugins.*] only")
+    _refuse_literal_secrets(raw, file, "")
+    core = dict(raw.get("relaydesk", {}))
+    settings = Settings(path=file, raw=raw)
+    for key, value in core.items():
+        if key not in _RELAYDESK_KEYS:
+            raise ConfigError(
+                file, f"relaydesk.{key}", "unknown key",
+                f"remove it; known keys are {', '.join(sorted(_RELAYDESK_KEYS))}",
+            )
+        value = resolve_secrets(value, file, f"relaydesk.{key}")
+        expected = _RELAYDESK_KEYS[key]
+        if expected is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, expected):
+            raise ConfigError(file, f"relaydesk.{key}", f"expected {expected.__name__}, got {type(value).__name__}",
+                              f"write relaydesk.{key} as a {expected.__name__}")
+        setattr(settings, key, value)
+    for var, key in ENV_OVERRIDES.items():
+        if env.get(var):
+            setattr(settings, key, env[var])
+    if not settings.database.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ConfigError(file, "relaydesk.database", f"unsupported database URL {settings.database!r}",
+                          'use "sqlite:///path.db" or "postgresql://user@host:5432/name"')
+
+    plugins = dict(raw.get("plugins", {}))
+    enabled = plugins.pop("enabled", [])
+    if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):
+        raise ConfigError(file, "plugins.enabled", "expected a list of plugin names", 'write enabled = ["api_channel"]')
+    if len(set(enabled)) != len(enabled):
+        raise ConfigError(file, "plugins.enabled", "a plugin is listed twice", "list each plugin once")
+    settings.enabled = list(enabled)
+    for name, section in plugins.items():
+        if not isinstance(section, dict):
+            raise ConfigError(file, f"plugins.{name}", "expected a table", f"write it as [plugins.{name}]")
+        section = resolve_secrets(section, file, f"plugins.{name}")
+        accounts = section.pop("accounts", {})
+        settings.plugins[name] = PluginConfig(name=name, settings=section, accounts=accounts)
+    return settings
+
+
+def validate_struct(schema: type, data: dict[str, Any], file: str, key: str) -> Any:
+    """Convert `data` to the msgspec Struct `schema`, turning errors into ConfigError at `key`."""
+    try:
+        return msgspec.convert(data, schema, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        match = re.search(r"at `\$\.?([^`]*)`", text)
+        sub = match.group(1) if match else ""
+        missing = re.search(r"missing required field `([^`]+)`", text)
+        if missing:
+            sub = f"{sub}.{missing.group(1)}" if sub else missing.group(1)
+        problem = text.split(" - at ")[0]
+        full_key = f"{key}.{sub}" if sub else key
+        fields = getattr(schema, "__struct_fields__", ())
+        fix = f"set {full_key} correctly (keys here: {', '.join(fields)})" if fields else f"set {full_key} correctly"
+        raise ConfigError(file, full_key, problem, fix) from None

@@ -1,0 +1,90 @@
+"""Database engines and transactions for SQLite and PostgreSQL, one code path for both."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlparse
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from core.tables import ALL_TABLES
+
+_engine: Engine | None = None
+
+
+def sqlite_path(url: str) -> str:
+    # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy spells them.
+    return url.removeprefix("sqlite:///")
+
+
+def engine_from_url(url: str) -> Engine:
+    if url.startswith("sqlite://"):
+        # timeout: how long a writer waits for SQLite's single write lock before giving up.
+        return SQLiteEngine(path=sqlite_path(url), timeout=30)
+    parsed = urlparse(url)
+    config: dict[str, Any] = {"dsn": url.replace("postgres://", "postgresql://", 1)}
+    if parsed.path in ("", "/"):
+        raise ValueError(f"database URL {url!r} names no database")
+    return PostgresEngine(config=config)
+
+
+def bind(engine: Engine, tables: tuple[type, ...] = ()) -> None:
+    """Point every table (and piccolo's migration table) at `engine`."""
+    global _engine
+    _engine = engine
+    for table in (*ALL_TABLES, *tables, Migration):
+        table._meta.db = engine
+    # piccolo's migration manager finds its engine through PICCOLO_CONF: make it this one.
+    os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
+    import core.piccolo_conf
+
+    core.piccolo_conf.DB = engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("the database is not connected; call core.db.connect() first")
+    return _engine
+
+
+def is_sqlite() -> bool:
+    return engine().engine_type == "sqlite"
+
+
+async def connect(url: str, *, pool_size: int = 10) -> Engine:
+    eng = engine_from_url(url)
+    bind(eng)
+    if isinstance(eng, PostgresEngine):
+        await eng.start_connection_pool(min_size=1, max_size=pool_size)
+    else:
+        # WAL lets readers proceed while the one writer writes; the setting persists in the file.
+        await eng._run_in_new_connection("PRAGMA journal_mode=WAL")
+    return eng
+
+
+async def disconnect() -> None:
+    global _engine
+    if isinstance(_engine, PostgresEngine):
+        await _engine.close_connection_pool()
+    _engine = None
+
+
+def transaction() -> Any:
+    """A write transaction. On SQLite it is IMMEDIATE: it takes the write lock up front, so two
+    writers queue instead of failing halfway with 'database is locked'."""
+    eng = engine()
+    if isinstance(eng, SQLiteEngine):
+        return eng.transaction(transaction_type=TransactionType.immediate)
+    return eng.transaction()
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run raw SQL written with {} placeholders (piccolo's portable style) and return the rows."""
+    from piccolo.query.methods.raw import Raw
+    from piccolo.querystring import QueryString
+
+    return await Raw(table=Migration, querystring=QueryString(sql, *args)).run()

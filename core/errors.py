@@ -1,0 +1,89 @@
+"""The project's exceptions. Each carries a stable `code` that the web layer maps to a response."""
+
+from __future__ import annotations
+
+
+class RelaydeskError(Exception):
+    """Base of every error Relaydesk raises on purpose."""
+
+    code = "error"
+    status_code = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class ConfigError(RelaydeskError):
+    """Bad configuration. Names the file, the key and the fix so start-up can say what to change."""
+
+    code = "config_error"
+
+    def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
+        self.file, self.key, self.problem, self.fix = file, key, problem, fix
+        super().__init__(f"{file}: {key}: {problem}. Fix: {fix}")
+
+
+class NotFound(RelaydeskError):
+    code = "not_found"
+    status_code = 404
+
+
+class InvalidRequest(RelaydeskError):
+    """The caller sent something we cannot accept; the message says why."""
+
+    code = "invalid_request"
+    status_code = 400
+
+
+class Conflict(RelaydeskError):
+    code = "conflict"
+    status_code = 409
+
+
+class Unauthorized(RelaydeskError):
+    code = "unauthorized"
+    status_code = 401
+
+
+class Forbidden(RelaydeskError):
+    code = "forbidden"
+    status_code = 403
+
+
+class SignatureInvalid(Unauthorized):
+    """A webhook whose signature does not verify. Nothing in it is read."""
+
+    code = "signature_invalid"
+
+
+class PayloadTooLarge(RelaydeskError):
+    code = "payload_too_large"
+    status_code = 413
+
+
+class ChannelError(RelaydeskError):
+    """A channel plugin failed to deliver or fetch.
+
+    `retryable` tells the delivery job whether to back off and try again (timeouts, rate limits,
+    5xx) or to mark the message failed for good (a rejected recipient, a closed messaging window).
+    `platform_code` keeps the platform's own error code so the agent sees what the platform said.
+    """
+
+    code = "channel_error"
+    status_code = 502
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        platform_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.platform_code = platform_code
+        self.retry_after = retry_after

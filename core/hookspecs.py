@@ -1,0 +1,179 @@
+"""Every hook a Relaydesk plugin may implement. Each docstring is the contract.
+
+pluggy is synchronous. Collect hooks and decision hooks (`firstresult=True`) run synchronously and
+must be fast. A hook that does I/O returns an awaitable (usually a coroutine) which the core awaits:
+write it as a plain ``def`` that returns ``None`` when the call is not for this plugin, or a coroutine
+when it is. Channel hooks receive ``channel_type`` first and must return ``None`` for channel types
+they did not register.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from pluggy import HookspecMarker
+
+hookspec = HookspecMarker("relaydesk")
+
+
+# --- registration (collect) -------------------------------------------------------------------
+
+
+@hookspec
+def register_channels(register: Callable[[Any], None]) -> None:
+    """Declare channel types by calling ``register(ChannelType(...))`` once per type.
+
+    Each ChannelType names its ``account_settings`` msgspec Struct; every account configured under
+    ``[plugins.<plugin>.accounts.<name>]`` is validated against it at start-up. Two plugins that
+    register the same channel type name stop start-up.
+    """
+
+
+@hookspec
+def register_settings(register: Callable[[str, type], None]) -> None:
+    """Declare plugin-wide settings: ``register(plugin_name, StructType)``.
+
+    The keys under ``[plugins.<plugin_name>]`` (other than ``accounts``) are validated against the
+    Struct; the validated object is available as ``registry.plugin_settings(plugin_name)``.
+    """
+
+
+@hookspec
+def register_routes(register: Callable[[Any], None]) -> None:
+    """Add litestar route handlers, controllers or routers: ``register(handler)``."""
+
+
+@hookspec
+def register_jobs(register: Callable[[Any], None]) -> None:
+    """Add job functions: ``register(JobSpec(name, func, every=None))``.
+
+    ``func(ctx, *args)`` is a coroutine function; ``ctx["desk"]`` is the running Desk. A job may run
+    more than once (a worker can die mid-job), so it must be idempotent. ``every`` (seconds) makes it
+    periodic: it runs on every worker and in the embedded runner, so it must tolerate concurrency.
+    """
+
+
+@hookspec
+def register_migrations(register: Callable[[str, str], None]) -> None:
+    """Add a piccolo migrations folder for the plugin's own tables: ``register(app_name, folder)``.
+
+    The core's migrations run first, then each plugin's, in the order plugins are enabled.
+    """
+
+
+# --- channels (one implementation answers per channel type) -----------------------------------
+
+
+@hookspec(firstresult=True)
+def parse_webhook(channel_type: str, account: Any, request: Any) -> Any:
+    """Verify and parse a webhook sent to ``/hooks/<plugin>/<account>``.
+
+    ``account`` is the core.types.Account; ``request`` a core.types.WebhookRequest with the raw body.
+    Verify the signature over the raw bytes *before* parsing and raise core.errors.SignatureInvalid
+    when it fails (401), core.errors.InvalidRequest for a malformed body (400, the message is shown
+    to the sender). Return a core.types.WebhookResult. Return None for channel types you did not
+    register. Stops at the first non-None result. Must not do I/O: slow work goes to jobs.
+    """
+
+
+@hookspec(firstresult=True)
+def poll(channel_type: str, account: Any, cursor: str | None) -> Awaitable[Any] | None:
+    """Fetch what is new since ``cursor`` for channels that are polled (IMAP, marketplaces).
+
+    Return an awaitable of ``(list[InboundMessage], new_cursor)``; the core stores the messages and
+    only then saves the new cursor, so a crash mid-batch fetches the batch again (ingest dedupes).
+    Return None for channel types you did not register. Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def send_message(channel_type: str, account: Any, message: Any) -> Awaitable[Any] | None:
+    """Deliver one outbound message (core.types.OutboundMessage).
+
+    Return an awaitable of core.types.SendResult with the platform's message id. Pass
+    ``message.idempotency_key`` to the platform when it supports one: the same key arrives on every
+    retry of the same message. Raise core.errors.ChannelError(retryable=...) on failure, with the
+    platform's code. Return None for channel types you did not register. Stops at the first
+    non-None result.
+    """
+
+
+# --- context and classification (collect) -----------------------------------------------------
+
+
+@hookspec
+def customer_context(customer: dict[str, Any], ticket: dict[str, Any] | None) -> Awaitable[dict[str, Any]] | dict[str, Any] | None:
+    """Contribute context about a customer: orders, returns, tracking, lifetime value.
+
+    Return a dict (or an awaitable of one) under a key naming your plugin, e.g.
+    ``{"orders": [...]}``. The dicts of all plugins are merged for the ticket view, templates and
+    rule conditions. Return None to add nothing.
+    """
+
+
+@hookspec
+def classify(message: Any, ticket: dict[str, Any]) -> dict[str, Any] | None:
+    """Classify a new inbound message (core.types.InboundMessage) before routing.
+
+    Return a dict with any of ``language`` (ISO 639-1), ``intent``, ``sentiment`` (-1.0..1.0),
+    ``tags`` (list of str), ``priority`` (urgent/high/normal/low). Runs inside the ingest
+    transaction: must be fast and do no I/O (queue a job for heavy models). Return None to add nothing.
+    """
+
+
+# --- decisions (firstresult) ------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def route(ticket: dict[str, Any], desk: Any) -> Any:
+    """Pick the agent and/or team for a ticket that needs an owner.
+
+    Return core.routing.RouteDecision(agent_id, team_id, reason) or None to leave the decision
+    to the next implementation. The built-in default leaves the ticket unassigned in its team's
+    queue. Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def sla_targets(ticket: dict[str, Any]) -> Any:
+    """Return core.sla.SlaTargets (first response, next response and resolution, in minutes;
+    any may be None for "no target") for a ticket, or None to defer. Stops at the first non-None
+    result; the built-in default gives targets by priority.
+    """
+
+
+@hookspec(firstresult=True)
+def translate(text: str, source: str | None, target: str) -> Awaitable[str] | None:
+    """Translate ``text`` from ``source`` (None: detect) into ``target``; return an awaitable of
+    the translation, or None when you do not translate. Stops at the first non-None result.
+    """
+
+
+# --- lifecycle (collect) ----------------------------------------------------------------------
+
+
+@hookspec
+def ticket_event(event: Any) -> Awaitable[None] | None:
+    """React to a ticket event (core.events.Event): created, customer_replied, agent_replied,
+    note_added, assigned, status_changed, solved, delivery_failed, sla_warning, sla_breach.
+
+    Called after the change has committed. Return None, or an awaitable for I/O. An exception is
+    logged and does not undo the change or stop other plugins.
+    """
+
+
+@hookspec
+def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]) -> Any:
+    """Return a panel for the ticket view: ``{"title": str, "html": str}`` (html is rendered as
+    given, so escape what you interpolate) or an awaitable of one, or None.
+    """
+
+
+@hookspec
+def startup(desk: Any) -> Awaitable[None] | None:
+    """The desk has started (web process or worker). Open clients here; return an awaitable for I/O."""
+
+
+@hookspec
+def shutdown(desk: Any) -> Awaitable[None] | None:
+    """The desk is stopping. Close what ``startup`` opened."""

@@ -1,0 +1,214 @@
+"""Outbound: reply -> message + outbox row (one transaction) -> delivery job -> plugin send -> status.
+
+The outbox row is the truth. A delivery job claims it with a lease, so two runs never send at the
+same time; a worker that dies after sending leaves the lease to expire and the sweeper hands the row
+to another run, which sends again with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from core import audit, clock, db, sla
+from core.errors import ChannelError, Conflict, InvalidRequest, NotFound
+from core.events import Event, await_me_maybe, publish
+from core.sanitize import sanitize_html
+from core.tables import Agent, Identity, Message, Outbox, Ticket
+from core.types import OutboundMessage, SendResult
+
+if TYPE_CHECKING:
+    from core.desk import Desk
+
+log = logging.getLogger("relaydesk.outbound")
+
+MAX_ATTEMPTS = 8
+MAX_TEXT = 100_000
+
+
+def backoff_seconds(attempts: int) -> float:
+    """5s, 10s, 20s ... capped at 10 minutes."""
+    return float(min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None,
+                status: str | None = None) -> dict[str, Any]:
+    """Queue a reply to the customer. Returns the stored message row."""
+    text = _check_text(text)
+    now = clock.now()
+    async with db.transaction():
+        ticket = await _ticket(ticket_id)
+        if ticket["account"] is None:
+            raise Conflict("this ticket's channel account no longer exists, so it cannot be answered")
+        account = desk.registry.account_by_id(ticket["account"])
+        if account is None:
+            raise Conflict("this ticket's channel account is not configured in plugins.toml")
+        rows = await Message.insert(Message(
+            ticket=ticket_id, account=ticket["account"], direction="outbound", author=author_id,
+            text=text, html=sanitize_html(html), delivery_status="queued", created_at=now, subject=None,
+        )).returning(Message.id)
+        message_id = rows[0]["id"]
+        outbox = await Outbox.insert(Outbox(message=message_id, status="pending", next_attempt_at=now,
+                                            created_at=now, updated_at=now)).returning(Outbox.id)
+        changes: dict[Any, Any] = {Ticket.updated_at: now, Ticket.last_message_at: now,
+                                   Ticket.next_response_due_at: None}
+        if ticket["first_responded_at"] is None:
+            changes[Ticket.first_responded_at] = now
+            changes[Ticket.first_response_due_at] = None
+        new_status = status or ("open" if ticket["status"] == "new" else ticket["status"])
+        changes[Ticket.status] = new_status
+        changes[Ticket.sla_due_at] = sla.earliest(ticket["resolution_due_at"])
+        if new_status == "solved":
+            changes[Ticket.solved_at] = now
+            changes[Ticket.sla_due_at] = None
+        await Ticket.update(changes).where(Ticket.id == ticket_id)
+        await audit.record(_actor(author_id), "reply", "ticket", ticket_id, {"message": message_id})
+    outbox_id = outbox[0]["id"]
+    await desk.enqueue("deliver", outbox_id, job_id=f"deliver:{outbox_id}:0")
+    await publish(desk, [Event("agent_replied", ticket_id, message_id, actor=_actor(author_id))])
+    return await Message.select().where(Message.id == message_id).first()
+
+
+async def add_note(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None) -> dict[str, Any]:
+    text = _check_text(text)
+    now = clock.now()
+    async with db.transaction():
+        await _ticket(ticket_id)
+        rows = await Message.insert(Message(
+            ticket=ticket_id, direction="note", author=author_id, text=text, html=sanitize_html(html), created_at=now,
+        )).returning(Message.id)
+        await Ticket.update({Ticket.updated_at: now}).where(Ticket.id == ticket_id)
+        await audit.record(_actor(author_id), "note", "ticket", ticket_id, {"message": rows[0]["id"]})
+    await publish(desk, [Event("note_added", ticket_id, rows[0]["id"], actor=_actor(author_id))])
+    return await Message.select().where(Message.id == rows[0]["id"]).first()
+
+
+def _check_text(text: str) -> str:
+    if not text or not text.strip():
+        raise InvalidRequest("the reply is empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidRequest(f"the reply is longer than {MAX_TEXT} characters")
+    return text
+
+
+async def _ticket(ticket_id: int) -> dict[str, Any]:
+    ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} does not exist")
+    return ticket
+
+
+def _actor(author_id: int | None) -> str:
+    return f"agent:{author_id}" if author_id else "system"
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+async def _claim(outbox_id: int, lease_seconds: float) -> dict[str, Any] | None:
+    """Take the row for one attempt, atomically; None when it is done, failed, leased or not due."""
+    now = clock.now()
+    rows = await Outbox.update({
+        Outbox.lease_until: now + timedelta(seconds=lease_seconds),
+        Outbox.attempts: Outbox.attempts + 1,
+        Outbox.updated_at: now,
+    }).where(
+        (Outbox.id == outbox_id) & (Outbox.status == "pending") & (Outbox.next_attempt_at <= now)
+        & (Outbox.lease_until.is_null() | (Outbox.lease_until < now))
+    ).returning(Outbox.id, Outbox.message, Outbox.attempts)
+    return rows[0] if rows else None
+
+
+async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
+    """The OutboundMessage for a stored reply, with the account id and the ticket id."""
+    message = await Message.select().where(Message.id == message_id).first()
+    ticket = await Ticket.select(Ticket.id, Ticket.customer, Ticket.channel_type, Ticket.thread_key,
+                                 Ticket.subject).where(Ticket.id == message["ticket"]).first()
+    identity = await Identity.select(Identity.handle).where(
+        (Identity.customer == ticket["customer"]) & (Identity.channel_type == ticket["channel_type"])
+    ).order_by(Identity.id, ascending=False).first()
+    last_inbound = await Message.select(Message.external_id).where(
+        (Message.ticket == ticket["id"]) & (Message.direction == "inbound")
+    ).order_by(Message.id, ascending=False).first()
+    author = None
+    if message["author"]:
+        author = await Agent.select(Agent.name).where(Agent.id == message["author"]).first()
+    outbound = OutboundMessage(
+        message_id=message_id, ticket_id=ticket["id"], idempotency_key=f"relaydesk-msg-{message_id}",
+        recipient_handle=identity["handle"] if identity else "", text=message["text"], html=message["html"],
+        subject=ticket["subject"], thread_key=ticket["thread_key"],
+        in_reply_to=last_inbound["external_id"] if last_inbound else None,
+        author_name=author["name"] if author else None,
+    )
+    return outbound, message["account"], ticket["id"]
+
+
+async def deliver(desk: "Desk", outbox_id: int) -> str:
+    """One delivery attempt. Returns what happened: sent, retry, failed or skipped."""
+    claim = await _claim(outbox_id, desk.settings.delivery_lease_seconds)
+    if claim is None:
+        return "skipped"
+    outbound, account_id, ticket_id = await build_outbound(claim["message"])
+    account = desk.registry.account_by_id(account_id)
+    try:
+        if account is None:
+            raise ChannelError("the channel account is no longer configured", retryable=False)
+        pending = desk.registry.hook.send_message(channel_type=account.channel_type, account=account, message=outbound)
+        if pending is None:
+            raise ChannelError(f"no enabled plugin sends on channel type {account.channel_type!r}", retryable=False)
+        result: SendResult = await await_me_maybe(pending)
+    except ChannelError as exc:
+        return await _failed(desk, claim, ticket_id, exc)
+    except Exception as exc:  # a plugin bug or a network error it did not classify: try again later
+        log.exception("delivery of outbox %s raised", outbox_id)
+        return await _failed(desk, claim, ticket_id, ChannelError(f"{type(exc).__name__}: {exc}", retryable=True))
+
+    now = clock.now()
+    async with db.transaction():
+        await Message.update({Message.external_id: result.external_id, Message.delivery_status: result.status,
+                              Message.sent_at: now, Message.delivery_error: None}).where(Message.id == claim["message"])
+        await Outbox.update({Outbox.status: "done", Outbox.lease_until: None, Outbox.updated_at: now,
+                             Outbox.last_error: None}).where(Outbox.id == outbox_id)
+    await publish(desk, [Event("delivered", ticket_id, claim["message"], data={"status": result.status})])
+    return "sent"
+
+
+async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: ChannelError) -> str:
+    now = clock.now()
+    reason = f"{exc.message} ({exc.platform_code})" if exc.platform_code else exc.message
+    if exc.retryable and claim["attempts"] < MAX_ATTEMPTS:
+        delay = exc.retry_after or backoff_seconds(claim["attempts"])
+        await Outbox.update({Outbox.lease_until: None, Outbox.last_error: reason, Outbox.updated_at: now,
+                             Outbox.next_attempt_at: now + timedelta(seconds=delay)}).where(Outbox.id == claim["id"])
+        await desk.enqueue("deliver", claim["id"], job_id=f"deliver:{claim['id']}:{claim['attempts']}", defer=delay)
+        return "retry"
+    async with db.transaction():
+        await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.last_error: reason,
+                             Outbox.updated_at: now}).where(Outbox.id == claim["id"])
+        await Message.update({Message.delivery_status: "failed", Message.delivery_error: reason}).where(
+            Message.id == claim["message"])
+    await publish(desk, [Event("delivery_failed", ticket_id, claim["message"], data={"error": reason})])
+    return "failed"
+
+
+async def sweep(desk: "Desk", limit: int = 500) -> int:
+    """Enqueue every outbox row that is due and that no job holds. Returns how many were enqueued."""
+    now = clock.now()
+    rows = await Outbox.select(Outbox.id, Outbox.attempts).where(
+        (Outbox.status == "pending") & (Outbox.next_attempt_at <= now)
+        & (Outbox.lease_until.is_null() | (Outbox.lease_until < now))
+    ).order_by(Outbox.next_attempt_at).limit(limit)
+    count = 0
+    for row in rows:
+        if await desk.enqueue("deliver", row["id"], job_id=f"deliver:{row['id']}:{row['attempts']}"):
+            count += 1
+    return count
+
+
+async def deliver_job(ctx: dict[str, Any], outbox_id: int) -> str:
+    return await deliver(ctx["desk"], outbox_id)
+
+
+async def sweep_job(ctx: dict[str, Any]) -> int:
+    return await sweep(ctx["desk"])

@@ -1,0 +1,194 @@
+"""Piccolo tables of the core. Plugins keep their own tables in their own piccolo apps.
+
+Lists (languages, skills, customer tags) are JSON because they are read whole; ticket tags get their
+own table because queues filter on them.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+TICKET_STATUSES = ("new", "open", "pending", "on-hold", "solved", "closed")
+OPEN_STATUSES = ("new", "open", "pending", "on-hold")
+PRIORITIES = ("urgent", "high", "normal", "low")
+DIRECTIONS = ("inbound", "outbound", "note")
+ROLES = ("admin", "agent", "readonly")
+AVAILABILITY = ("online", "away", "offline")
+
+
+class Team(Table, tablename="teams"):
+    name = Varchar(length=100, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Agent(Table, tablename="agents"):
+    name = Varchar(length=200)
+    email = Varchar(length=254, unique=True)
+    password_hash = Varchar(length=255, null=True, default=None)
+    role = Varchar(length=16, default="agent")
+    languages = JSON(default=[])
+    skills = JSON(default=[])
+    capacity = Integer(default=20)
+    availability = Varchar(length=16, default="offline")
+    timezone = Varchar(length=64, default="UTC")
+    locale = Varchar(length=16, default="en")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgentTeam(Table, tablename="agent_teams"):
+    agent = ForeignKey(Agent, on_delete=OnDelete.cascade)
+    team = ForeignKey(Team, on_delete=OnDelete.cascade)
+
+
+class ApiToken(Table, tablename="api_tokens"):
+    agent = ForeignKey(Agent, on_delete=OnDelete.cascade)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    prefix = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class ChannelAccount(Table, tablename="channel_accounts"):
+    plugin = Varchar(length=64)
+    name = Varchar(length=64)
+    channel_type = Varchar(length=64)
+    poll_cursor = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Customer(Table, tablename="customers"):
+    name = Varchar(length=200, null=True, default=None)
+    email = Varchar(length=254, null=True, default=None, index=True)
+    phone = Varchar(length=32, null=True, default=None, index=True)
+    tags = JSON(default=[])
+    notes = Text(default="")
+    merged_into = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Identity(Table, tablename="customer_identities"):
+    """A customer's handle on one channel type (an email address, a PSID, a phone number)."""
+
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade)
+    channel_type = Varchar(length=64)
+    handle = Varchar(length=254)
+    display_name = Varchar(length=200, null=True, default=None)
+    email = Varchar(length=254, null=True, default=None, index=True)
+    phone = Varchar(length=32, null=True, default=None, index=True)
+    email_verified = Boolean(default=False)
+    phone_verified = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Ticket(Table, tablename="tickets"):
+    subject = Varchar(length=500, default="")
+    status = Varchar(length=16, default="new")
+    priority = Varchar(length=16, default="normal")
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade)
+    account = ForeignKey(ChannelAccount, null=True, on_delete=OnDelete.set_null)
+    channel_type = Varchar(length=64)
+    thread_key = Varchar(length=255, null=True, default=None)
+    assignee = ForeignKey(Agent, null=True, on_delete=OnDelete.set_null)
+    team = ForeignKey(Team, null=True, on_delete=OnDelete.set_null)
+    language = Varchar(length=16, null=True, default=None)
+    intent = Varchar(length=64, null=True, default=None)
+    sentiment = Varchar(length=16, null=True, default=None)
+    route_reason = Text(null=True, default=None)
+    linked_ticket = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    last_message_at = Timestamptz(default=TimestamptzNow())
+    last_customer_message_at = Timestamptz(null=True, default=None)
+    # SLA: the due times of the targets still running and the earliest of them, which the
+    # queue sorts on and the sweeper scans by index.
+    first_response_due_at = Timestamptz(null=True, default=None)
+    next_response_due_at = Timestamptz(null=True, default=None)
+    resolution_due_at = Timestamptz(null=True, default=None)
+    sla_due_at = Timestamptz(null=True, default=None)
+    sla_warned_at = Timestamptz(null=True, default=None)
+    first_response_breached = Boolean(default=False)
+    next_response_breached = Boolean(default=False)
+    resolution_breached = Boolean(default=False)
+    first_responded_at = Timestamptz(null=True, default=None)
+    solved_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class TicketTag(Table, tablename="ticket_tags"):
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade)
+    tag = Varchar(length=64)
+
+
+class Message(Table, tablename="messages"):
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade)
+    account = ForeignKey(ChannelAccount, null=True, on_delete=OnDelete.set_null)
+    direction = Varchar(length=16)
+    customer = ForeignKey(Customer, null=True, on_delete=OnDelete.set_null)
+    author = ForeignKey(Agent, null=True, on_delete=OnDelete.set_null)
+    subject = Varchar(length=500, null=True, default=None)
+    text = Text(default="")
+    html = Text(null=True, default=None)
+    external_id = Varchar(length=255, null=True, default=None)
+    delivery_status = Varchar(length=16, null=True, default=None)
+    delivery_error = Text(null=True, default=None)
+    metadata = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class Attachment(Table, tablename="attachments"):
+    message = ForeignKey(Message, on_delete=OnDelete.cascade)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=127)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    storage_path = Varchar(length=512)
+    content_id = Varchar(length=255, null=True, default=None)
+    inline = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Outbox(Table, tablename="outbox"):
+    """One row per outbound message until it is delivered or has failed for good.
+
+    The database, not Redis, is the truth: the sweeper re-enqueues rows no job holds.
+    """
+
+    message = ForeignKey(Message, on_delete=OnDelete.cascade, unique=True)
+    status = Varchar(length=16, default="pending")  # pending, done, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    lease_until = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEntry(Table, tablename="audit_log"):
+    actor = Varchar(length=100)
+    action = Varchar(length=64)
+    entity_type = Varchar(length=32)
+    entity_id = Integer()
+    changes = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
+    Message, Attachment, Outbox, AuditEntry,
+)

@@ -1,0 +1,165 @@
+"""Data types that cross the boundary between the core and plugins.
+
+A third-party plugin needs nothing from the core but these types and a
+`HookimplMarker("relaydesk")`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Literal
+
+DeliveryStatus = Literal["queued", "sent", "delivered", "read", "failed"]
+
+
+@dataclass(slots=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None  # for inline images referenced as cid:...
+    inline: bool = False
+
+
+@dataclass(slots=True)
+class InboundMessage:
+    """One message a channel received, normalized.
+
+    `external_id` is the platform's message id: ingest is idempotent on (account, external_id).
+    `thread_key` is the platform's conversation id when it has one. `references` lists external
+    ids this message answers (email In-Reply-To/References); the core threads on them first.
+    """
+
+    external_id: str
+    sender_handle: str
+    text: str = ""
+    html: str | None = None
+    subject: str | None = None
+    sender_name: str | None = None
+    sender_email: str | None = None
+    sender_phone: str | None = None
+    email_verified: bool = False
+    phone_verified: bool = False
+    thread_key: str | None = None
+    references: list[str] = field(default_factory=list)
+    order_ids: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None
+    attachments: list[InboundAttachment] = field(default_factory=list)
+    # An echo of a message the business sent from the platform's own app: stored as outbound.
+    is_echo: bool = False
+    # Auto-replies never open tickets by themselves when the account says so, and never get answers.
+    is_auto_reply: bool = False
+    language: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StatusUpdate:
+    """The platform reports what happened to one of our outbound messages."""
+
+    external_id: str
+    status: DeliveryStatus
+    error: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(slots=True)
+class WebhookRequest:
+    """What a channel plugin sees of an incoming webhook: the raw bytes, before any parsing."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names
+    query: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class WebhookResult:
+    """What a channel plugin makes of a webhook.
+
+    `reply` overrides the default acknowledgement (a subscription handshake answers a challenge).
+    """
+
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    reply: "WebhookReply | None" = None
+
+
+@dataclass(slots=True)
+class WebhookReply:
+    status_code: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain"
+
+
+@dataclass(slots=True)
+class OutboundMessage:
+    """One reply to deliver. `idempotency_key` is the same on every attempt for this message."""
+
+    message_id: int
+    ticket_id: int
+    idempotency_key: str
+    recipient_handle: str
+    text: str
+    html: str | None = None
+    subject: str | None = None
+    thread_key: str | None = None
+    in_reply_to: str | None = None
+    author_name: str | None = None
+    attachments: list[InboundAttachment] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SendResult:
+    external_id: str
+    status: DeliveryStatus = "sent"
+
+
+@dataclass(slots=True)
+class ChannelLimits:
+    """What the reply box must respect on this channel."""
+
+    max_text_length: int | None = None
+    max_attachments: int | None = None
+    max_attachment_bytes: int | None = None
+    supports_html: bool = False
+    # Seconds after the customer's last message during which a free-form reply is allowed.
+    reply_window_seconds: int | None = None
+
+
+@dataclass(slots=True)
+class ChannelType:
+    """A kind of channel a plugin offers: `api`, `email`, `messenger`, `whatsapp`...
+
+    `account_settings` is a msgspec Struct type; each account in plugins.toml is validated
+    against it at start-up.
+    """
+
+    name: str
+    label: str
+    account_settings: type
+    limits: ChannelLimits = field(default_factory=ChannelLimits)
+    plugin: str = ""  # filled in by the registry
+
+
+@dataclass(slots=True)
+class Account:
+    """A configured channel account as plugins see it: its name, type and validated settings."""
+
+    id: int
+    name: str
+    plugin: str
+    channel_type: str
+    settings: Any
+
+
+@dataclass(slots=True)
+class JobSpec:
+    """A job function a plugin registers: `func(ctx, *args)` is awaited by the runner."""
+
+    name: str
+    func: Callable[..., Any]
+    # Seconds between runs for a periodic job (sweepers, pollers); None for on-demand jobs.
+    every: float | None = None

@@ -1,0 +1,162 @@
+"""Turn bytes of unknown or mislabelled charset into text, never raising.
+
+Order of attempts: the declared charset (mapped to its usual superset), then UTF-8, then
+charset-normalizer detection, then Latin-1 (which decodes any byte sequence).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from functools import lru_cache
+
+# Senders label mail with the narrow standard name but write with the vendor superset.
+_SUPERSETS: dict[str, str] = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "cp936": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "big5-hkscs": "big5hkscs",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "ms_kanji": "cp932",
+    "windows-31j": "cp932",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "iso-2022-jp-2": "iso2022_jp_2",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "euc-jp": "euc_jis_2004",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "ansi_x3.4-1968": "cp1252",
+    "iso-8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso-8859-11": "cp874",
+    "unicode-1-1-utf-7": "utf-7",
+    "utf8": "utf-8",
+    "unknown-8bit": "utf-8",
+    "x-unknown": "utf-8",
+    "unknown": "utf-8",
+    "default": "utf-8",
+}
+
+_UTF8 = "utf-8"
+
+# Labels whose real-world mail needs more than one codec to read fully.
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    # Microsoft writes NEC/IBM extensions inside ISO-2022-JP; JIS X 0213 covers many of them.
+    "iso2022_jp_ext": ("iso2022_jp_ext", "iso2022_jp_2004", "iso2022_jp_2"),
+    "euc_jis_2004": ("euc_jis_2004", "euc_jp"),
+    "big5hkscs": ("big5hkscs", "cp950"),
+}
+
+
+@lru_cache(maxsize=256)
+def codec_for(label: str | None) -> str | None:
+    """Python codec name for a MIME charset label, or None when unknown."""
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    # Some mailers append junk after the label ("utf-8; format=flowed" seen unquoted).
+    name = re.split(r"[\s;,]", name, maxsplit=1)[0]
+    name = _SUPERSETS.get(name, name)
+    if name.startswith("windows-") and name[8:].isdigit():
+        name = "cp" + name[8:]
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    # Never let a label pick a non-text codec ("base64", "zlib"... are codecs too).
+    if not getattr(info, "_is_text_encoding", True):
+        return None
+    return _SUPERSETS.get(info.name, info.name)
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    for name in _ALTERNATIVES.get(codec, (codec,)):
+        try:
+            return data.decode(name)
+        except Exception:  # noqa: BLE001 - exotic codecs can raise anything
+            continue
+    return None
+
+
+def _detect(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # detection is a nicety: the latin-1 fallback still reads the bytes
+        return None
+    try:
+        best = from_bytes(data[:65536]).best()
+    except Exception:  # noqa: BLE001 - detection must never break parsing
+        return None
+    return best.encoding if best is not None else None
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
+    """Decode `data`; return (text, defect) where defect explains a fallback, else None."""
+    if not data:
+        return "", None
+    codec = codec_for(declared)
+    if codec is None and b"\x1b$" in data:
+        codec = "iso2022_jp_ext"  # unlabelled JIS mail is still common in Japan
+    if codec is not None:
+        text = _strict(data, codec)
+        if text is not None:
+            return text, None
+    if data.isascii() and not codec:
+        return data.decode("ascii"), (f"unknown charset {declared!r}" if declared and codec is None else None)
+    try:
+        text = data.decode(_UTF8)
+        why = f"charset {declared!r} mislabelled, read as utf-8" if declared else None
+        return text, why
+    except UnicodeDecodeError:
+        pass
+    guess = _detect(data)
+    if guess:
+        try:
+            return data.decode(guess), f"charset {declared!r} undecodable, detected {guess}"
+        except Exception:  # noqa: BLE001
+            pass
+    # A declared charset that almost fits beats a blind Latin-1 read.
+    if codec is not None:
+        try:
+            return data.decode(codec, errors="replace"), f"charset {declared!r} had invalid bytes"
+        except Exception:  # noqa: BLE001
+            pass
+    return data.decode("latin-1"), f"charset {declared!r} undecodable, read as latin-1"
+
+
+def decode_header_bytes(data: bytes, declared: str | None = None) -> str:
+    """Like decode_bytes but for short header snippets: detection is unreliable there."""
+    codec = codec_for(declared)
+    if codec is not None:
+        text = _strict(data, codec)
+        if text is not None:
+            return text
+    try:
+        return data.decode(_UTF8)
+    except UnicodeDecodeError:
+        pass
+    if len(data) >= 8:
+        guess = _detect(data)
+        if guess:
+            try:
+                return data.decode(guess)
+            except Exception:  # noqa: BLE001
+                pass
+    if codec is not None:
+        try:
+            return data.decode(codec, errors="replace")
+        except Exception:  # noqa: BLE001
+            pass
+    return data.decode("latin-1")

@@ -1,0 +1,125 @@
+"""/api/v1/agents and /api/v1/tokens: who works the desk, and their API tokens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+
+from core import audit, clock
+from core.auth import create_token, hash_password, revoke_token
+from core.errors import Conflict, Forbidden, NotFound
+from core.tables import Agent
+from web.auth import ROLE_RANK, actor, current_agent, require
+
+Role = Literal["admin", "agent", "readonly"]
+Availability = Literal["online", "away", "offline"]
+PUBLIC_FIELDS = (Agent.id, Agent.name, Agent.email, Agent.role, Agent.languages, Agent.skills, Agent.capacity,
+                 Agent.availability, Agent.timezone, Agent.locale, Agent.active, Agent.created_at)
+
+
+class AgentIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    email: str
+    role: Role = "agent"
+    password: str | None = None
+    languages: list[str] = []
+    skills: list[str] = []
+    capacity: int = 20
+    timezone: str = "UTC"
+    locale: str = "en"
+
+
+class AgentPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: str | None = None
+    role: Role | None = None
+    languages: list[str] | None = None
+    skills: list[str] | None = None
+    capacity: int | None = None
+    availability: Availability | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    active: bool | None = None
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    agent_id: int | None = None
+
+
+def _agent_out(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("languages", "skills"):
+        if isinstance(out.get(key), str):
+            out[key] = json.loads(out[key] or "[]")
+    return out
+
+
+class AgentController(Controller):
+    path = "/api/v1/agents"
+    tags = ["agents"]
+
+    @get("/", guards=[require("readonly")])
+    async def list_agents(self) -> list[dict[str, Any]]:
+        return [_agent_out(r) for r in await Agent.select(*PUBLIC_FIELDS).order_by(Agent.id)]
+
+    @get("/me", guards=[require("readonly")])
+    async def me(self, request: Request) -> dict[str, Any]:
+        agent = await current_agent(request)
+        return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == agent["id"]).first())
+
+    @post("/", guards=[require("admin")], status_code=201)
+    async def create(self, request: Request, data: AgentIn) -> dict[str, Any]:
+        me = await current_agent(request)
+        email = data.email.strip().lower()
+        if await Agent.exists().where(Agent.email == email):
+            raise Conflict(f"an agent with email {email} already exists")
+        rows = await Agent.insert(Agent(
+            name=data.name, email=email, role=data.role,
+            password_hash=hash_password(data.password) if data.password else None,
+            languages=data.languages, skills=data.skills, capacity=data.capacity, timezone=data.timezone,
+            locale=data.locale, created_at=clock.now(),
+        )).returning(Agent.id)
+        await audit.record(actor(me), "create", "agent", rows[0]["id"], {"email": email, "role": data.role})
+        return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == rows[0]["id"]).first())
+
+    @patch("/{agent_id:int}", guards=[require("readonly")])
+    async def update(self, request: Request, agent_id: int, data: AgentPatch) -> dict[str, Any]:
+        me = await current_agent(request)
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        is_admin = me["role"] == "admin"
+        self_editable = {"availability", "languages", "timezone", "locale", "name"}
+        if not is_admin and (agent_id != me["id"] or set(changes) - self_editable):
+            raise Forbidden("agents may change only their own name, languages, time zone, locale and availability")
+        if not await Agent.exists().where(Agent.id == agent_id):
+            raise NotFound(f"agent {agent_id} does not exist")
+        if changes:
+            await Agent.update({getattr(Agent, k): v for k, v in changes.items()}).where(Agent.id == agent_id)
+            await audit.record(actor(me), "update", "agent", agent_id, changes)
+        return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == agent_id).first())
+
+
+class TokenController(Controller):
+    path = "/api/v1/tokens"
+    tags = ["tokens"]
+
+    @post("/", guards=[require("readonly")], status_code=201)
+    async def create(self, request: Request, data: TokenIn) -> dict[str, Any]:
+        me = await current_agent(request)
+        owner = data.agent_id or me["id"]
+        if owner != me["id"] and ROLE_RANK[me["role"]] < ROLE_RANK["admin"]:
+            raise Forbidden("only admins create tokens for other agents")
+        if not await Agent.exists().where(Agent.id == owner):
+            raise NotFound(f"agent {owner} does not exist")
+        token = await create_token(owner, data.name)
+        await audit.record(actor(me), "create_token", "agent", owner, {"name": data.name})
+        return {"token": token, "agent_id": owner, "name": data.name,
+                "note": "store it now: only its digest is kept"}
+
+    @delete("/{token_id:int}", guards=[require("readonly")], status_code=204)
+    async def revoke(self, request: Request, token_id: int) -> None:
+        me = await current_agent(request)
+        if not await revoke_token(token_id, me["id"]):
+            raise NotFound(f"you have no active token {token_id}")

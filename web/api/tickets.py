@@ -1,0 +1,212 @@
+"""/api/v1/tickets: list with filters and cursor pagination, read, update, reply, note."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, patch, post
+from litestar.params import Parameter
+
+from core import outbound
+from core.errors import InvalidRequest, NotFound
+from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
+from core.tickets import tags_of, update_ticket
+from web.api import pagination
+from web.auth import actor, current_agent, require
+
+SORTS = ("-id", "due", "-updated")
+
+
+class TicketUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    status: str | None = None
+    priority: str | None = None
+    assignee: int | None | msgspec.UnsetType = msgspec.UNSET
+    team: int | None | msgspec.UnsetType = msgspec.UNSET
+    add_tags: list[str] = []
+    remove_tags: list[str] = []
+
+
+class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+    html: str | None = None
+    status: str | None = None
+
+
+class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+    html: str | None = None
+
+
+def _ticket_out(row: dict[str, Any], tags: list[str]) -> dict[str, Any]:
+    out = dict(row)
+    out["tags"] = tags
+    return out
+
+
+def _message_out(row: dict[str, Any], attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    out = dict(row)
+    if isinstance(out.get("metadata"), str):
+        out["metadata"] = msgspec.json.decode(out["metadata"] or "{}")
+    out["attachments"] = attachments or []
+    return out
+
+
+class TicketController(Controller):
+    path = "/api/v1/tickets"
+    tags = ["tickets"]
+
+    @get("/", guards=[require("readonly")])
+    async def list_tickets(
+        self,
+        status: str | None = Parameter(default=None, description="a status, or 'open' for every unsolved status"),
+        assignee: int | None = None,
+        unassigned: bool = False,
+        team: int | None = None,
+        tag: str | None = None,
+        channel: str | None = None,
+        customer: int | None = None,
+        sort: str = Parameter(default="-id", description="-id (newest first), due (SLA due first), -updated"),
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        limit = pagination.clamp_limit(limit)
+        if sort not in SORTS:
+            raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}")
+        where = []
+        if status == "open":
+            where.append(Ticket.status.is_in(list(OPEN_STATUSES)))
+        elif status is not None:
+            if status not in TICKET_STATUSES:
+                raise InvalidRequest(f"status must be 'open' or one of {', '.join(TICKET_STATUSES)}")
+            where.append(Ticket.status == status)
+        if assignee is not None:
+            where.append(Ticket.assignee == assignee)
+        if unassigned:
+            where.append(Ticket.assignee.is_null())
+        if team is not None:
+            where.append(Ticket.team == team)
+        if channel:
+            where.append(Ticket.channel_type == channel)
+        if customer is not None:
+            where.append(Ticket.customer == customer)
+        if tag:
+            where.append(Ticket.id.is_in(TicketTag.select(TicketTag.ticket).where(TicketTag.tag == tag.lower())))
+        rows = await _page(where, sort, pagination.decode(cursor), limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = None
+        if more:
+            last = rows[-1]
+            key = {"-id": None, "due": last["sla_due_at"], "-updated": last["updated_at"]}[sort]
+            next_cursor = pagination.encode({"s": sort, "v": key.isoformat() if key else None, "i": last["id"]})
+        tags = await tags_of([r["id"] for r in rows])
+        return {"items": [_ticket_out(r, tags[r["id"]]) for r in rows], "next_cursor": next_cursor}
+
+    @get("/{ticket_id:int}", guards=[require("readonly")])
+    async def get_ticket(self, ticket_id: int) -> dict[str, Any]:
+        row = await Ticket.select().where(Ticket.id == ticket_id).first()
+        if row is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
+
+    @patch("/{ticket_id:int}", guards=[require("agent")])
+    async def update(self, request: Request, ticket_id: int, data: TicketUpdate) -> dict[str, Any]:
+        agent = await current_agent(request)
+        kwargs: dict[str, Any] = {"status": data.status, "priority": data.priority,
+                                  "add_tags": data.add_tags, "remove_tags": data.remove_tags}
+        if data.assignee is not msgspec.UNSET:
+            kwargs["assignee"] = data.assignee
+        if data.team is not msgspec.UNSET:
+            kwargs["team"] = data.team
+        row = await update_ticket(request.app.state.desk, ticket_id, actor=actor(agent), **kwargs)
+        return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
+
+    @get("/{ticket_id:int}/messages", guards=[require("readonly")])
+    async def messages(self, ticket_id: int, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        limit = pagination.clamp_limit(limit)
+        if not await Ticket.exists().where(Ticket.id == ticket_id):
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        after = (pagination.decode(cursor) or {}).get("i", 0)
+        rows = await Message.select().where((Message.ticket == ticket_id) & (Message.id > after)).order_by(
+            Message.id).limit(limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        files = await _attachments([r["id"] for r in rows])
+        return {"items": [_message_out(r, files.get(r["id"])) for r in rows],
+                "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
+
+    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202)
+    async def reply(self, request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
+        agent = await current_agent(request)
+        if data.status is not None and data.status not in TICKET_STATUSES:
+            raise InvalidRequest(f"status must be one of {', '.join(TICKET_STATUSES)}")
+        row = await outbound.reply(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
+                                   html=data.html, status=data.status)
+        return _message_out(row)
+
+    @post("/{ticket_id:int}/notes", guards=[require("agent")], status_code=201)
+    async def note(self, request: Request, ticket_id: int, data: NoteIn) -> dict[str, Any]:
+        agent = await current_agent(request)
+        row = await outbound.add_note(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
+                                      html=data.html)
+        return _message_out(row)
+
+
+async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
+    if cursor is not None and cursor.get("s", sort) != sort:
+        raise InvalidRequest("the cursor belongs to another sort order")
+
+    def query(extra: list[Any]):
+        q = Ticket.select()
+        clauses = where + extra
+        if clauses:
+            condition = clauses[0]
+            for clause in clauses[1:]:
+                condition = condition & clause
+            q = q.where(condition)
+        return q
+
+    last_id = cursor["i"] if cursor else None
+    value = _parse_time(cursor.get("v")) if cursor else None
+    if sort == "-id":
+        return await query([Ticket.id < last_id] if last_id else []).order_by(Ticket.id, ascending=False).limit(limit)
+    if sort == "-updated":
+        extra = [(Ticket.updated_at < value) | ((Ticket.updated_at == value) & (Ticket.id < last_id))] if cursor else []
+        return await query(extra).order_by(Ticket.updated_at, Ticket.id, ascending=False).limit(limit)
+    # due: tickets with a due time, earliest first, then those without one. Two phases, because
+    # SQLite and PostgreSQL disagree on where NULLs sort.
+    rows: list[dict[str, Any]] = []
+    if cursor is None or value is not None:
+        extra = [Ticket.sla_due_at.is_not_null()]
+        if cursor:
+            extra.append((Ticket.sla_due_at > value) | ((Ticket.sla_due_at == value) & (Ticket.id > last_id)))
+        rows = await query(extra).order_by(Ticket.sla_due_at, Ticket.id).limit(limit)
+    if len(rows) < limit:
+        extra = [Ticket.sla_due_at.is_null()]
+        if cursor and value is None:
+            extra.append(Ticket.id > last_id)
+        rows += await query(extra).order_by(Ticket.id).limit(limit - len(rows))
+    return rows
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest("the cursor is not one this API gave out") from None
+
+
+async def _attachments(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    if not message_ids:
+        return {}
+    rows = await Attachment.select(Attachment.id, Attachment.message, Attachment.filename, Attachment.content_type,
+                                   Attachment.size, Attachment.content_id, Attachment.inline).where(
+        Attachment.message.is_in(message_ids))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row.pop("message"), []).append(row)
+    return out

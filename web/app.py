@@ -1,0 +1,52 @@
+"""The litestar application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+
+from core.config import Settings, load_settings
+from core.desk import Desk
+from web.api.agents import AgentController, TokenController
+from web.api.customers import CustomerController
+from web.api.tickets import TicketController
+from web.errors import EXCEPTION_HANDLERS
+from web.health import health, metrics, ready
+from web.hooks import webhook
+
+
+def create_app(settings: Settings | None = None, *, desk: Desk | None = None, run_jobs: bool | None = None,
+               migrate: bool = False, extra_plugins: list[tuple[str, Any]] | None = None) -> Litestar:
+    """Build the app. The desk starts with the app's lifespan and stops with it."""
+    if desk is None:
+        desk = Desk(settings or load_settings(), extra_plugins=extra_plugins)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owns = not desk.started
+        if owns:
+            await desk.start(run_jobs=run_jobs, migrate=migrate)
+        try:
+            yield
+        finally:
+            if owns:
+                await desk.stop()
+
+    app = Litestar(
+        route_handlers=[health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
+                        TokenController, *desk.registry.routes],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=desk.settings.max_webhook_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Relaydesk API", version="1", path="/api/v1/schema",
+            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+    app.state.desk = desk
+    return app

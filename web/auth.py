@@ -1,0 +1,45 @@
+"""API authentication (bearer tokens) and per-role access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from core.auth import agent_for_token
+from core.errors import Forbidden, Unauthorized
+
+ROLE_RANK = {"readonly": 0, "agent": 1, "admin": 2}
+
+
+async def current_agent(request: Request) -> dict[str, Any]:
+    """The agent behind the request's bearer token, or 401."""
+    cached = request.scope.get("relaydesk_agent")
+    if cached:
+        return cached
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send an API token as 'Authorization: Bearer rd_...'", code="token_missing")
+    agent = await agent_for_token(token.strip())
+    if agent is None:
+        raise Unauthorized("the API token is unknown or revoked", code="token_invalid")
+    request.scope["relaydesk_agent"] = agent  # type: ignore[typeddict-unknown-key]
+    return agent
+
+
+def require(role: str):
+    """A guard: the agent's role must be at least `role`. Reads need readonly, writes agent."""
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        agent = await current_agent(connection)  # type: ignore[arg-type]
+        if ROLE_RANK.get(agent["role"], -1) < ROLE_RANK[role]:
+            raise Forbidden(f"this needs the {role} role; you are {agent['role']}")
+
+    return guard
+
+
+def actor(agent: dict[str, Any]) -> str:
+    return f"agent:{agent['id']}"
