@@ -32,6 +32,7 @@ class IngestResult:
     ticket_id: int
     duplicate: bool = False
     created_ticket: bool = False
+    skipped: bool = False
 
 
 async def ingest(desk: "Desk", account: Account, messages: list[InboundMessage],
@@ -77,6 +78,9 @@ async def _store_one(desk: "Desk", account: Account, message: InboundMessage) ->
     now = clock.now()
     customer_id, _ = await resolve(account.channel_type, message)
     ticket, created = await _thread(desk, account, message, customer_id, now)
+    if ticket is None:
+        log.info("skipped %s on %s: it would open a ticket and may not", message.external_id, account.name)
+        return IngestResult(0, 0, skipped=True), None
     direction = "outbound" if message.is_echo else "inbound"
     html = sanitize_html(message.html)
     rows = await Message.insert(Message(
@@ -101,10 +105,11 @@ async def _store_one(desk: "Desk", account: Account, message: InboundMessage) ->
             Event(name=name, ticket_id=ticket["id"], message_id=message_id, actor=f"customer:{customer_id}"))
 
 
-async def _thread(desk: "Desk", account: Account, message: InboundMessage, customer_id: int, now: Any) -> tuple[dict[str, Any], bool]:
+async def _thread(desk: "Desk", account: Account, message: InboundMessage, customer_id: int,
+                  now: Any) -> tuple[dict[str, Any] | None, bool]:
     """Find the ticket this message belongs to: references, then the platform's thread id, then the
-    customer's open ticket on this account; otherwise a new ticket. A closed ticket is final: a
-    new message opens a follow-up linked to it."""
+    customer's open ticket on this account; otherwise a new ticket. A closed ticket is reopened when
+    the message says so (reopen_closed), else a new message opens a follow-up linked to it."""
     columns = (Ticket.id, Ticket.status, Ticket.priority, Ticket.customer, Ticket.assignee, Ticket.team,
                Ticket.first_responded_at, Ticket.language, Ticket.subject, Ticket.channel_type)
     ticket = None
@@ -122,8 +127,10 @@ async def _thread(desk: "Desk", account: Account, message: InboundMessage, custo
         ticket = await Ticket.select(*columns).where(
             (Ticket.customer == customer_id) & (Ticket.account == account.id) & Ticket.status.is_in(list(OPEN_STATUSES))
         ).order_by(Ticket.id, ascending=False).first()
-    if ticket is not None and ticket["status"] != "closed":
+    if ticket is not None and (ticket["status"] != "closed" or message.reopen_closed):
         return ticket, False
+    if not message.may_open_ticket:
+        return None, False
 
     subject = (message.subject or message.text.strip().split("\n", 1)[0])[:200]
     rows = await Ticket.insert(Ticket(
@@ -158,7 +165,7 @@ async def _after_customer_message(desk: "Desk", ticket: dict[str, Any], message:
     if message.language and Ticket.language not in changes:
         changes[Ticket.language] = message.language
 
-    if ticket["status"] in ("pending", "on-hold", "solved"):
+    if ticket["status"] in ("pending", "on-hold", "solved", "closed"):
         changes[Ticket.status] = ticket["status"] = "open"
     targets = sla.targets_for(registry, ticket)
     if created:

@@ -105,8 +105,10 @@ class ArqQueue:
             self.pool = None
 
     async def enqueue(self, name: str, *args: Any, job_id: str | None = None, defer: float = 0) -> bool:
-        job = await self.pool.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer or None,
-                                          _queue_name=self.queue_name)
+        # arq's job keys are global to the Redis database: prefix them with the queue name so two
+        # desks sharing one Redis never mistake each other's jobs for their own.
+        job = await self.pool.enqueue_job(name, *args, _job_id=f"{self.queue_name}:{job_id}" if job_id else None,
+                                          _defer_by=defer or None, _queue_name=self.queue_name)
         return job is not None
 
 

@@ -48,8 +48,13 @@ class InboundMessage:
     attachments: list[InboundAttachment] = field(default_factory=list)
     # An echo of a message the business sent from the platform's own app: stored as outbound.
     is_echo: bool = False
-    # Auto-replies never open tickets by themselves when the account says so, and never get answers.
+    # Auto-replies never get automatic answers (RFC 3834); rules read this flag.
     is_auto_reply: bool = False
+    # False: store the message only if it threads onto an existing ticket (an auto-reply that must
+    # not open a ticket by itself); otherwise it is skipped and IngestResult.skipped says so.
+    may_open_ticket: bool = True
+    # A message threading onto a closed ticket: True reopens it, False opens a linked follow-up.
+    reopen_closed: bool = False
     language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 

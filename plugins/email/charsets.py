@@ -50,6 +50,7 @@ _SUPERSETS: dict[str, str] = {
 }
 
 _UTF8 = "utf-8"
+_SINGLE_BYTE = {"cp1252", "cp1250", "cp1254", "iso8859-15", "iso8859-2", "cp1257"}
 
 # Labels whose real-world mail needs more than one codec to read fully.
 _ALTERNATIVES: dict[str, tuple[str, ...]] = {
@@ -96,7 +97,7 @@ def _detect(data: bytes) -> str | None:
     except ImportError:  # detection is a nicety: the latin-1 fallback still reads the bytes
         return None
     try:
-        best = from_bytes(data[:65536]).best()
+        best = from_bytes(data[:32768]).best()  # a sample decides as well as the whole
     except Exception:  # noqa: BLE001 - detection must never break parsing
         return None
     return best.encoding if best is not None else None
@@ -109,6 +110,13 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
     codec = codec_for(declared)
     if codec is None and b"\x1b$" in data:
         codec = "iso2022_jp_ext"  # unlabelled JIS mail is still common in Japan
+    if codec in _SINGLE_BYTE and not data.isascii():
+        # Valid multi-byte UTF-8 almost never happens by chance in Latin text: a mail that
+        # says "iso-8859-1" but decodes as UTF-8 is UTF-8 (webmail forms do this a lot).
+        try:
+            return data.decode(_UTF8), f"charset {declared!r} mislabelled, read as utf-8"
+        except UnicodeDecodeError:
+            pass
     if codec is not None:
         text = _strict(data, codec)
         if text is not None:

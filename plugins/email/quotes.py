@@ -30,13 +30,19 @@ _FORWARD_MARKER = re.compile(
 )
 _HEADER_LINE = re.compile(
     r"^\s*\*?(from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoyé|date|à|objet"
-    r"|enviado|para|asunto|da|inviato|oggetto|van|verzonden|aan|onderwerp"
-    r"|发件人|发送时间|收件人|抄送|主题|寄件者|傳送時間|收件者|主旨)\*?\s*[:：]",
+    r"|enviado|enviada|para|asunto|assunto|da|inviato|oggetto|van|verzonden|aan|onderwerp"
+    r"|od|wysłano|do|temat|от|отправлено|дата|кому|копия|тема"
+    r"|发件人|发送时间|收件人|抄送|主题|寄件者|傳送時間|收件者|主旨|差出人|送信日時|宛先|件名)\*?\s*[:：]",
     re.I,
 )
-_FROM_LINE = re.compile(r"^\s*\*?(from|von|de|da|van|发件人|寄件者)\*?\s*[:：]", re.I)
+_FROM_LINE = re.compile(r"^\s*\*?(from|von|de|da|van|od|от|发件人|寄件者|差出人)\*?\s*[:：]", re.I)
+# "26.06.2014, 14:41, "Alex" <a@example.com>:" - attributions without a verb end in a colon
+# and name a date or an address; they count only right above a trailing quote.
+_BARE_ATTRIBUTION = re.compile(r"(@|\d).*[:：]\s*$")
 _SEPARATOR = re.compile(r"^\s*(-{4,}|_{8,}|={8,})\s*$")
 _SIGNATURE = re.compile(r"^--\s?$")
+MAX_FOLD_CHARS = 200_000  # bigger bodies are dumps and digests: shown whole
+MAX_SCAN_LINES = 5000  # a reply's own text comes first; past this we stop looking for history
 
 
 @dataclass(slots=True)
@@ -82,7 +88,17 @@ def _header_block_at(lines: list[str], i: int) -> bool:
 
 def _quote_start(lines: list[str], forwarded: bool) -> int | None:
     n = len(lines)
+    # Every marker but '>' quoting has a colon (or a dash rule) within three lines: checking
+    # that first keeps huge bodies cheap.
+    colon = [":" in line or "：" in line for line in lines]
     for i, line in enumerate(lines):
+        if i >= MAX_SCAN_LINES:
+            return None
+        stripped = line.lstrip()
+        if not stripped:
+            continue
+        if not (stripped[0] in "->_=" or colon[i] or (i + 1 < n and colon[i + 1]) or (i + 2 < n and colon[i + 2])):
+            continue
         if _FORWARD_MARKER.match(line):
             return None  # what follows is forwarded content: it stays visible
         if line.lstrip().startswith(">"):
@@ -91,13 +107,18 @@ def _quote_start(lines: list[str], forwarded: bool) -> int | None:
             while k < n and (not lines[k].strip() or lines[k].lstrip().startswith(">")):
                 k += 1
             if k >= n or _SIGNATURE.match(lines[k]):
+                j = i - 1
+                while j >= 0 and not lines[j].strip():
+                    j -= 1
+                if j >= 0 and _BARE_ATTRIBUTION.search(lines[j]) and len(lines[j]) < 200:
+                    return j
                 return i
             continue
         if forwarded:
             continue  # "Fwd:" mail: original-message blocks are the point of the mail
         if _ORIGINAL_MESSAGE.match(line) or _attribution_at(lines, i):
             return i
-        if _header_block_at(lines, i):
+        if _HEADER_LINE.match(line) and _header_block_at(lines, i):
             # Include the separator line Outlook and webmails draw above the block.
             k = i - 1
             while k >= 0 and not lines[k].strip():
@@ -116,6 +137,8 @@ def _signature_start(lines: list[str]) -> int | None:
 
 def split_reply(text: str, *, forwarded: bool = False) -> Reply:
     """Split a plain-text body into the new reply, its signature and the quoted history."""
+    if len(text) > MAX_FOLD_CHARS:
+        return Reply(body=text, signature="", quoted="")  # logs and digests, not replies
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _quote_start(lines, forwarded)
     body_lines = lines if cut is None else lines[:cut]
