@@ -57,7 +57,35 @@ config_option = click.option("--config", "-c", default=lambda: os.environ.get("R
                              show_default="plugins.toml", help="Path to plugins.toml.")
 
 
-@click.group()
+class PluginCommands(click.Group):
+    """The built-in commands plus those of the plugins enabled in the config, found lazily so that
+    `relaydesk init` works before any config exists."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        path = os.environ.get("RELAYDESK_CONFIG", "plugins.toml")
+        for i, arg in enumerate(sys.argv):
+            if arg in ("-c", "--config") and i + 1 < len(sys.argv):
+                path = sys.argv[i + 1]
+        if not Path(path).exists():
+            return {}
+        try:
+            load_env_file(path)
+            from core.plugins import load_registry
+
+            registry = load_registry(load_settings(path))
+        except ConfigError:
+            return {}
+        ctx.ensure_object(dict)["settings_path"] = path
+        return {command.name: command for command in registry.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+
+
+@click.group(cls=PluginCommands)
 @click.version_option(package_name="relaydesk")
 def main() -> None:
     """Relaydesk: every customer conversation in one self-hosted inbox."""

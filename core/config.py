@@ -42,6 +42,7 @@ class Settings:
     # Seconds a delivery job may hold an outbox row before the sweeper hands it to another run.
     delivery_lease_seconds: float = 60.0
     sweep_interval_seconds: float = 5.0
+    poll_interval_seconds: float = 60.0
     queue_name: str = "relaydesk"
     enabled: list[str] = field(default_factory=list)
     plugins: dict[str, PluginConfig] = field(default_factory=dict)
@@ -62,6 +63,7 @@ _RELAYDESK_KEYS: dict[str, type] = {
     "max_webhook_bytes": int,
     "delivery_lease_seconds": float,
     "sweep_interval_seconds": float,
+    "poll_interval_seconds": float,
     "queue_name": str,
 }
 

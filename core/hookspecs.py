@@ -61,6 +61,16 @@ def register_migrations(register: Callable[[str, str], None]) -> None:
     """
 
 
+@hookspec
+def register_commands(register: Callable[[Any], None]) -> None:
+    """Add click commands or groups to the ``relaydesk`` CLI: ``register(click_command)``.
+
+    They appear when the plugin is enabled in the plugins.toml the CLI reads (``--config`` or
+    $RELAYDESK_CONFIG, default ./plugins.toml). A command reaches the desk through
+    ``click.get_current_context().obj["settings_path"]``.
+    """
+
+
 # --- channels (one implementation answers per channel type) -----------------------------------
 
 

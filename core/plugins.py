@@ -6,6 +6,7 @@ ConfigError that names the file, the key and the fix.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 from dataclasses import dataclass, field
@@ -33,6 +34,14 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 BUNDLED_PLUGINS: dict[str, str] = {
     "api_channel": "plugins.api_channel",
     "demo": "plugins.demo",
+    "email": "plugins.email",
+    "shopify": "plugins.shopify",
+    "facebook": "plugins.facebook",
+    "whatsapp": "plugins.whatsapp",
+    "amazon": "plugins.amazon",
+    "ebay": "plugins.ebay",
+    "translate": "plugins.translate",
+    "csat": "plugins.csat",
 }
 
 ENTRY_POINT_GROUP = "relaydesk"
@@ -50,6 +59,7 @@ class Registry:
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     routes: list[Any] = field(default_factory=list)
     migrations: list[tuple[str, str]] = field(default_factory=list)
+    commands: list[Any] = field(default_factory=list)
 
     @property
     def hook(self) -> Any:
@@ -70,7 +80,8 @@ class Registry:
 
 def available_plugins() -> dict[str, Any]:
     """Name -> loader for every plugin that could be enabled (bundled, then entry points)."""
-    found: dict[str, Any] = {name: module for name, module in BUNDLED_PLUGINS.items()}
+    found: dict[str, Any] = {name: module for name, module in BUNDLED_PLUGINS.items()
+                             if importlib.util.find_spec(module) is not None}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep)
     return found
@@ -192,4 +203,5 @@ def load_registry(settings: Settings, *, extra_plugins: list[tuple[str, Any]] | 
         registry.jobs[spec.name] = spec
     registry.routes = [handler for _, handler in _collect(pm, "register_routes")]
     registry.migrations = [pair for _, pair in _collect(pm, "register_migrations")]
+    registry.commands = [command for _, command in _collect(pm, "register_commands")]
     return registry

@@ -4,9 +4,10 @@ from core.types import JobSpec
 
 
 def core_jobs(settings) -> list[JobSpec]:
-    from core import outbound
+    from core import outbound, polling
 
     return [
         JobSpec(name="deliver", func=outbound.deliver_job),
         JobSpec(name="sweep_outbox", func=outbound.sweep_job, every=settings.sweep_interval_seconds),
+        JobSpec(name="poll_accounts", func=polling.poll_all_job, every=settings.poll_interval_seconds),
     ]

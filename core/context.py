@@ -1,0 +1,44 @@
+"""What plugins know about a customer and ticket (orders, returns, tracking), merged for the ticket
+view, reply templates and rule conditions; and the panels plugins add to the ticket view."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from core.events import await_me_maybe
+
+if TYPE_CHECKING:
+    from core.desk import Desk
+
+log = logging.getLogger("relaydesk.context")
+
+
+async def customer_context(desk: "Desk", customer: dict[str, Any], ticket: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge every plugin's customer_context; a failing plugin is logged and left out."""
+    merged: dict[str, Any] = {}
+    for impl in desk.registry.hook.customer_context.get_hookimpls():
+        try:
+            part = await await_me_maybe(impl.function(customer=customer, ticket=ticket))
+        except Exception:
+            log.exception("customer_context of %s failed", impl.plugin_name)
+            continue
+        for key, value in (part or {}).items():
+            if isinstance(value, list) and isinstance(merged.get(key), list):
+                merged[key] = merged[key] + value
+            else:
+                merged[key] = value
+    return merged
+
+
+async def panels(desk: "Desk", ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for impl in desk.registry.hook.render_panel.get_hookimpls():
+        try:
+            panel = await await_me_maybe(impl.function(ticket=ticket, customer=customer, context=context))
+        except Exception:
+            log.exception("render_panel of %s failed", impl.plugin_name)
+            continue
+        if panel:
+            out.append({"plugin": impl.plugin_name, **panel})
+    return out

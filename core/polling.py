@@ -1,0 +1,44 @@
+"""Polled channels (IMAP, marketplaces): ask the plugin for news since the account's cursor, store
+it, and only then save the new cursor, so a crash mid-batch fetches the batch again (ingest dedupes)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from core.events import await_me_maybe
+from core.inbound import ingest
+from core.tables import ChannelAccount
+from core.types import Account
+
+if TYPE_CHECKING:
+    from core.desk import Desk
+
+log = logging.getLogger("relaydesk.polling")
+
+
+async def poll_account(desk: "Desk", account: Account) -> int | None:
+    """One poll of one account. Returns how many messages were new, or None if its channel is not polled."""
+    row = await ChannelAccount.select(ChannelAccount.poll_cursor).where(ChannelAccount.id == account.id).first()
+    cursor = row["poll_cursor"] if row else None
+    pending = desk.registry.hook.poll(channel_type=account.channel_type, account=account, cursor=cursor)
+    if pending is None:
+        return None
+    messages, new_cursor = await await_me_maybe(pending)
+    results = await ingest(desk, account, list(messages)) if messages else []
+    if new_cursor != cursor:
+        await ChannelAccount.update({ChannelAccount.poll_cursor: new_cursor}).where(ChannelAccount.id == account.id)
+    return sum(1 for r in results if not r.duplicate and not r.skipped)
+
+
+async def poll_all_job(ctx: dict[str, Any]) -> int:
+    """The periodic job: poll every account whose channel is polled. A failing account is logged
+    and does not stop the others."""
+    desk = ctx["desk"]
+    total = 0
+    for account in desk.registry.accounts.values():
+        try:
+            total += await poll_account(desk, account) or 0
+        except Exception:
+            log.exception("polling %s/%s failed", account.plugin, account.name)
+    return total
