@@ -42,3 +42,22 @@ async def panels(desk: "Desk", ticket: dict[str, Any], customer: dict[str, Any],
         if panel:
             out.append({"plugin": impl.plugin_name, **panel})
     return out
+
+
+async def reply_constraints(desk: "Desk", ticket: dict[str, Any]) -> dict[str, Any]:
+    """The reply box's limits for a ticket: the channel's static limits plus what plugins say now."""
+    from dataclasses import asdict
+
+    channel = desk.registry.channels.get(ticket.get("channel_type") or "")
+    out: dict[str, Any] = asdict(channel.limits) if channel else {}
+    account = desk.registry.account_by_id(ticket["account"]) if ticket.get("account") else None
+    if account is None:
+        return out
+    for impl in desk.registry.hook.reply_constraints.get_hookimpls():
+        try:
+            part = await await_me_maybe(impl.function(channel_type=account.channel_type, account=account, ticket=ticket))
+        except Exception:
+            log.exception("reply_constraints of %s failed", impl.plugin_name)
+            continue
+        out.update(part or {})
+    return out

@@ -108,6 +108,18 @@ def send_message(channel_type: str, account: Any, message: Any) -> Awaitable[Any
     """
 
 
+@hookspec
+def reply_constraints(channel_type: str, account: Any, ticket: dict[str, Any]) -> dict[str, Any] | None:
+    """What limits a reply on this ticket right now, beyond the channel type's static ChannelLimits.
+
+    Return a dict with any of: ``window_closes_at`` (aware datetime when free-form replies stop being
+    allowed, e.g. Meta's 24-hour window), ``window_kind`` (short label such as "24h" or
+    "human_agent"), ``blocked_reason`` (str: why a free-form reply cannot be sent now),
+    ``templates`` (list of dicts ``{"name", "language", "params"}`` the agent may send instead).
+    Return None for channel types you did not register. Results of all plugins are merged.
+    """
+
+
 # --- context and classification (collect) -----------------------------------------------------
 
 
