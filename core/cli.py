@@ -199,13 +199,14 @@ def serve(config: str, host: str, port: int, workers: int) -> None:
     """Run the web server. Without redis configured, jobs run in this process."""
     desk = _desk(config)
     if workers > 1 and not desk.settings.redis:
-        err.print("[red]--workers > 1 needs [relaydesk] redis: in-process jobs would run in every process[/red]")
+        err.print("[red]--workers > 1 needs \\[relaydesk] redis: in-process jobs would run in every process[/red]")
         sys.exit(2)
     asyncio.run(_migrate(desk))
     import uvicorn
 
     os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
-    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on")
+    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
+                timeout_keep_alive=30, timeout_worker_healthcheck=60)
 
 
 @main.command()
@@ -215,7 +216,7 @@ def worker(config: str, burst: bool) -> None:
     """Run an arq worker that delivers replies and runs plugin jobs (needs redis)."""
     desk = _desk(config)
     if not desk.settings.redis:
-        err.print("[red]relaydesk worker needs [relaydesk] redis = \"redis://...\" in plugins.toml[/red]")
+        err.print("[red]relaydesk worker needs \\[relaydesk] redis = \"redis://...\" in plugins.toml[/red]")
         sys.exit(2)
     asyncio.run(run_worker(desk, burst=burst))
 

@@ -2,63 +2,61 @@
 
 Identities are linked to an existing customer only through a *verified* email or phone shared on
 both sides; an unverified match would let anyone who types someone's address read their history.
+Runs on the ingest transaction's connection (core.sql.Conn).
 """
 
 from __future__ import annotations
 
-from core import clock
-from core.tables import Customer, Identity
+from datetime import datetime
+
+from core.sql import Conn
 from core.types import InboundMessage
 
 
-async def resolve(channel_type: str, message: InboundMessage) -> tuple[int, bool]:
-    """Return (customer id, created). Must run inside the ingest transaction."""
-    identity = await Identity.select(Identity.id, Identity.customer).where(
-        (Identity.channel_type == channel_type) & (Identity.handle == message.sender_handle)
-    ).first()
-    if identity is not None:
-        return await _follow_merges(identity["customer"]), False
+async def resolve(conn: Conn, channel_type: str, message: InboundMessage, now: datetime) -> tuple[int, bool]:
+    """Return (customer id, created)."""
+    row = await conn.fetchrow(
+        "SELECT i.customer, c.merged_into FROM customer_identities i JOIN customers c ON c.id = i.customer "
+        "WHERE i.channel_type = $1 AND i.handle = $2", channel_type, message.sender_handle)
+    if row is not None:
+        return (await follow_merges(conn, row["merged_into"]) if row["merged_into"] else row["customer"]), False
 
-    customer_id = await _verified_match(message)
+    email = _lower(message.sender_email)
+    customer_id = await _verified_match(conn, email if message.email_verified else None,
+                                        message.sender_phone if message.phone_verified else None)
     created = customer_id is None
-    now = clock.now()
     if customer_id is None:
-        rows = await Customer.insert(Customer(
-            name=message.sender_name, email=_lower(message.sender_email), phone=message.sender_phone,
-            created_at=now, updated_at=now,
-        )).returning(Customer.id)
-        customer_id = rows[0]["id"]
-    await Identity.insert(Identity(
-        customer=customer_id, channel_type=channel_type, handle=message.sender_handle,
-        display_name=message.sender_name, email=_lower(message.sender_email), phone=message.sender_phone,
-        email_verified=message.email_verified, phone_verified=message.phone_verified, created_at=now,
-    ))
+        customer_id = await conn.fetchval(
+            "INSERT INTO customers (name, email, phone, tags, notes, merged_into, created_at, updated_at) "
+            "VALUES ($1, $2, $3, '[]', '', NULL, $4, $5) RETURNING id",
+            message.sender_name, email, message.sender_phone, now, now)
+    await conn.execute(
+        "INSERT INTO customer_identities (customer, channel_type, handle, display_name, email, phone, email_verified, "
+        "phone_verified, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        customer_id, channel_type, message.sender_handle, message.sender_name, email, message.sender_phone,
+        message.email_verified, message.phone_verified, now)
     return customer_id, created
 
 
-async def _verified_match(message: InboundMessage) -> int | None:
-    email = _lower(message.sender_email) if message.email_verified else None
-    phone = message.sender_phone if message.phone_verified else None
+async def _verified_match(conn: Conn, email: str | None, phone: str | None) -> int | None:
     if email:
-        row = await Identity.select(Identity.customer).where(
-            (Identity.email == email) & (Identity.email_verified == True)  # noqa: E712
-        ).first()
+        row = await conn.fetchrow("SELECT customer FROM customer_identities WHERE email = $1 AND email_verified = TRUE "
+                                  "ORDER BY id LIMIT 1", email)
         if row:
-            return await _follow_merges(row["customer"])
+            return await follow_merges(conn, row["customer"])
     if phone:
-        row = await Identity.select(Identity.customer).where(
-            (Identity.phone == phone) & (Identity.phone_verified == True)  # noqa: E712
-        ).first()
+        row = await conn.fetchrow("SELECT customer FROM customer_identities WHERE phone = $1 AND phone_verified = TRUE "
+                                  "ORDER BY id LIMIT 1", phone)
         if row:
-            return await _follow_merges(row["customer"])
+            return await follow_merges(conn, row["customer"])
     return None
 
 
-async def _follow_merges(customer_id: int) -> int:
+async def follow_merges(conn: Conn, customer_id: int) -> int:
+    """A merged customer points at the one it was merged into; follow the chain to its end."""
     seen = {customer_id}
     while True:
-        row = await Customer.select(Customer.merged_into).where(Customer.id == customer_id).first()
-        target = row and row["merged_into"]
+        target = await conn.fetchval("SELECT merged_into FROM customers WHERE id = $1", customer_id)
         if not target or target in seen:
             return customer_id
         seen.add(target)

@@ -66,10 +66,19 @@ async def connect(url: str, *, pool_size: int = 10) -> Engine:
     return eng
 
 
-async def disconnect() -> None:
+async def disconnect(timeout: float = 10.0) -> None:
+    """Close the pool; a connection some stray task still holds is terminated after `timeout`."""
     global _engine
-    if isinstance(_engine, PostgresEngine):
-        await _engine.close_connection_pool()
+    if isinstance(_engine, PostgresEngine) and _engine.pool is not None:
+        import asyncio
+        import logging
+
+        try:
+            await asyncio.wait_for(asyncio.shield(_engine.pool.close()), timeout)
+        except asyncio.TimeoutError:
+            logging.getLogger("relaydesk.db").warning("connections still held after %ss; terminating them", timeout)
+            _engine.pool.terminate()
+        _engine.pool = None
     _engine = None
 
 

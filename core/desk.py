@@ -8,7 +8,7 @@ from typing import Any
 
 from core import db
 from core.config import Settings
-from core.events import LiveBus, await_me_maybe
+from core.events import LiveBus, await_me_maybe, live_bus_for
 from core.jobs import ArqQueue, InProcessQueue
 from core.plugins import Registry, load_registry
 from core.tables import ChannelAccount
@@ -27,7 +27,8 @@ class Desk:
 
         for spec in core_jobs(settings):
             self.registry.jobs.setdefault(spec.name, spec)
-        self.live = LiveBus()
+        self.live: LiveBus = live_bus_for(settings.redis, settings.queue_name)
+        self.locks: dict[Any, Any] = {}  # per-process asyncio locks, e.g. one poll per account at a time
         self.jobs: InProcessQueue | ArqQueue | None = None
         self.started = False
 
@@ -62,13 +63,15 @@ class Desk:
     async def stop(self) -> None:
         if not self.started:
             return
+        # Jobs stop first: a periodic job must not start new work (an IDLE watcher, say) after
+        # the plugins have shut theirs down.
+        if self.jobs is not None:
+            await self.jobs.stop()
         for result in self.registry.hook.shutdown(desk=self):
             try:
                 await await_me_maybe(result)
             except Exception:
                 log.exception("a plugin failed to shut down")
-        if self.jobs is not None:
-            await self.jobs.stop()
         await db.disconnect()
         self.started = False
 

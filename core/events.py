@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,9 +27,12 @@ class Event:
     message_id: int | None = None
     actor: str = "system"
     data: dict[str, Any] = field(default_factory=dict)
+    # The desk that published the event, set by publish(): listeners act through it.
+    desk: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"name": self.name, "ticket_id": self.ticket_id, "message_id": self.message_id,
+                "actor": self.actor, "data": self.data}
 
 
 class LiveBus:
@@ -54,6 +57,40 @@ class LiveBus:
             queue.put_nowait(payload)
 
 
+class RedisLiveBus(LiveBus):
+    """The scaled deployment's bus: events go to a Redis pub/sub channel that every web process's
+    SSE endpoint listens on (litestar's channels plugin, Redis pub/sub backend), so an event from a
+    worker or another web process reaches every browser. Local subscribers still hear it too."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        super().__init__()
+        self.url = url
+        self.channel = channel
+        self._client: Any = None
+
+    async def publish(self, payload: dict[str, Any]) -> None:
+        import json
+
+        from redis.asyncio import Redis
+
+        await super().publish(payload)
+        if self._client is None:
+            self._client = Redis.from_url(self.url)
+        try:
+            await self._client.publish(self.channel, json.dumps(payload, default=str))
+        except Exception:  # live updates are best effort; the database already has the change
+            log.exception("could not publish a live event to Redis")
+
+
+def live_channel(queue_name: str) -> str:
+    """The pub/sub channel of one desk's live events (the queue name keeps desks apart)."""
+    return f"{queue_name}:live"
+
+
+def live_bus_for(redis_url: str | None, queue_name: str) -> LiveBus:
+    return RedisLiveBus(redis_url, live_channel(queue_name)) if redis_url else LiveBus()
+
+
 async def await_me_maybe(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -64,6 +101,7 @@ async def publish(desk: "Desk", events: list[Event]) -> None:
         # Plugins publish their own events as "<plugin>.<name>" (shopify.fulfillment_created).
         if event.name not in EVENT_NAMES and "." not in event.name:
             raise ValueError(f"unknown event {event.name!r}")
+        event.desk = desk
         for impl in desk.registry.hook.ticket_event.get_hookimpls():
             try:
                 await await_me_maybe(impl.function(event=event))

@@ -82,7 +82,9 @@ def parse_webhook(channel_type: str, account: Any, request: Any) -> Any:
     Verify the signature over the raw bytes *before* parsing and raise core.errors.SignatureInvalid
     when it fails (401), core.errors.InvalidRequest for a malformed body (400, the message is shown
     to the sender). Return a core.types.WebhookResult. Return None for channel types you did not
-    register. Stops at the first non-None result. Must not do I/O: slow work goes to jobs.
+    register. Stops at the first non-None result. Must not do I/O: slow work goes to jobs; a webhook
+    that carries data for the plugin's own tables (an order update) sets ``WebhookResult.apply``, a
+    coroutine function the core awaits with the Desk before it acknowledges.
     """
 
 
@@ -90,7 +92,9 @@ def parse_webhook(channel_type: str, account: Any, request: Any) -> Any:
 def poll(channel_type: str, account: Any, cursor: str | None) -> Awaitable[Any] | None:
     """Fetch what is new since ``cursor`` for channels that are polled (IMAP, marketplaces).
 
-    Return an awaitable of ``(list[InboundMessage], new_cursor)``; the core stores the messages and
+    Return an awaitable of ``(list[InboundMessage], new_cursor)``, or of
+    ``(list[InboundMessage], new_cursor, list[StatusUpdate])`` when the poll also found delivery
+    reports (bounces) for outbound messages; the core stores the messages and statuses and
     only then saves the new cursor, so a crash mid-batch fetches the batch again (ingest dedupes).
     Return None for channel types you did not register. Stops at the first non-None result.
     """
@@ -198,4 +202,5 @@ def startup(desk: Any) -> Awaitable[None] | None:
 
 @hookspec
 def shutdown(desk: Any) -> Awaitable[None] | None:
-    """The desk is stopping. Close what ``startup`` opened."""
+    """The desk is stopping (web process, worker or embedded desk). Close the clients and tasks that
+    ``startup`` opened; return an awaitable for I/O. An exception is logged and stops nothing else."""

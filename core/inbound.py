@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from core import attachments, clock, db, sla
 from core.customers import resolve
+from core.sql import Conn, as_json
 from core.events import Event, publish
-from core.routing import decide
+from core.routing import decide, prepare as prepare_routing
 from core.sanitize import sanitize_html
-from core.tables import OPEN_STATUSES, PRIORITIES, Attachment, Message, Ticket, TicketTag
+from core.tables import PRIORITIES, Message, TicketTag
 from core.types import Account, InboundMessage, StatusUpdate
 
 if TYPE_CHECKING:
@@ -38,13 +39,14 @@ class IngestResult:
 async def ingest(desk: "Desk", account: Account, messages: list[InboundMessage],
                  statuses: list[StatusUpdate] | None = None) -> list[IngestResult]:
     """Store messages and status updates in one transaction, then publish events."""
-    for attempt in range(2):
+    for attempt in range(3):
         results: list[IngestResult] = []
         events: list[Event] = []
         try:
-            async with db.transaction():
+            async with db.transaction() as transaction:
+                conn = Conn(transaction)
                 for message in messages:
-                    result, event = await _store_one(desk, account, message)
+                    result, event = await _store_one(desk, conn, account, message)
                     results.append(result)
                     if event:
                         events.append(event)
@@ -54,9 +56,10 @@ async def ingest(desk: "Desk", account: Account, messages: list[InboundMessage],
                         events.append(event)
             break
         except Exception as exc:
-            # Two deliveries of one message racing on PostgreSQL: the loser's insert hits the unique
-            # index. Run the batch again; this time it sees the winner's rows and dedupes.
-            if attempt == 0 and _is_unique_violation(exc):
+            # Two deliveries racing on PostgreSQL (the same message, or a new customer's first two
+            # messages): the loser's insert hits a unique index. Run the batch again; this time it
+            # sees the winner's rows.
+            if attempt < 2 and _is_unique_violation(exc):
                 continue
             raise
     await publish(desk, events)
@@ -68,122 +71,164 @@ def _is_unique_violation(exc: Exception) -> bool:
     return "unique" in text or "duplicate key" in text
 
 
-async def _store_one(desk: "Desk", account: Account, message: InboundMessage) -> tuple[IngestResult, Event | None]:
-    existing = await Message.select(Message.id, Message.ticket).where(
-        (Message.account == account.id) & (Message.external_id == message.external_id)
-    ).first()
+_TICKET_COLUMNS = ("id, status, priority, customer, assignee, team, first_responded_at, language, subject, "
+                   "channel_type, next_response_due_at, resolution_due_at")
+
+
+async def _store_one(desk: "Desk", conn: Conn, account: Account, message: InboundMessage) -> tuple[IngestResult, Event | None]:
+    existing = await conn.fetchrow("SELECT id, ticket FROM messages WHERE account = $1 AND external_id = $2",
+                                   account.id, message.external_id)
     if existing:
         return IngestResult(existing["id"], existing["ticket"], duplicate=True), None
 
     now = clock.now()
-    customer_id, _ = await resolve(account.channel_type, message)
-    ticket, created = await _thread(desk, account, message, customer_id, now)
+    customer_id, _ = await resolve(conn, account.channel_type, message, now)
+    ticket, created = await _thread(desk, conn, account, message, customer_id, now)
     if ticket is None:
         log.info("skipped %s on %s: it would open a ticket and may not", message.external_id, account.name)
         return IngestResult(0, 0, skipped=True), None
+
     direction = "outbound" if message.is_echo else "inbound"
-    html = sanitize_html(message.html)
-    rows = await Message.insert(Message(
-        ticket=ticket["id"], account=account.id, direction=direction,
-        customer=None if message.is_echo else customer_id, subject=message.subject,
-        text=message.text, html=html, external_id=message.external_id,
-        delivery_status="sent" if message.is_echo else None,
-        metadata=_message_metadata(message), created_at=message.sent_at or now,
-        sent_at=message.sent_at if message.is_echo else None,
-    )).returning(Message.id)
-    message_id = rows[0]["id"]
+    message_id = await conn.fetchval(
+        "INSERT INTO messages (ticket, account, direction, customer, author, subject, text, html, external_id, "
+        "delivery_status, delivery_error, metadata, created_at, sent_at) "
+        "VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, NULL, $10::json, $11, $12) RETURNING id",
+        ticket["id"], account.id, direction, None if message.is_echo else customer_id, message.subject,
+        message.text, sanitize_html(message.html), message.external_id,
+        "sent" if message.is_echo else None, as_json(_message_metadata(message)), message.sent_at or now,
+        message.sent_at if message.is_echo else None,
+    )
     for item in message.attachments:
-        await _store_attachment(desk, message_id, item)
+        await _store_attachment(desk, conn, message_id, item, now)
 
     if message.is_echo:
-        await Ticket.update({Ticket.last_message_at: now, Ticket.updated_at: now}).where(Ticket.id == ticket["id"])
+        await conn.execute("UPDATE tickets SET last_message_at = $1, updated_at = $2 WHERE id = $3", now, now, ticket["id"])
         return IngestResult(message_id, ticket["id"], created_ticket=created), None
 
-    await _after_customer_message(desk, ticket, message, created, now)
+    if not created:
+        await _after_reply(desk, conn, ticket, message, now)
     name = "created" if created else "customer_replied"
     return (IngestResult(message_id, ticket["id"], created_ticket=created),
             Event(name=name, ticket_id=ticket["id"], message_id=message_id, actor=f"customer:{customer_id}"))
 
 
-async def _thread(desk: "Desk", account: Account, message: InboundMessage, customer_id: int,
+async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
                   now: Any) -> tuple[dict[str, Any] | None, bool]:
-    """Find the ticket this message belongs to: references, then the platform's thread id, then the
-    customer's open ticket on this account; otherwise a new ticket. A closed ticket is reopened when
-    the message says so (reopen_closed), else a new message opens a follow-up linked to it."""
-    columns = (Ticket.id, Ticket.status, Ticket.priority, Ticket.customer, Ticket.assignee, Ticket.team,
-               Ticket.first_responded_at, Ticket.language, Ticket.subject, Ticket.channel_type)
+    """Find the ticket this message belongs to: references, then a ticket number it quotes (same
+    customer only), then the platform's thread id, then the customer's open ticket on this account;
+    otherwise a new ticket. A closed ticket is reopened when the message says so (reopen_closed),
+    else a new message opens a follow-up linked to it."""
     ticket = None
-    if message.references:
-        ref = await Message.select(Message.ticket).where(
-            (Message.account == account.id) & Message.external_id.is_in(message.references[-50:])
-        ).order_by(Message.id, ascending=False).first()
-        if ref:
-            ticket = await Ticket.select(*columns).where(Ticket.id == ref["ticket"]).first()
+    refs = list(dict.fromkeys(message.references[-50:]))
+    if refs:
+        marks = ", ".join(f"${i}" for i in range(2, len(refs) + 2))
+        row = await conn.fetchrow(
+            f"SELECT ticket FROM messages WHERE account = $1 AND external_id IN ({marks}) ORDER BY id DESC LIMIT 1",
+            account.id, *refs)
+        if row:
+            ticket = await conn.fetchrow(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = $1", row["ticket"])
+    if ticket is None and getattr(message, "ticket_ref", None):
+        # A ticket number the sender quoted: honoured only for that customer's own ticket, so a
+        # typed or guessed number never files one customer's mail into another's conversation.
+        ticket = await conn.fetchrow(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = $1 AND customer = $2 AND account = $3",
+            message.ticket_ref, customer_id, account.id)
     if ticket is None and message.thread_key:
-        ticket = await Ticket.select(*columns).where(
-            (Ticket.account == account.id) & (Ticket.thread_key == message.thread_key)
-        ).order_by(Ticket.id, ascending=False).first()
+        ticket = await conn.fetchrow(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE account = $1 AND thread_key = $2 ORDER BY id DESC LIMIT 1",
+            account.id, message.thread_key)
     if ticket is None and not message.thread_key:
-        ticket = await Ticket.select(*columns).where(
-            (Ticket.customer == customer_id) & (Ticket.account == account.id) & Ticket.status.is_in(list(OPEN_STATUSES))
-        ).order_by(Ticket.id, ascending=False).first()
+        ticket = await conn.fetchrow(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE customer = $1 AND account = $2 "
+            f"AND status IN ('new', 'open', 'pending', 'on-hold') ORDER BY id DESC LIMIT 1",
+            customer_id, account.id)
     if ticket is not None and (ticket["status"] != "closed" or message.reopen_closed):
         return ticket, False
     if not message.may_open_ticket:
         return None, False
+    return await _open_ticket(desk, conn, account, message, customer_id, now,
+                              linked=ticket["id"] if ticket else None), True
 
+
+async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
+                       now: Any, linked: int | None) -> dict[str, Any]:
+    """Classify, prioritize, set SLA due times and route, then insert the ticket in one statement."""
     subject = (message.subject or message.text.strip().split("\n", 1)[0])[:200]
-    rows = await Ticket.insert(Ticket(
-        subject=subject, status="new", priority="normal", customer=customer_id, account=account.id,
-        channel_type=account.channel_type, thread_key=message.thread_key,
-        linked_ticket=ticket["id"] if ticket else None,
-        created_at=now, updated_at=now, last_message_at=now, last_customer_message_at=now,
-    )).returning(Ticket.id)
-    new = {"id": rows[0]["id"], "status": "new", "priority": "normal", "customer": customer_id,
-           "assignee": None, "team": None, "first_responded_at": None, "language": None,
-           "subject": subject, "channel_type": account.channel_type}
-    return new, True
+    ticket: dict[str, Any] = {"id": None, "status": "new", "priority": "normal", "customer": customer_id,
+                              "assignee": None, "team": None, "first_responded_at": None, "language": message.language,
+                              "subject": subject, "channel_type": account.channel_type, "intent": None,
+                              "sentiment": None, "account": account.id, "created_at": now}
+    tags = _classify(desk, message, ticket)
+    # Route first, so SLA policies can match on the team; both hooks read snapshots loaded here.
+    decision = decide(desk.registry, await prepare_routing(conn, ticket, message.text), desk)
+    ticket["team"] = decision.team_id
+    targets = sla.targets_for(desk.registry, await sla.prepare(conn, ticket))
+    first = sla.due(now, targets.first_response_minutes, targets.calendar)
+    resolution = sla.due(now, targets.resolution_minutes, targets.calendar)
+    ticket["id"] = await conn.fetchval(
+        "INSERT INTO tickets (subject, status, priority, customer, account, channel_type, thread_key, assignee, team, "
+        "language, intent, sentiment, route_reason, linked_ticket, created_at, updated_at, last_message_at, "
+        "last_customer_message_at, first_response_due_at, next_response_due_at, resolution_due_at, sla_due_at, "
+        "sla_warned_at, first_response_breached, next_response_breached, resolution_breached, first_responded_at, "
+        "solved_at, closed_at) VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+        "$17, $18, NULL, $19, $20, NULL, FALSE, FALSE, FALSE, NULL, NULL, NULL) RETURNING id",
+        subject, ticket["priority"], customer_id, account.id, account.channel_type, message.thread_key,
+        decision.agent_id, decision.team_id, ticket["language"], ticket["intent"], ticket["sentiment"],
+        decision.reason, linked, now, now, now, now, first, resolution, sla.earliest(first, resolution),
+    )
+    ticket.update(assignee=decision.agent_id, team=decision.team_id)
+    for tag in sorted(tags):
+        await _add_tag(conn, ticket["id"], tag)
+    return ticket
 
 
-async def _after_customer_message(desk: "Desk", ticket: dict[str, Any], message: InboundMessage, created: bool, now: Any) -> None:
-    """Classify, prioritize, set SLA due times and route, then write the ticket once."""
-    registry = desk.registry
-    changes: dict[Any, Any] = {Ticket.last_message_at: now, Ticket.last_customer_message_at: now, Ticket.updated_at: now}
+def _classify(desk: "Desk", message: InboundMessage, ticket: dict[str, Any]) -> set[str]:
+    """Run the classify hooks; their answers update `ticket` in place. Returns the tags."""
     tags: set[str] = set()
-    for result in registry.hook.classify(message=message, ticket=ticket):
+    for result in desk.registry.hook.classify(message=message, ticket=ticket):
         if not result:
             continue
         if result.get("language"):
-            changes[Ticket.language] = ticket["language"] = result["language"]
+            ticket["language"] = result["language"]
         if result.get("intent"):
-            changes[Ticket.intent] = result["intent"]
+            ticket["intent"] = result["intent"]
         if result.get("sentiment") is not None:
-            changes[Ticket.sentiment] = str(result["sentiment"])
+            ticket["sentiment"] = str(result["sentiment"])
         if result.get("priority") in PRIORITIES and _more_urgent(result["priority"], ticket["priority"]):
-            changes[Ticket.priority] = ticket["priority"] = result["priority"]
+            ticket["priority"] = result["priority"]
         tags.update(result.get("tags") or [])
-    if message.language and Ticket.language not in changes:
-        changes[Ticket.language] = message.language
+    return tags
 
-    if ticket["status"] in ("pending", "on-hold", "solved", "closed"):
-        changes[Ticket.status] = ticket["status"] = "open"
-    targets = sla.targets_for(registry, ticket)
-    if created:
-        first = sla.due(now, targets.first_response_minutes)
-        resolution = sla.due(now, targets.resolution_minutes)
-        changes.update({Ticket.first_response_due_at: first, Ticket.resolution_due_at: resolution,
-                        Ticket.sla_due_at: sla.earliest(first, resolution)})
-        decision = decide(registry, ticket, desk)
-        changes.update({Ticket.assignee: decision.agent_id, Ticket.team: decision.team_id,
-                        Ticket.route_reason: decision.reason})
-    elif ticket["first_responded_at"] is not None:
-        # The customer wrote again after we answered: the next-response clock starts.
-        row = await Ticket.select(Ticket.next_response_due_at, Ticket.resolution_due_at).where(Ticket.id == ticket["id"]).first()
-        nxt = row["next_response_due_at"] or sla.due(now, targets.next_response_minutes)
-        changes.update({Ticket.next_response_due_at: nxt, Ticket.sla_due_at: sla.earliest(nxt, row["resolution_due_at"])})
-    await Ticket.update(changes).where(Ticket.id == ticket["id"])
+
+async def _after_reply(desk: "Desk", conn: Conn, ticket: dict[str, Any], message: InboundMessage, now: Any) -> None:
+    """The customer wrote again: classify, reopen, restart the next-response clock, one UPDATE."""
+    before = dict(ticket)
+    tags = _classify(desk, message, ticket)
+    status = "open" if ticket["status"] in ("pending", "on-hold", "solved", "closed") else ticket["status"]
+    if before["status"] == "pending":  # the customer answered: the paused SLA clock runs again
+        ticket.update(await sla.resume(desk.registry, ticket["id"], now))
+    next_due = ticket["next_response_due_at"]
+    sla_due = None
+    if ticket["first_responded_at"] is not None:
+        # We had answered: the next-response clock starts (unless it is already running).
+        targets = sla.targets_for(desk.registry, await sla.prepare(conn, ticket))
+        next_due = next_due or sla.due(now, targets.next_response_minutes, targets.calendar)
+        sla_due = sla.earliest(next_due, ticket["resolution_due_at"])
+    await conn.execute(
+        "UPDATE tickets SET last_message_at = $1, last_customer_message_at = $2, updated_at = $3, status = $4, "
+        "priority = $5, language = $6, intent = $7, sentiment = $8, next_response_due_at = $9, "
+        "sla_due_at = COALESCE($10, sla_due_at) WHERE id = $11",
+        now, now, now, status, ticket["priority"], ticket["language"] or message.language or before["language"],
+        ticket.get("intent"), ticket.get("sentiment"), next_due, sla_due, ticket["id"],
+    )
     for tag in sorted(tags):
-        await add_tag(ticket["id"], tag)
+        await _add_tag(conn, ticket["id"], tag)
+
+
+async def _add_tag(conn: Conn, ticket_id: int, tag: str) -> None:
+    tag = tag.strip().lower()[:64]
+    if tag and not await conn.fetchrow("SELECT id FROM ticket_tags WHERE ticket = $1 AND tag = $2", ticket_id, tag):
+        await conn.execute("INSERT INTO ticket_tags (ticket, tag) VALUES ($1, $2)", ticket_id, tag)
 
 
 async def add_tag(ticket_id: int, tag: str) -> bool:
@@ -199,13 +244,14 @@ def _more_urgent(candidate: str, current: str) -> bool:
     return PRIORITIES.index(candidate) < PRIORITIES.index(current or "normal")
 
 
-async def _store_attachment(desk: "Desk", message_id: int, item: Any) -> None:
+async def _store_attachment(desk: "Desk", conn: Conn, message_id: int, item: Any, now: Any) -> None:
     digest, path = attachments.store(desk.data_dir, item)
-    await Attachment.insert(Attachment(
-        message=message_id, filename=attachments.safe_filename(item.filename), content_type=item.content_type[:127],
-        size=len(item.data), sha256=digest, storage_path=path, content_id=item.content_id, inline=item.inline,
-        created_at=clock.now(),
-    ))
+    await conn.execute(
+        "INSERT INTO attachments (message, filename, content_type, size, sha256, storage_path, content_id, inline, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        message_id, attachments.safe_filename(item.filename), item.content_type[:127], len(item.data), digest, path,
+        item.content_id, item.inline, now,
+    )
 
 
 def _message_metadata(message: InboundMessage) -> dict[str, Any]:

@@ -33,8 +33,9 @@ def backoff_seconds(attempts: int) -> float:
 
 
 async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None,
-                status: str | None = None) -> dict[str, Any]:
-    """Queue a reply to the customer. Returns the stored message row."""
+                status: str | None = None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Queue a reply to the customer. Returns the stored message row. `metadata` travels to the
+    channel plugin as OutboundMessage.metadata (e.g. the WhatsApp template to send)."""
     text = _check_text(text)
     now = clock.now()
     async with db.transaction():
@@ -47,6 +48,7 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
         rows = await Message.insert(Message(
             ticket=ticket_id, account=ticket["account"], direction="outbound", author=author_id,
             text=text, html=sanitize_html(html), delivery_status="queued", created_at=now, subject=None,
+            metadata=dict(metadata or {}),
         )).returning(Message.id)
         message_id = rows[0]["id"]
         outbox = await Outbox.insert(Outbox(message=message_id, status="pending", next_attempt_at=now,
@@ -66,7 +68,10 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
         await audit.record(_actor(author_id), "reply", "ticket", ticket_id, {"message": message_id})
     outbox_id = outbox[0]["id"]
     await desk.enqueue("deliver", outbox_id, job_id=f"deliver:{outbox_id}:0")
-    await publish(desk, [Event("agent_replied", ticket_id, message_id, actor=_actor(author_id))])
+    events = [Event("agent_replied", ticket_id, message_id, actor=_actor(author_id))]
+    if new_status == "solved" and ticket["status"] != "solved":
+        events.append(Event("solved", ticket_id, actor=_actor(author_id)))  # a reply that solves also solves
+    await publish(desk, events)
     return await Message.select().where(Message.id == message_id).first()
 
 
@@ -124,11 +129,11 @@ async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
     """The OutboundMessage for a stored reply, with the account id and the ticket id."""
     message = await Message.select().where(Message.id == message_id).first()
     ticket = await Ticket.select(Ticket.id, Ticket.customer, Ticket.channel_type, Ticket.thread_key,
-                                 Ticket.subject).where(Ticket.id == message["ticket"]).first()
+                                 Ticket.subject, Ticket.last_customer_message_at).where(Ticket.id == message["ticket"]).first()
     identity = await Identity.select(Identity.handle).where(
         (Identity.customer == ticket["customer"]) & (Identity.channel_type == ticket["channel_type"])
     ).order_by(Identity.id, ascending=False).first()
-    last_inbound = await Message.select(Message.external_id).where(
+    last_inbound = await Message.select(Message.external_id, Message.metadata).where(
         (Message.ticket == ticket["id"]) & (Message.direction == "inbound")
     ).order_by(Message.id, ascending=False).first()
     author = None
@@ -140,8 +145,29 @@ async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
         subject=ticket["subject"], thread_key=ticket["thread_key"],
         in_reply_to=last_inbound["external_id"] if last_inbound else None,
         author_name=author["name"] if author else None,
+        last_customer_message_at=ticket["last_customer_message_at"], metadata=_as_dict(message["metadata"]),
+        references=_references(last_inbound), automatic=message["author"] is None,
     )
     return outbound, message["account"], ticket["id"]
+
+
+def _references(parent: dict[str, Any] | None) -> list[str]:
+    """The thread a reply answers: the parent's own references, then the parent (email References)."""
+    if not parent or not parent["external_id"]:
+        return []
+    refs = [r for r in _as_dict(parent["metadata"]).get("references") or [] if isinstance(r, str)]
+    return list(dict.fromkeys([*refs, parent["external_id"]]))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value) if value else {}
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, dict) else {}
 
 
 async def deliver(desk: "Desk", outbox_id: int) -> str:

@@ -27,7 +27,10 @@ hookimpl = pluggy.HookimplMarker("relaydesk")
 # Always loaded, marked trylast so any installed plugin can override them.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "core.defaults.sla",
+    # before core.defaults.routing: among trylast impls pluggy asks the earlier-registered first
+    "core.defaults.routing_strategies",
     "core.defaults.routing",
+    "core.defaults.rules",
 )
 
 # Plugins shipped in this repository, loaded only when plugins.toml enables them.

@@ -3,6 +3,7 @@ it, and only then save the new cursor, so a crash mid-batch fetches the batch ag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,25 @@ log = logging.getLogger("relaydesk.polling")
 
 
 async def poll_account(desk: "Desk", account: Account) -> int | None:
-    """One poll of one account. Returns how many messages were new, or None if its channel is not polled."""
+    """One poll of one account. Returns how many messages were new, or None if its channel is not polled.
+
+    Polls of one account never overlap in a process, so a slow poll cannot write back an older
+    cursor over a newer one (across arq workers the periodic job is unique)."""
+    lock = desk.locks.setdefault(("poll", account.id), asyncio.Lock())
+    async with lock:
+        return await _poll(desk, account)
+
+
+async def _poll(desk: "Desk", account: Account) -> int | None:
     row = await ChannelAccount.select(ChannelAccount.poll_cursor).where(ChannelAccount.id == account.id).first()
     cursor = row["poll_cursor"] if row else None
     pending = desk.registry.hook.poll(channel_type=account.channel_type, account=account, cursor=cursor)
     if pending is None:
         return None
-    messages, new_cursor = await await_me_maybe(pending)
-    results = await ingest(desk, account, list(messages)) if messages else []
+    fetched = await await_me_maybe(pending)
+    messages, new_cursor = fetched[0], fetched[1]
+    statuses = list(fetched[2]) if len(fetched) > 2 else []  # delivery reports found while polling
+    results = await ingest(desk, account, list(messages), statuses) if (messages or statuses) else []
     if new_cursor != cursor:
         await ChannelAccount.update({ChannelAccount.poll_cursor: new_cursor}).where(ChannelAccount.id == account.id)
     return sum(1 for r in results if not r.duplicate and not r.skipped)

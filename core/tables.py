@@ -44,6 +44,8 @@ class Agent(Table, tablename="agents"):
     timezone = Varchar(length=64, default="UTC")
     locale = Varchar(length=16, default="en")
     active = Boolean(default=True)
+    # Bumped by "sign out everywhere": sessions remember the generation they were made in.
+    session_generation = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -188,7 +190,131 @@ class AuditEntry(Table, tablename="audit_log"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class LoginThrottle(Table, tablename="login_throttle"):
+    """Failed sign-ins per (account, IP) key, shared by every web process (migration core_0003)."""
+
+    key = Varchar(length=300, unique=True)
+    failures = Integer(default=0)
+    window_started_at = Timestamptz(default=TimestamptzNow())
+    locked_until = Timestamptz(null=True, default=None)
+
+
+class Macro(Table, tablename="macros"):
+    """A reply template: jinja2 rendered in the sandbox; a version per channel and language."""
+
+    name = Varchar(length=200)
+    shortcut = Varchar(length=64)
+    channel_type = Varchar(length=64, null=True, default=None)
+    language = Varchar(length=16, null=True, default=None)
+    body = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SearchTerm(Table, tablename="search_terms"):
+    """Search index: a normalized word, email, number or CJK bigram -> the ticket it occurs in."""
+
+    term = Varchar(length=64)
+    ticket = Integer()
+
+
+class SearchState(Table, tablename="search_state"):
+    """How far the search index has read (highest message / customer id indexed)."""
+
+    name = Varchar(length=32, unique=True)
+    last_id = Integer(default=0)
+
+
+class TicketViewer(Table, tablename="ticket_viewers"):
+    """Who has a ticket open and who is typing a reply on it (collision detection)."""
+
+    ticket = Integer()
+    agent = Integer()
+    seen_at = Timestamptz(default=TimestamptzNow())
+    typing_at = Timestamptz(null=True, default=None)
+
+
+class TeamRouting(Table, tablename="team_routing"):
+    """How a team's tickets find an agent (core/defaults/routing_strategies.py); `position` orders
+    the teams when a ticket's team is chosen by channel."""
+
+    team = Integer(unique=True)
+    strategy = Varchar(length=32, default="round_robin")  # round_robin | least_loaded
+    position = Integer(default=0)
+    channels = JSON(default=[])  # channel types this team takes first; [] = any
+    language_match = Boolean(default=True)
+    sticky = Boolean(default=False)
+    vip_tags = JSON(default=[])  # customer tags that send a ticket to this team, whatever its channel
+    keywords = JSON(default=[])  # words in the subject/text that send a ticket to this team
+    overflow_team = Integer(null=True, default=None)  # where new tickets go once this queue is too long
+    overflow_threshold = Integer(null=True, default=None)  # unassigned open tickets that make it too long
+
+
+class BusinessCalendar(Table, tablename="business_calendars"):
+    """Business hours in a time zone: hours = {"mon": [["09:00", "17:00"]], ...}; holidays = ["2026-12-25"]."""
+
+    name = Varchar(length=100, unique=True)
+    timezone = Varchar(length=64, default="UTC")
+    hours = JSON(default={})
+    holidays = JSON(default=[])
+
+
+class SlaPolicy(Table, tablename="sla_policies"):
+    """Targets for tickets whose fields match `conditions` (priority, channel, customer_tag, team: lists)."""
+
+    name = Varchar(length=100)
+    position = Integer(default=0)
+    active = Boolean(default=True)
+    conditions = JSON(default={})
+    first_response_minutes = Integer(null=True, default=None)
+    next_response_minutes = Integer(null=True, default=None)
+    resolution_minutes = Integer(null=True, default=None)
+    calendar = Integer(null=True, default=None)
+    # A peak profile (11.11, Black Friday): the policy applies only between these instants.
+    starts_at = Timestamptz(null=True, default=None)
+    ends_at = Timestamptz(null=True, default=None)
+    notice = Text(null=True, default=None)  # what customers are told while it applies
+
+
+class AgentShift(Table, tablename="agent_shifts"):
+    """When an agent works, in the agent's time zone (agents.timezone); routing skips them off shift."""
+
+    agent = Integer(unique=True)
+    hours = JSON(default={})
+    holidays = JSON(default=[])
+
+
+class SlaPause(Table, tablename="sla_pauses"):
+    """A ticket whose SLA clock is stopped while it waits on the customer."""
+
+    ticket = Integer(unique=True)
+    paused_at = Timestamptz(default=TimestamptzNow())
+
+
+class AutomationRule(Table, tablename="automation_rules"):
+    """When `event` happens and `conditions` hold, run `actions` (core/rules.py)."""
+
+    name = Varchar(length=100)
+    position = Integer(default=0)
+    active = Boolean(default=True)
+    event = Varchar(length=64)
+    conditions = JSON(default={})
+    actions = JSON(default=[])
+
+
+class RuleFiring(Table, tablename="rule_firings"):
+    """A time-triggered rule fired for a ticket at this anchor (the time the waiting began): once."""
+
+    rule = Integer()
+    ticket = Integer()
+    anchor = Timestamptz()
+
+
+POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPolicy, SlaPause, AutomationRule,
+                                          RuleFiring, AgentShift)
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
-    Message, Attachment, Outbox, AuditEntry,
+    Message, Attachment, Outbox, AuditEntry, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
+    *POLICY_TABLES,
 )

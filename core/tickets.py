@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core import audit, clock, db
+from core import audit, clock, db, sla
 from core.errors import InvalidRequest, NotFound
 from core.events import Event, publish
 from core.inbound import add_tag
@@ -35,6 +35,11 @@ async def update_ticket(desk: "Desk", ticket_id: int, *, actor: str, status: str
         if status is not None and status != ticket["status"]:
             changes[Ticket.status] = status
             diff["status"] = [ticket["status"], status]
+            if status == "pending":  # waiting on the customer: the SLA clock stops
+                await sla.pause(ticket_id, now)
+            elif ticket["status"] == "pending":
+                await (sla.resume(desk.registry, ticket_id, now) if status in ("new", "open", "on-hold")
+                       else sla.discard_pause(ticket_id))
             if status == "solved":
                 changes[Ticket.solved_at] = now
                 changes[Ticket.sla_due_at] = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Any, Awaitable, Callable, Literal
 
 DeliveryStatus = Literal["queued", "sent", "delivered", "read", "failed"]
 
@@ -55,6 +55,9 @@ class InboundMessage:
     may_open_ticket: bool = True
     # A message threading onto a closed ticket: True reopens it, False opens a linked follow-up.
     reopen_closed: bool = False
+    # A ticket id the message names (an email subject's "[#123]"). The core threads on it after
+    # `references`, and only onto a ticket of the same customer on the same account.
+    ticket_ref: int | None = None
     language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -85,11 +88,16 @@ class WebhookResult:
     """What a channel plugin makes of a webhook.
 
     `reply` overrides the default acknowledgement (a subscription handshake answers a challenge).
+    `apply` is for webhooks that carry data rather than messages (an order update): a coroutine
+    function the core awaits with the Desk after `messages`/`statuses` are stored and before it
+    acknowledges, so the platform gets its 2xx only once the plugin's own transaction has committed
+    (raise to make the platform retry). parse_webhook itself stays free of I/O.
     """
 
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     reply: "WebhookReply | None" = None
+    apply: "Callable[[Any], Awaitable[Any]] | None" = None
 
 
 @dataclass(slots=True)
@@ -114,6 +122,17 @@ class OutboundMessage:
     in_reply_to: str | None = None
     author_name: str | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
+    # External ids of the thread this reply answers, oldest first, ending with `in_reply_to`
+    # (the message it answers plus the references that message carried): email's References.
+    references: list[str] = field(default_factory=list)
+    # No agent wrote it (a rule or an automatic acknowledgement): email marks it Auto-Submitted.
+    automatic: bool = False
+    # When the customer last wrote on this ticket: channels with a messaging window (Meta's 24 hours)
+    # decide from it whether a free-form reply may go out.
+    last_customer_message_at: datetime | None = None
+    # Channel-specific instructions stored with the reply, e.g. {"template": {"name", "language",
+    # "params"}} for a WhatsApp template or {"media": {"type", "link"}}.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar.testing import AsyncTestClient
+import httpx
 
 from core import clock
 from core.auth import create_token, hash_password
@@ -16,8 +16,10 @@ from web.app import create_app
 API_SECRET = "test-api-secret"
 
 
-def message(external_id: str, sender: str = "cust-1", text: str = "Hello", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": external_id, "sender": {"id": sender, **extra.pop("sender", {})}, "text": text}
+def message(external_id: str, sender: str = "cust-1", text: str = "Hello", details: dict[str, Any] | None = None,
+            **extra: Any) -> dict[str, Any]:
+    """One API-channel message; `details` adds sender name/email/phone."""
+    body: dict[str, Any] = {"id": external_id, "sender": {"id": sender, **(details or {})}, "text": text}
     body.update(extra)
     return body
 
@@ -27,7 +29,7 @@ def signed(payload: dict[str, Any] | bytes, secret: str = API_SECRET, timestamp:
     return body, {"content-type": "application/json", "x-relaydesk-signature": signing.sign(secret, body, timestamp)}
 
 
-async def post_messages(client: AsyncTestClient, messages: list[dict[str, Any]], account: str = "main",
+async def post_messages(client: httpx.AsyncClient, messages: list[dict[str, Any]], account: str = "main",
                         statuses: list[dict[str, Any]] | None = None) -> Any:
     body, headers = signed({"messages": messages, "statuses": statuses or []})
     return await client.post(f"/hooks/api_channel/{account}", content=body, headers=headers)
@@ -41,8 +43,10 @@ async def make_agent(role: str = "agent", email: str | None = None, languages: l
     return rows[0]["id"], await create_token(rows[0]["id"], "test")
 
 
-def client_for(desk: Any) -> AsyncTestClient:
-    return AsyncTestClient(create_app(desk=desk))
+def client_for(desk: Any) -> httpx.AsyncClient:
+    """An HTTP client for the app of a started desk, on the test's own event loop (the desk's
+    database pool lives there), talking ASGI directly."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(desk=desk)), base_url="http://testserver")
 
 
 def auth(token: str) -> dict[str, str]:

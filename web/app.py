@@ -12,11 +12,13 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from core.config import Settings, load_settings
 from core.desk import Desk
 from web.api.agents import AgentController, TokenController
+from web.api.admin import AdminController
 from web.api.customers import CustomerController
 from web.api.tickets import TicketController
 from web.errors import EXCEPTION_HANDLERS
 from web.health import health, metrics, ready
 from web.hooks import webhook
+from web.inbox import setup as inbox_setup
 
 
 def create_app(settings: Settings | None = None, *, desk: Desk | None = None, run_jobs: bool | None = None,
@@ -36,9 +38,12 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
             if owns:
                 await desk.stop()
 
+    inbox = inbox_setup(desk)  # the agent inbox: pages, sessions, CSRF, templates, live updates
     app = Litestar(
         route_handlers=[health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
-                        TokenController, *desk.registry.routes],
+                        TokenController, AdminController, *inbox.route_handlers, *desk.registry.routes],
+        middleware=[inbox.session], csrf_config=inbox.csrf, template_config=inbox.template_config,
+        stores=inbox.stores, plugins=inbox.plugins,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=desk.settings.max_webhook_bytes,

@@ -35,6 +35,8 @@ async def webhook(request: Request, plugin: str, account: str) -> Response:
     if result is None:
         raise InvalidRequest(f"plugin {plugin!r} does not take webhooks for channel type {acct.channel_type!r}")
     results = await ingest(desk, acct, result.messages, result.statuses) if (result.messages or result.statuses) else []
+    if result.apply is not None:  # the plugin's own data (order caches...): committed before the 2xx
+        await result.apply(desk)
     stored = sum(1 for r in results if not r.duplicate)
     INGESTED.labels(plugin=plugin).inc(stored)
     DUPLICATES.labels(plugin=plugin).inc(len(results) - stored)

@@ -1,7 +1,11 @@
-"""Default SLA targets by priority, in calendar minutes. Any plugin's sla_targets overrides it."""
+"""Default SLA targets: the first matching SLA policy (sla_policies, loaded by core.sla.prepare),
+else targets by priority in calendar minutes. Any plugin's sla_targets overrides it. Also registers
+the breach sweeper."""
 
+from core import sla
 from core.plugins import hookimpl
 from core.sla import SlaTargets
+from core.types import JobSpec
 
 TARGETS = {
     "urgent": SlaTargets(60, 60, 8 * 60),
@@ -13,4 +17,17 @@ TARGETS = {
 
 @hookimpl(trylast=True)
 def sla_targets(ticket):
+    matched = sla.match_policy(ticket.get("sla_policies") or (), ticket)
+    if matched is not None:
+        return matched
     return TARGETS.get(ticket.get("priority") or "normal", TARGETS["normal"])
+
+
+@hookimpl
+def register_jobs(register):
+    register(JobSpec(name="sla_sweep", func=sla.sweep_job, every=30))
+
+
+@hookimpl
+def startup(desk):
+    sla.invalidate()

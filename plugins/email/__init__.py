@@ -1,5 +1,19 @@
-"""Email channel plugin for Relaydesk.
+"""Email channel plugin for Relaydesk: IMAP (IDLE or polling) and raw-mail ingest in, SMTP out.
 
-For now only the parser lives here (`plugins.email.parse`): raw RFC 5322 bytes in, a
-`ParsedEmail` and a core `InboundMessage` out. IMAP polling and SMTP sending come later.
+The parser (`plugins.email.parse`) turns raw RFC 5322 bytes into a `ParsedEmail`; `receive`
+turns that into the core's InboundMessage or, for a bounce, a StatusUpdate. See
+docs/plugins/email.md.
 """
+
+from plugins.email.plugin import (  # noqa: F401
+    parse_webhook,
+    poll,
+    register_channels,
+    register_commands,
+    register_jobs,
+    send_message,
+    shutdown,
+)
+
+__all__ = ["register_channels", "register_commands", "register_jobs", "parse_webhook", "poll",
+           "send_message", "shutdown"]

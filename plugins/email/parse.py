@@ -464,8 +464,11 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMEN
 
 def to_inbound(parsed: ParsedEmail) -> InboundMessage:
     """The core's view of a parsed mail."""
-    refs = [parsed.in_reply_to] if parsed.in_reply_to else []
-    refs += parsed.references
+    # Oldest first, the direct parent last (the order of a References header): the core threads
+    # on any of them, and the outbound side rebuilds the References chain from this list.
+    refs = [r for r in parsed.references if r != parsed.in_reply_to]
+    if parsed.in_reply_to:
+        refs.append(parsed.in_reply_to)
     metadata: dict[str, object] = {"to": list(parsed.to), "cc": list(parsed.cc)}
     if parsed.visible_text != parsed.text:
         metadata["original_text"] = parsed.text

@@ -505,7 +505,7 @@ def test_to_inbound_mapping() -> None:
     assert m.external_id == "<m1@example.com>"
     assert m.sender_handle == m.sender_email == "ann@example.com" and m.sender_name == "Ann Buyer"
     assert m.subject == "Order" and m.text == "New text"
-    assert m.references == ["<a@x>", "<r@x>"]
+    assert m.references == ["<r@x>", "<a@x>"]  # oldest first, the parent last
     assert m.sent_at == p.date and m.sent_at is not None and m.sent_at.tzinfo is not None
     assert m.metadata == {"to": ["shop@example.com"], "cc": ["c@x.org"], "original_text": "New text\n\n> old"}
     assert m.is_auto_reply is False and m.attachments == []

@@ -1,0 +1,288 @@
+"""Automation rules: when an event happens and the conditions hold, run the actions.
+
+A rule is a row of automation_rules: `event` (created, customer_replied, agent_replied, assigned,
+solved, sla_warning, sla_breach, or a plugin's "<plugin>.<name>"), `conditions` (an object, all must
+hold) and `actions` (a list, run in order). core/defaults/rules.py calls `run` for every event.
+
+Loop protection: actions run with a depth counter in a context variable. The events an action
+causes are published inside that context, so a rule that reacts to them sees the depth; past
+MAX_DEPTH nothing fires. A rule never fires on an event its own action caused.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.desk import Desk
+    from core.events import Event
+
+log = logging.getLogger("relaydesk.rules")
+
+MAX_DEPTH = 3
+TRIGGERS = ("created", "customer_replied", "agent_replied", "assigned", "solved", "status_changed",
+            "note_added", "sla_warning", "sla_breach")
+# Time triggers: conditions.after_minutes says how long; run by the rules_time job.
+TIME_TRIGGERS = ("pending_for", "no_reply_for")
+LIST_CONDITIONS = ("channel", "language", "tags", "customer_tags", "priority", "status", "sentiment")
+TEXT_CONDITIONS = ("text_contains", "text_regex")
+ACTIONS = ("assign", "tag", "priority", "status", "note", "reply")
+
+# (depth, ids of the rules whose actions are running) for the current chain of events
+_chain: contextvars.ContextVar[tuple[int, frozenset[int]]] = contextvars.ContextVar("rule_chain", default=(0, frozenset()))
+
+
+@dataclass(slots=True, frozen=True)
+class Rule:
+    id: int
+    name: str
+    event: str
+    conditions: dict[str, Any]
+    actions: list[dict[str, Any]]
+
+
+def validate(event: str, conditions: Any, actions: Any) -> None:
+    """Raise ValueError saying what is wrong with a rule."""
+    from core.tables import PRIORITIES, TICKET_STATUSES
+
+    if event in TIME_TRIGGERS:
+        after = conditions.get("after_minutes") if isinstance(conditions, dict) else None
+        if not isinstance(after, int) or isinstance(after, bool) or after <= 0:
+            raise ValueError(f"conditions.after_minutes: a {event} rule needs a positive number of minutes")
+        conditions = {k: v for k, v in conditions.items() if k != "after_minutes"}
+    elif event not in TRIGGERS and not re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", event or ""):
+        raise ValueError(f"event: {event!r} is not one of {', '.join(TRIGGERS + TIME_TRIGGERS)} nor a plugin event like \"shopify.fulfillment_created\"")
+    if not isinstance(conditions, dict):
+        raise ValueError("conditions: must be an object such as {\"channel\": [\"email\"]}")
+    unknown = set(conditions) - set(LIST_CONDITIONS) - set(TEXT_CONDITIONS)
+    if unknown:
+        raise ValueError(f"conditions: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(LIST_CONDITIONS + TEXT_CONDITIONS)}")
+    for key in LIST_CONDITIONS + ("text_contains",):
+        if key in conditions and (not isinstance(conditions[key], list) or not conditions[key]):
+            raise ValueError(f"conditions.{key}: must be a non-empty list")
+    if "text_regex" in conditions:
+        try:
+            re.compile(conditions["text_regex"])
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"conditions.text_regex: not a valid regular expression ({exc})") from None
+    if not isinstance(actions, list) or not actions:
+        raise ValueError("actions: must be a non-empty list such as [{\"tag\": \"vip\"}]")
+    for i, action in enumerate(actions):
+        if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in ACTIONS:
+            raise ValueError(f"actions[{i}]: must be one of {', '.join(ACTIONS)} as {{\"name\": value}}")
+        (name, value), = action.items()
+        if name == "assign" and not (isinstance(value, int) or value is None):
+            raise ValueError(f"actions[{i}].assign: must be an agent id or null")
+        if name == "priority" and value not in PRIORITIES and value != "raise":
+            raise ValueError(f"actions[{i}].priority: must be one of {', '.join(PRIORITIES)}, or \"raise\" (one step up)")
+        if name == "status" and value not in TICKET_STATUSES:
+            raise ValueError(f"actions[{i}].status: must be one of {', '.join(TICKET_STATUSES)}")
+        if name in ("tag", "note", "reply") and (not isinstance(value, str) or not value.strip()):
+            raise ValueError(f"actions[{i}].{name}: must be a non-empty text")
+        if name == "reply":
+            from jinja2 import TemplateSyntaxError
+            from jinja2.sandbox import SandboxedEnvironment
+
+            try:
+                SandboxedEnvironment().from_string(value)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"actions[{i}].reply: template error on line {exc.lineno}: {exc.message}") from None
+
+
+_regex_cache: dict[str, re.Pattern[str]] = {}
+
+
+def matches(rule: Rule, ctx: dict[str, Any]) -> bool:
+    """Do the rule's conditions hold for this context (ticket fields, text, tags, customer_tags)?"""
+    c = rule.conditions
+    if "channel" in c and ctx.get("channel_type") not in c["channel"]:
+        return False
+    if "language" in c and (ctx.get("language") or "").split("-")[0] not in c["language"]:
+        return False
+    if "priority" in c and ctx.get("priority") not in c["priority"]:
+        return False
+    if "status" in c and ctx.get("status") not in c["status"]:
+        return False
+    if "sentiment" in c and ctx.get("sentiment") not in c["sentiment"]:
+        return False
+    if "tags" in c and not set(c["tags"]) & set(ctx.get("tags") or ()):
+        return False
+    if "customer_tags" in c and not set(c["customer_tags"]) & set(ctx.get("customer_tags") or ()):
+        return False
+    text = (ctx.get("text") or "").lower()
+    if "text_contains" in c and not any(word.lower() in text for word in c["text_contains"]):
+        return False
+    if "text_regex" in c:
+        pattern = _regex_cache.get(c["text_regex"]) or _regex_cache.setdefault(
+            c["text_regex"], re.compile(c["text_regex"], re.IGNORECASE))
+        if not pattern.search(ctx.get("text") or ""):
+            return False
+    return True
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+CACHE_SECONDS = 1.0
+_cache: dict[str, Any] = {"at": -1.0, "rules": {}, "generation": 0}
+
+
+def invalidate() -> None:
+    """Forget the cached rules (after an admin edit, or a new desk)."""
+    _cache["at"] = -1.0
+    _cache["generation"] += 1
+
+
+async def rules_for(event_name: str) -> list[Rule]:
+    """Active rules for an event, by position. All rules are cached for a second: every event asks,
+    and an edit taking a second to apply is fine."""
+    import time
+
+    from core.tables import AutomationRule
+
+    if time.monotonic() - _cache["at"] >= CACHE_SECONDS:
+        generation = _cache["generation"]
+        by_event: dict[str, list[Rule]] = {}
+        for r in await AutomationRule.select().where(AutomationRule.active == True).order_by(  # noqa: E712
+                AutomationRule.position).order_by(AutomationRule.id):
+            by_event.setdefault(r["event"], []).append(
+                Rule(r["id"], r["name"], r["event"], _loads(r["conditions"]) or {}, _loads(r["actions"]) or []))
+        if generation != _cache["generation"]:  # invalidated while we read: this may be stale
+            return by_event.get(event_name, [])
+        _cache.update(at=time.monotonic(), rules=by_event)
+    return _cache["rules"].get(event_name, [])
+
+
+async def context_for(event: "Event") -> dict[str, Any] | None:
+    from core.tables import Customer, Message, Ticket, TicketTag
+
+    ticket = await Ticket.select().where(Ticket.id == event.ticket_id).first()
+    if ticket is None:
+        return None
+    ctx = dict(ticket)
+    ctx["tags"] = [r["tag"] for r in await TicketTag.select(TicketTag.tag).where(TicketTag.ticket == event.ticket_id)]
+    customer = await Customer.select(Customer.tags).where(Customer.id == ticket["customer"]).first()
+    ctx["customer_tags"] = list(_loads(customer["tags"]) or []) if customer else []
+    query = Message.select(Message.text).where(Message.ticket == event.ticket_id)
+    if event.message_id:
+        query = query.where(Message.id == event.message_id)
+    else:
+        query = query.where(Message.direction == "inbound").order_by(Message.id, ascending=False)
+    message = await query.first()
+    ctx["text"] = message["text"] if message else ""
+    ctx["event"] = event.to_dict()
+    return ctx
+
+
+async def run(desk: "Desk", event: "Event") -> int:
+    """Fire the rules for one event. Returns how many fired."""
+    if event.ticket_id is None:
+        return 0
+    depth, running = _chain.get()
+    if depth >= MAX_DEPTH:
+        log.warning("rules stopped on ticket %s: chain of %s rule actions reached the limit", event.ticket_id, depth)
+        return 0
+    rules = await rules_for(event.name)
+    if not rules:
+        return 0
+    ctx = await context_for(event)
+    if ctx is None:
+        return 0
+    fired = 0
+    for rule in rules:
+        if rule.id in running or not matches(rule, ctx):
+            continue
+        token = _chain.set((depth + 1, running | {rule.id}))
+        try:
+            await _act(desk, rule, ctx)
+        finally:
+            _chain.reset(token)
+        fired += 1
+    return fired
+
+
+async def run_time_rules(desk: "Desk", now: Any = None, limit: int = 500) -> int:
+    """Fire pending_for / no_reply_for rules for tickets that have waited long enough, each once per
+    waiting period (rule_firings). Reads by the status/updated_at and last_message_at indexes."""
+    from datetime import timedelta
+
+    from core import clock, db
+    from core.events import Event
+    from core.tables import Ticket
+
+    now = now or clock.now()
+    fired = 0
+    for trigger in TIME_TRIGGERS:
+        for rule in await rules_for(trigger):
+            cutoff = now - timedelta(minutes=rule.conditions["after_minutes"])
+            if trigger == "pending_for":
+                rows = await Ticket.select(Ticket.id, Ticket.updated_at).where(
+                    (Ticket.status == "pending") & (Ticket.updated_at <= cutoff)).order_by(Ticket.updated_at).limit(limit)
+                due = [(r["id"], r["updated_at"]) for r in rows]
+            else:  # the customer wrote last and nobody answered since
+                rows = await Ticket.select(Ticket.id, Ticket.last_message_at, Ticket.last_customer_message_at).where(
+                    Ticket.status.is_in(["new", "open"]) & (Ticket.last_message_at <= cutoff)
+                ).order_by(Ticket.last_message_at).limit(limit)
+                due = [(r["id"], r["last_message_at"]) for r in rows
+                       if r["last_customer_message_at"] is not None and r["last_customer_message_at"] >= r["last_message_at"]]
+            for ticket_id, anchor in due:
+                claimed = await db.fetch(
+                    "INSERT INTO rule_firings (rule, ticket, anchor) VALUES ({}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
+                    rule.id, ticket_id, anchor)
+                if not claimed:
+                    continue
+                ctx = await context_for(Event(trigger, ticket_id))
+                if ctx is None or not matches(rule, ctx):
+                    continue
+                token = _chain.set((1, frozenset({rule.id})))
+                try:
+                    await _act(desk, rule, ctx)
+                finally:
+                    _chain.reset(token)
+                fired += 1
+    return fired
+
+
+async def run_time_rules_job(ctx: dict[str, Any]) -> None:
+    await run_time_rules(ctx["desk"])
+
+
+async def _act(desk: "Desk", rule: Rule, ctx: dict[str, Any]) -> None:
+    from core import audit, outbound, tickets
+    from core.tables import PRIORITIES
+
+    actor = f"rule:{rule.id}"
+    ticket_id = ctx["id"]
+    await audit.record(actor, "rule_fired", "ticket", ticket_id, {"rule": rule.name, "event": ctx["event"]["name"]})
+    for action in rule.actions:
+        (name, value), = action.items()
+        if name == "assign":
+            await tickets.update_ticket(desk, ticket_id, actor=actor, assignee=value)
+        elif name == "tag":
+            await tickets.update_ticket(desk, ticket_id, actor=actor, add_tags=[value])
+        elif name == "priority":
+            if value == "raise":  # dynamic priority: e.g. the customer writes again, angrier
+                current = PRIORITIES.index(ctx.get("priority") or "normal")
+                value = PRIORITIES[max(0, current - 1)]
+                ctx["priority"] = value
+            await tickets.update_ticket(desk, ticket_id, actor=actor, priority=value)
+        elif name == "status":
+            await tickets.update_ticket(desk, ticket_id, actor=actor, status=value)
+        elif name == "note":
+            await outbound.add_note(desk, ticket_id, author_id=None, text=value)
+        elif name == "reply":
+            await outbound.reply(desk, ticket_id, author_id=None, text=render(value, ctx))
+
+
+def render(template: str, ctx: dict[str, Any]) -> str:
+    """A reply template, in jinja2's sandbox: it is text an admin typed."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    fields = {k: ctx.get(k) for k in ("id", "subject", "priority", "status", "language", "channel_type", "tags")}
+    return SandboxedEnvironment(autoescape=False).from_string(template).render(ticket=fields)

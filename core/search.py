@@ -1,0 +1,289 @@
+"""Search over subjects, message text, customer names, emails, phone numbers and order numbers, for
+Chinese as well as Latin text, with one technique on SQLite and PostgreSQL.
+
+Why a term table and not pg_trgm or FTS5: pg_trgm builds trigrams only from alphanumeric runs as the
+database's locale classifies them and its similarity is tuned to Latin words; PostgreSQL's built-in
+text search has no Chinese parser; SQLite's FTS5 needs its own tokenizer for CJK. A table of terms
+(words, whole emails, phone digits, and CJK *bigrams*, the standard technique for unsegmented
+scripts) is portable SQL, is indexed by a plain B-tree on (term, ticket) and answers with
+equality lookups intersected per query term, which keeps search time flat as tickets grow.
+
+The index is derived from the database: `catch_up` reads messages and tickets beyond a stored
+watermark, so every process (web, worker, embedded) can bring it up to date and nothing is lost if
+a process dies; concurrent runs are harmless (ON CONFLICT DO NOTHING).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Iterable
+
+from core import db
+
+MAX_TERM = 64
+BATCH = 2000
+_INSERT_ROWS = 400  # 800 parameters per statement: under SQLite's variable limit
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
+
+
+def _normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def terms(text: str) -> set[str]:
+    """The index terms of a text: words (2+ characters, or any number), whole emails, the digits of
+    phone numbers, and the bigrams of every CJK run (a run of one character is kept whole)."""
+    text = _normalize(text)
+    out: set[str] = set()
+    for email in _EMAIL.findall(text):
+        out.add(email[:MAX_TERM])
+    for phone in _PHONE.findall(text):
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) >= 6:
+            out.add(digits[:MAX_TERM])
+            out.add(_phone_key(digits))
+    for cjk, word in _RUN.findall(text):
+        if cjk:
+            if len(cjk) == 1:
+                out.add(cjk)
+            out.update(cjk[i:i + 2] for i in range(len(cjk) - 1))
+        elif len(word) >= 2 or word.isdigit():
+            out.add(word[:MAX_TERM])
+    return out
+
+
+def _phone_key(digits: str) -> str:
+    """The last ten digits: the same number with or without its country code."""
+    return digits[-10:]
+
+
+def query_terms(query: str) -> tuple[list[str], list[str]]:
+    """(exact terms, prefixes) a query must all match. A lone CJK character matches as a prefix of
+    the bigrams that start with it; a phone number matches by its digits."""
+    text = _normalize(query).strip()
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for email in _EMAIL.findall(text):
+        exact.add(email[:MAX_TERM])
+        text = text.replace(email, " ")
+    for phone in _PHONE.findall(text):
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) >= 6:
+            exact.add(_phone_key(digits))
+            text = text.replace(phone, " ")
+    for cjk, word in _RUN.findall(text):
+        if cjk:
+            if len(cjk) == 1:
+                prefixes.append(cjk)
+            else:
+                exact.update(cjk[i:i + 2] for i in range(len(cjk) - 1))
+        elif len(word) >= 2 or word.isdigit():  # the same rule as terms()
+            exact.add(word[:MAX_TERM])
+    return sorted(exact), prefixes
+
+
+async def _insert(pairs: Iterable[tuple[str, int]]) -> None:
+    rows = list(pairs)
+    for start in range(0, len(rows), _INSERT_ROWS):
+        chunk = rows[start:start + _INSERT_ROWS]
+        values = ", ".join("({}, {})" for _ in chunk)
+        args: list[Any] = [v for pair in chunk for v in pair]
+        await db.fetch(f"INSERT INTO search_terms (term, ticket) VALUES {values} "
+                       "ON CONFLICT (term, ticket) DO NOTHING", *args)
+
+
+async def _watermark(name: str) -> int:
+    rows = await db.fetch("SELECT last_id FROM search_state WHERE name = {}", name)
+    if rows:
+        return rows[0]["last_id"]
+    await db.fetch("INSERT INTO search_state (name, last_id) VALUES ({}, 0) ON CONFLICT (name) DO NOTHING", name)
+    return 0
+
+
+async def _advance(name: str, last_id: int) -> None:
+    await db.fetch("UPDATE search_state SET last_id = {} WHERE name = {} AND last_id < {}", last_id, name, last_id)
+
+
+async def _customer_terms(customer_ids: set[int]) -> dict[int, set[str]]:
+    if not customer_ids:
+        return {}
+    ids = sorted(customer_ids)
+    marks = ", ".join("{}" for _ in ids)
+    out: dict[int, set[str]] = {i: set() for i in ids}
+    for row in await db.fetch(f"SELECT id, name, email, phone FROM customers WHERE id IN ({marks})", *ids):
+        out[row["id"]] |= terms(" ".join(str(v) for v in (row["name"], row["email"], row["phone"]) if v))
+    for row in await db.fetch(f"SELECT customer, handle, display_name, email, phone FROM customer_identities "
+                              f"WHERE customer IN ({marks})", *ids):
+        values = (row["handle"], row["display_name"], row["email"], row["phone"])
+        out[row["customer"]] |= terms(" ".join(str(v) for v in values if v))
+    return out
+
+
+async def index_tickets(ticket_ids: list[int]) -> None:
+    """(Re)index tickets' subjects and customers now (after a merge or an edit)."""
+    if not ticket_ids:
+        return
+    marks = ", ".join("{}" for _ in ticket_ids)
+    rows = await db.fetch(f"SELECT id, subject, customer FROM tickets WHERE id IN ({marks})", *ticket_ids)
+    people = await _customer_terms({r["customer"] for r in rows if r["customer"]})
+    pairs = set()
+    for row in rows:
+        for term in terms(row["subject"] or "") | people.get(row["customer"], set()):
+            pairs.add((term, row["id"]))
+    await _insert(sorted(pairs))
+
+
+async def catch_up(max_rounds: int = 50) -> int:
+    """Index tickets and messages created since the last run; returns how many rows were read."""
+    read = 0
+    for _ in range(max_rounds):
+        last = await _watermark("tickets")
+        rows = await db.fetch("SELECT id FROM tickets WHERE id > {} ORDER BY id LIMIT {}", last, BATCH)
+        if not rows:
+            break
+        await index_tickets([r["id"] for r in rows])
+        await _advance("tickets", rows[-1]["id"])
+        read += len(rows)
+    for _ in range(max_rounds):
+        last = await _watermark("messages")
+        rows = await db.fetch("SELECT id, ticket, subject, text, metadata FROM messages WHERE id > {} "
+                              "ORDER BY id LIMIT {}", last, BATCH)
+        if not rows:
+            break
+        pairs = set()
+        for row in rows:
+            found = terms(f"{row['subject'] or ''} {row['text'] or ''}")
+            found |= terms(" ".join(_order_ids(row["metadata"])))
+            pairs.update((t, row["ticket"]) for t in found)
+        await _insert(sorted(pairs))
+        await _advance("messages", rows[-1]["id"])
+        read += len(rows)
+    return read
+
+
+def _order_ids(metadata: Any) -> list[str]:
+    import json
+
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata or "{}")
+        except ValueError:
+            return []
+    ids = (metadata or {}).get("order_ids") or []
+    return [str(i) for i in ids if i]
+
+
+CANDIDATE_CAP = 3000  # a term matching fewer tickets than this drives the search
+FIRST_CHUNK = 200  # newest tickets read in the first step when every term is common; doubles per step
+MAX_CHUNK = 1600
+MAX_STEPS = 12
+
+
+def _condition(term: str, prefix: bool) -> tuple[str, list[Any]]:
+    if prefix:  # a range on the B-tree: the terms that start with this character
+        return "term >= {} AND term < {}", [term, term + "\uffff"]
+    return "term = {}", [term]
+
+
+async def _capped_count(term: str, prefix: bool) -> int:
+    where, args = _condition(term, prefix)
+    rows = await db.fetch(f"SELECT COUNT(*) AS n FROM (SELECT ticket FROM search_terms WHERE {where} "
+                          f"LIMIT {CANDIDATE_CAP}) s", *args)
+    return int(rows[0]["n"])
+
+
+async def _having(term: str, prefix: bool, ticket_ids: list[int]) -> set[int]:
+    where, args = _condition(term, prefix)
+    found: set[int] = set()
+    for start in range(0, len(ticket_ids), 900):
+        chunk = ticket_ids[start:start + 900]
+        marks = ", ".join("{}" for _ in chunk)
+        rows = await db.fetch(f"SELECT ticket FROM search_terms WHERE {where} AND ticket IN ({marks})", *args, *chunk)
+        found.update(r["ticket"] for r in rows)
+    return found
+
+
+async def _having_all(terms: list[tuple[str, bool]], ticket_ids: list[int]) -> set[int]:
+    """The tickets among ticket_ids that have every term: exact terms in one grouped query."""
+    exact = [t for t, prefix in terms if not prefix]
+    candidates = set(ticket_ids)
+    if exact:
+        found: set[int] = set()
+        term_marks = ", ".join("{}" for _ in exact)
+        for start in range(0, len(ticket_ids), 900):
+            chunk = ticket_ids[start:start + 900]
+            marks = ", ".join("{}" for _ in chunk)
+            rows = await db.fetch(f"SELECT ticket FROM search_terms WHERE term IN ({term_marks}) AND ticket IN ({marks}) "
+                                  f"GROUP BY ticket HAVING COUNT(*) = {len(exact)}", *exact, *chunk)
+            found.update(r["ticket"] for r in rows)
+        candidates &= found
+    for term, prefix in terms:
+        if prefix and candidates:
+            candidates &= await _having(term, prefix, sorted(candidates))
+    return candidates
+
+
+async def _newest(ticket_ids: set[int], limit: int, open_only: bool) -> list[int]:
+    if not ticket_ids:
+        return []
+    ids = sorted(ticket_ids)
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        marks = ", ".join("{}" for _ in chunk)
+        status = " AND status IN ('new', 'open', 'pending', 'on-hold')" if open_only else ""
+        rows += await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE id IN ({marks}){status}", *chunk)
+    rows.sort(key=lambda r: (r["last_message_at"], r["id"]), reverse=True)
+    return [r["id"] for r in rows[:limit]]
+
+
+async def search(query: str, *, limit: int = 50, open_only: bool = False) -> list[int]:
+    """Ticket ids matching every term of the query, most recently active first.
+
+    The plan is chosen here rather than left to the database, whose statistics cannot tell a rare
+    bigram from a common one: the rarest term (counted up to CANDIDATE_CAP) yields the candidates
+    and the other terms filter them; when every term is common, the newest tickets are read in
+    chunks and filtered the same way. Every step is an index lookup with a bound."""
+    exact, prefixes = query_terms(query)
+    terms = [(t, False) for t in exact] + [(p, True) for p in prefixes]
+    if not terms:
+        return []
+    await catch_up()
+    counted = sorted([(await _capped_count(t, p), t, p) for t, p in terms])
+    if counted[0][0] == 0:
+        return []
+    if counted[0][0] < CANDIDATE_CAP:
+        _, term, prefix = counted[0]
+        where, args = _condition(term, prefix)
+        candidates = {r["ticket"] for r in await db.fetch(f"SELECT ticket FROM search_terms WHERE {where}", *args)}
+        for _, term, prefix in counted[1:]:
+            candidates &= await _having(term, prefix, sorted(candidates))
+            if not candidates:
+                return []
+        return await _newest(candidates, limit, open_only)
+    found: list[int] = []
+    cursor: tuple[Any, int] | None = None
+    status = "status IN ('new', 'open', 'pending', 'on-hold')" if open_only else "1 = 1"
+    size = FIRST_CHUNK
+    for _ in range(MAX_STEPS):
+        if cursor is None:
+            rows = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE {status} "
+                                  f"ORDER BY last_message_at DESC, id DESC LIMIT {size}")
+        else:
+            rows = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE {status} AND "
+                                  "(last_message_at < {} OR (last_message_at = {} AND id < {})) "
+                                  f"ORDER BY last_message_at DESC, id DESC LIMIT {size}", cursor[0], cursor[0], cursor[1])
+        if not rows:
+            break
+        cursor = (rows[-1]["last_message_at"], rows[-1]["id"])
+        candidates = await _having_all([(t, p) for _, t, p in counted], [r["id"] for r in rows])
+        found += [r["id"] for r in rows if r["id"] in candidates]
+        if len(found) >= limit:
+            break
+        size = min(size * 2, MAX_CHUNK)
+    return found[:limit]

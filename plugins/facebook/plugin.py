@@ -1,0 +1,143 @@
+"""Hook implementations of the Messenger and Instagram direct-message channels."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+
+from core.errors import ChannelError, InvalidRequest
+from core.plugins import hookimpl
+from core.types import (
+    Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, SendResult, WebhookRequest, WebhookResult,
+)
+from core.webhooks import hub_challenge, verify_hmac_sha256
+from plugins.facebook import client, media, window
+from plugins.facebook.parse import OWN_METADATA_PREFIX, parse_payload
+from plugins.facebook.settings import InstagramAccountSettings, MessengerAccountSettings
+
+log = logging.getLogger("relaydesk.facebook")
+
+MESSENGER = "messenger"
+INSTAGRAM = "instagram"
+CHANNELS = (MESSENGER, INSTAGRAM)
+OBJECTS = {MESSENGER: "page", INSTAGRAM: "instagram"}
+SIGNATURE_HEADER = "x-hub-signature-256"
+
+
+@hookimpl
+def register_channels(register):
+    register(ChannelType(
+        name=MESSENGER, label="Facebook Messenger", account_settings=MessengerAccountSettings,
+        limits=ChannelLimits(max_text_length=2000, max_attachments=1, max_attachment_bytes=25 * 1024 * 1024,
+                             reply_window_seconds=24 * 3600),
+    ))
+    register(ChannelType(
+        name=INSTAGRAM, label="Instagram Direct", account_settings=InstagramAccountSettings,
+        limits=ChannelLimits(max_text_length=1000, max_attachments=1, max_attachment_bytes=8 * 1024 * 1024,
+                             reply_window_seconds=24 * 3600),
+    ))
+
+
+@hookimpl
+def register_jobs(register):
+    register(JobSpec(name=media.JOB, func=media.fetch_job))
+    register(JobSpec(name=media.SWEEP_JOB, func=media.sweep_job, every=media.SWEEP_SECONDS))
+
+
+@hookimpl
+def startup(desk):
+    media.DESKS.append(desk)
+
+
+@hookimpl
+def shutdown(desk):
+    if desk in media.DESKS:
+        media.DESKS.remove(desk)
+
+
+@hookimpl
+def ticket_event(event):
+    if event.name in ("created", "customer_replied") and event.message_id and media.DESKS:
+        return media.enqueue(event.message_id)
+    return None
+
+
+def node_id(account: Account) -> str:
+    settings = account.settings
+    return settings.page_id if account.channel_type == MESSENGER else settings.ig_account_id
+
+
+@hookimpl
+def parse_webhook(channel_type: str, account: Account, request: WebhookRequest):
+    if channel_type not in CHANNELS:
+        return None
+    settings = account.settings
+    if request.method == "GET":
+        reply = hub_challenge(request.query, settings.verify_token)
+        if reply is None:
+            raise InvalidRequest("a GET here must be the subscription handshake (hub.mode, hub.verify_token, hub.challenge)")
+        return WebhookResult(reply=reply)
+    verify_hmac_sha256(settings.app_secret, request.body, request.headers.get(SIGNATURE_HEADER),
+                       header_name="X-Hub-Signature-256 header")
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    expected = OBJECTS[channel_type]
+    if not isinstance(payload, dict) or payload.get("object") != expected:
+        raise InvalidRequest(f"this {channel_type} account takes webhooks whose object is {expected!r}")
+    messages, statuses, _ = parse_payload(payload, node_id(account), download_media=settings.download_media)
+    return WebhookResult(messages=messages, statuses=statuses)
+
+
+@hookimpl
+def reply_constraints(channel_type: str, account: Account, ticket: dict[str, Any]):
+    if channel_type not in CHANNELS:
+        return None
+    kind, closes = window.state(ticket.get("last_customer_message_at"), account.settings.human_agent_tag)
+    out: dict[str, Any] = {"window_closes_at": closes, "window_kind": kind or "closed"}
+    if kind is None:
+        out["blocked_reason"] = window.closed_reason(account.settings.human_agent_tag)
+    return out
+
+
+@hookimpl
+def send_message(channel_type: str, account: Account, message: OutboundMessage):
+    if channel_type not in CHANNELS:
+        return None
+    return _send(account, message)
+
+
+async def _send(account: Account, message: OutboundMessage) -> SendResult:
+    settings = account.settings
+    if not message.recipient_handle:
+        raise ChannelError("the customer has no Messenger/Instagram id to send to", retryable=False)
+    kind, _ = window.state(message.last_customer_message_at, settings.human_agent_tag)
+    if kind is None:
+        raise ChannelError(window.closed_reason(settings.human_agent_tag), retryable=False)
+    base: dict[str, Any] = {"recipient": {"id": message.recipient_handle}}
+    if kind == "24h":
+        base["messaging_type"] = "RESPONSE"
+    else:
+        base.update(messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+    node = settings.page_id
+    own = f"{OWN_METADATA_PREFIX}{message.message_id}"
+    ids: list[str] = []
+    async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
+        link = message.metadata.get("media")
+        if isinstance(link, dict) and link.get("link"):
+            kind_ = str(link.get("type") or "file")
+            payload = {"attachment": {"type": kind_, "payload": {"url": str(link["link"]), "is_reusable": False}}, "metadata": own}
+            ids.append(await client.send(http, settings, node, {**base, "message": payload}))
+        for attachment in message.attachments:
+            payload = {"attachment": {"type": client.attachment_type(attachment.content_type),
+                                      "payload": {"is_reusable": False}}, "metadata": own}
+            ids.append(await client.send(http, settings, node, {**base, "message": payload}, upload=attachment))
+        if message.text.strip():
+            ids.append(await client.send(http, settings, node, {**base, "message": {"text": message.text, "metadata": own}}))
+    if not ids:
+        raise ChannelError("the reply has neither text nor media", retryable=False)
+    return SendResult(external_id=ids[-1], status="sent")

@@ -1,0 +1,166 @@
+"""Hook implementations of the WhatsApp Cloud API channel."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+
+from core.errors import ChannelError, InvalidRequest
+from core.plugins import hookimpl
+from core.types import (
+    Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, SendResult, WebhookRequest, WebhookResult,
+)
+from core.webhooks import hub_challenge, verify_hmac_sha256
+from plugins.whatsapp import client, media, window
+from plugins.whatsapp.parse import parse_payload
+from plugins.whatsapp.settings import WhatsAppAccountSettings
+
+log = logging.getLogger("relaydesk.whatsapp")
+
+CHANNEL = "whatsapp"
+SIGNATURE_HEADER = "x-hub-signature-256"
+
+
+@hookimpl
+def register_channels(register):
+    register(ChannelType(
+        name=CHANNEL, label="WhatsApp", account_settings=WhatsAppAccountSettings,
+        limits=ChannelLimits(max_text_length=4096, max_attachments=10, max_attachment_bytes=100 * 1024 * 1024,
+                             supports_html=False, reply_window_seconds=24 * 3600),
+    ))
+
+
+@hookimpl
+def register_jobs(register):
+    register(JobSpec(name=media.JOB, func=media.fetch_job))
+    register(JobSpec(name=media.SWEEP_JOB, func=media.sweep_job, every=media.SWEEP_SECONDS))
+
+
+@hookimpl
+def startup(desk):
+    media.DESKS.append(desk)
+
+
+@hookimpl
+def shutdown(desk):
+    if desk in media.DESKS:
+        media.DESKS.remove(desk)
+
+
+@hookimpl
+def ticket_event(event):
+    # A new customer message may carry media to download: hand it to a job, after commit.
+    if event.name in ("created", "customer_replied") and event.message_id and media.DESKS:
+        return media.enqueue(event.message_id)
+    return None
+
+
+@hookimpl
+def parse_webhook(channel_type: str, account: Account, request: WebhookRequest):
+    if channel_type != CHANNEL:
+        return None
+    settings: WhatsAppAccountSettings = account.settings
+    if request.method == "GET":
+        reply = hub_challenge(request.query, settings.verify_token)
+        if reply is None:
+            raise InvalidRequest("a GET here must be the subscription handshake (hub.mode, hub.verify_token, hub.challenge)")
+        return WebhookResult(reply=reply)
+    verify_hmac_sha256(settings.app_secret, request.body, request.headers.get(SIGNATURE_HEADER),
+                       header_name="X-Hub-Signature-256 header")
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        raise InvalidRequest("expected a WhatsApp webhook: object must be 'whatsapp_business_account'")
+    messages, statuses, _ = parse_payload(payload, settings.phone_number_id)
+    return WebhookResult(messages=messages, statuses=statuses)
+
+
+@hookimpl
+def reply_constraints(channel_type: str, account: Account, ticket: dict[str, Any]):
+    if channel_type != CHANNEL:
+        return None
+    last = ticket.get("last_customer_message_at")
+    if window.is_open(last):
+        return {"window_closes_at": window.closes_at(last), "window_kind": "24h"}
+    return _closed_constraints(account, last)
+
+
+async def _closed_constraints(account: Account, last: Any) -> dict[str, Any]:
+    return {"window_closes_at": window.closes_at(last), "window_kind": "24h", "blocked_reason": window.CLOSED,
+            "templates": await templates_for(account)}
+
+
+async def templates_for(account: Account) -> list[dict[str, Any]]:
+    """Configured templates plus the approved ones Meta lists for the business account (cached)."""
+    settings: WhatsAppAccountSettings = account.settings
+    out = [{"name": t.name, "language": t.language, "params": list(t.params), "text": t.text} for t in settings.templates]
+    if not settings.business_account_id:
+        return out
+    fetched = window.cached(account.id)
+    if fetched is None:
+        try:
+            async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
+                raw = await client.approved_templates(http, settings)
+        except (ChannelError, httpx.HTTPError, ValueError) as exc:
+            log.warning("could not list the templates of %s: %s", account.name, exc)
+            return out
+        fetched = [window.describe(t, client.template_body(t)) for t in raw]
+        window.remember(account.id, fetched, settings.template_cache_seconds)
+    known = {(t["name"], t["language"]) for t in out}
+    return out + [t for t in fetched if (t["name"], t["language"]) not in known]
+
+
+@hookimpl
+def send_message(channel_type: str, account: Account, message: OutboundMessage):
+    if channel_type != CHANNEL:
+        return None
+    return _send(account, message)
+
+
+async def _send(account: Account, message: OutboundMessage) -> SendResult:
+    settings: WhatsAppAccountSettings = account.settings
+    to = "".join(ch for ch in message.recipient_handle if ch.isdigit())
+    if not to:
+        raise ChannelError("the customer has no WhatsApp number to send to", retryable=False)
+    template = message.metadata.get("template")
+    if template is None and not window.is_open(message.last_customer_message_at):
+        raise ChannelError(window.CLOSED, retryable=False)
+    async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
+        if template is not None:
+            if not isinstance(template, dict):
+                raise ChannelError("the template must be {name, language, params}", retryable=False)
+            external_id = await client.post_message(http, settings, to, client.template_payload(template), "send the template")
+            return SendResult(external_id=external_id, status="sent")
+        ids: list[str] = []
+        caption_used = False
+        text = message.text.strip()
+        link = message.metadata.get("media")
+        items: list[tuple[str, dict[str, Any]]] = []
+        if isinstance(link, dict) and link.get("link"):
+            kind = str(link.get("type") or "document")
+            if kind not in client.MEDIA_TYPES:
+                raise ChannelError(f"unknown WhatsApp media type {kind!r}", retryable=False)
+            items.append((kind, {"link": str(link["link"]), **({"filename": link["filename"]} if link.get("filename") else {})}))
+        for attachment in message.attachments:
+            kind = client.media_kind(attachment.content_type)
+            media_id = await client.upload(http, settings, attachment)
+            body: dict[str, Any] = {"id": media_id}
+            if kind == "document":
+                body["filename"] = attachment.filename
+            items.append((kind, body))
+        for kind, body in items:
+            if text and not caption_used and kind in client.CAPTIONED:
+                body["caption"] = text
+                caption_used = True
+            ids.append(await client.post_message(http, settings, to, {"type": kind, kind: body}, f"send the {kind}"))
+        if text and not caption_used:
+            ids.append(await client.post_message(http, settings, to, {"type": "text", "text": {"preview_url": False, "body": text}},
+                                                 "send the message"))
+    if not ids:
+        raise ChannelError("the reply has neither text nor media", retryable=False)
+    return SendResult(external_id=ids[-1], status="sent")

@@ -1,0 +1,86 @@
+"""Search over subjects, message text, customer names, emails, phones and order numbers, Chinese and
+Latin, on both databases (the term table with CJK bigrams)."""
+
+from __future__ import annotations
+
+from core import search
+from core.inbound import ingest
+from core.tables import Customer, SearchTerm
+from core.types import InboundMessage
+from core.merge import merge_customers
+
+
+def _msg(external_id: str, sender: str, text: str, **kw) -> InboundMessage:
+    return InboundMessage(external_id=external_id, sender_handle=sender, text=text, **kw)
+
+
+async def _ingest(desk, *messages: InboundMessage) -> list[int]:
+    account = desk.registry.account("api_channel", "main")
+    return [r.ticket_id for r in await ingest(desk, account, list(messages))]
+
+
+def test_terms_cut_chinese_into_bigrams_and_keep_latin_words():
+    found = search.terms("我的订单还没到 Order #A-1001, mail alice@example.com")
+    assert {"我的", "的订", "订单", "单还", "还没", "没到"} <= found
+    assert {"order", "1001", "alice@example.com", "mail"} <= found
+    assert "我" not in found  # single characters of longer runs are not stored
+
+
+async def test_search_finds_chinese_latin_email_phone_and_order(desk):
+    t1, t2, t3 = await _ingest(
+        desk,
+        _msg("s1", "c1", "你好，我的包裹还没有收到，请帮忙查一下物流", sender_name="王小明", subject="物流查询"),
+        _msg("s2", "c2", "The zipper on my jacket broke after two days", sender_name="Alice Smith",
+             sender_email="alice@example.com", sender_phone="+86 138 0013 8000", order_ids=["A-1001-77"]),
+        _msg("s3", "c3", "退款申请：订单号 100200300", sender_name="李雷"),
+    )
+    assert await search.search("包裹") == [t1]
+    assert await search.search("物流 查询") == [t1]
+    assert await search.search("王小明") == [t1]
+    assert await search.search("zipper jacket") == [t2]
+    assert await search.search("ZIPPER") == [t2]
+    assert await search.search("alice@example.com") == [t2]
+    assert await search.search("Alice") == [t2]
+    assert await search.search("13800138000") == [t2]  # without the country code
+    assert await search.search("A-1001-77") == [t2]  # the order number from the message's metadata
+    assert await search.search("100200300") == [t3]
+    assert await search.search("退款") == [t3]
+    assert await search.search("退") == [t3]  # one character: prefix of the bigrams
+    assert await search.search("包裹 zipper") == []  # every term must match
+    assert await search.search("nothing-like-this") == []
+    assert await search.search("   ") == []
+
+
+async def test_index_catches_up_incrementally_and_is_idempotent(desk):
+    (t1,) = await _ingest(desk, _msg("i1", "c1", "first message about 发票"))
+    assert await search.search("发票") == [t1]
+    before = await SearchTerm.count()
+    assert await search.catch_up() == 0  # nothing new
+    assert await SearchTerm.count() == before
+    (t2,) = await _ingest(desk, _msg("i2", "c9", "second 发票 question"))
+    assert sorted(await search.search("发票")) == sorted([t1, t2])
+
+
+async def test_merged_customer_is_found_by_the_other_name(desk):
+    t1, t2 = await _ingest(desk, _msg("m1", "a", "hello", sender_name="Zhang Wei"),
+                           _msg("m2", "b", "hi again", sender_name="张伟"))
+    await search.catch_up()
+    c1 = (await Customer.select(Customer.id).where(Customer.name == "Zhang Wei").first())["id"]
+    c2 = (await Customer.select(Customer.id).where(Customer.name == "张伟").first())["id"]
+    await merge_customers(c2, c1, actor="test")
+    assert sorted(await search.search("张伟")) == sorted([t1, t2])
+
+
+async def test_common_terms_walk_the_newest_tickets(desk, monkeypatch):
+    """When every term is common the search reads the newest tickets in steps; same answers."""
+    ids = await _ingest(desk, *[_msg(f"c{i}", f"s{i}", f"物流 问题 number {i}") for i in range(7)],
+                        _msg("other", "sx", "完全无关 unrelated"))
+    await search.catch_up()
+    expected = await search.search("物流 问题")
+    assert sorted(expected) == sorted(ids[:7])
+    monkeypatch.setattr(search, "CANDIDATE_CAP", 1)
+    monkeypatch.setattr(search, "FIRST_CHUNK", 2)
+    assert await search.search("物流 问题") == expected  # newest first either way
+    assert await search.search("物流 问题", limit=3) == expected[:3]
+    assert await search.search("物 unrelated") == []
+    assert await search.search("完 unrelated") == [ids[7]]

@@ -1,0 +1,168 @@
+"""A loopback Graph API on 127.0.0.1 that speaks what the Meta plugins use, as Meta documents it:
+
+- POST /{version}/{phone-number-id}/messages -> {"messaging_product", "contacts": [{"input", "wa_id"}],
+  "messages": [{"id": "wamid..."}]}
+- POST /{version}/{page-id|me}/messages (Messenger/Instagram Send API) -> {"recipient_id", "message_id"}
+- POST /{version}/{phone-number-id}/media (multipart) -> {"id"}
+- GET /{version}/{media-id} -> {"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}
+- GET the media URL with the same bearer token -> the bytes
+- GET /{version}/{waba-id}/message_templates -> {"data": [...], "paging": {...}}
+- errors as {"error": {"message", "type", "code", "error_subcode", "error_data", "fbtrace_id"}}
+
+A request without the expected bearer token gets Graph's OAuth error (code 190).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Failure:
+    """Answer the next request whose path contains `match` with this Graph error."""
+
+    match: str
+    status: int
+    code: int
+    message: str
+    subcode: int | None = None
+    details: str | None = None
+    is_transient: bool | None = None
+
+
+def graph_error(status: int, code: int, message: str, subcode: int | None = None, details: str | None = None,
+                is_transient: bool | None = None) -> tuple[int, dict[str, Any]]:
+    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEfGh123"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if details is not None:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    if is_transient is not None:
+        error["is_transient"] = is_transient
+    return status, {"error": error}
+
+
+@dataclass
+class GraphLoopback:
+    token: str
+    version: str = "v21.0"
+    calls: list[Call] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    templates: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parsed = urlparse(self.path)
+                call = Call(self.command, parsed.path, parse_qs(parsed.query),
+                            {k.lower(): v for k, v in self.headers.items()}, body)
+                status, payload, content_type = outer._answer(call)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "GraphLoopback":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def sends(self) -> list[Call]:
+        return [c for c in self.calls if c.method == "POST" and c.path.endswith("/messages")]
+
+    def add_media(self, media_id: str, data: bytes, mime_type: str) -> None:
+        self.media[media_id] = (data, mime_type)
+
+    # --- routing ------------------------------------------------------------------------------
+
+    def _answer(self, call: Call) -> tuple[int, Any, str]:
+        with self._lock:
+            self.calls.append(call)
+            if call.headers.get("authorization") != f"Bearer {self.token}":
+                return (*graph_error(401, 190, "Invalid OAuth access token - Cannot parse access token"), "application/json")
+            for failure in self.failures:
+                if failure.match in call.path:
+                    self.failures.remove(failure)
+                    status, body = graph_error(failure.status, failure.code, failure.message, failure.subcode,
+                                               failure.details, failure.is_transient)
+                    return status, body, "application/json"
+            n = next(self._ids)
+        parts = call.path.strip("/").split("/")
+        if parts[0] == "cdn":
+            data, mime = self.media.get(parts[1], (None, ""))
+            if data is None:
+                return 404, {"error": {"message": "not found", "code": 100}}, "application/json"
+            return 200, data, mime
+        if parts[0] != self.version:
+            return (*graph_error(400, 2500, f"Unknown path components: /{parts[0]}"), "application/json")
+        if call.method == "POST" and parts[-1] == "messages":
+            return 200, self._send(call, parts[1], n), "application/json"
+        if call.method == "POST" and parts[-1] == "media":
+            return 200, {"id": f"upl{n}"}, "application/json"
+        if call.method == "GET" and parts[-1] == "message_templates":
+            return 200, {"data": self.templates, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}, "application/json"
+        if call.method == "GET" and len(parts) == 2:
+            data, mime = self.media.get(parts[1], (None, ""))
+            if data is None:
+                return (*graph_error(400, 100, "Unsupported get request. Object does not exist"), "application/json")
+            return 200, {"messaging_product": "whatsapp", "url": f"{self.url}/cdn/{parts[1]}", "mime_type": mime,
+                         "sha256": hashlib.sha256(data).hexdigest(), "file_size": str(len(data)), "id": parts[1]}, "application/json"
+        return (*graph_error(400, 100, "Unsupported request"), "application/json")
+
+    def _send(self, call: Call, node: str, n: int) -> dict[str, Any]:
+        content_type = call.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            body = call.json()
+        else:  # multipart (Messenger attachment upload): the fields arrive as form parts
+            body = {}
+        if body.get("messaging_product") == "whatsapp":
+            return {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                    "messages": [{"id": f"wamid.LOOPBACK{n}"}]}
+        recipient = (body.get("recipient") or {}).get("id", "")
+        return {"recipient_id": recipient, "message_id": f"m_LOOPBACK{n}"}

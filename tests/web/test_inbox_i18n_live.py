@@ -1,0 +1,79 @@
+"""Catalogs cover every UI string; times show in the agent's zone; live events and presence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from core.tables import Agent, Ticket, TicketViewer
+from tests.helpers import client_for, make_agent, message, post_messages
+from tests.web.inbox_helpers import form_post, sign_in
+from web import i18n
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+
+
+def test_every_ui_string_has_a_chinese_translation(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(WEB / "babel.cfg"),
+                    "-k", "gettext_", "-o", str(pot), "--no-location", str(WEB / "inbox"), str(WEB / "templates"),
+                    str(WEB / "i18n.py"), str(WEB / "sessions.py")], check=True, capture_output=True)
+    wanted = {m.id for m in read_po(pot.open("rb")) if m.id}
+    assert len(wanted) > 80
+    with (WEB / "translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as handle:
+        zh = {m.id: m.string for m in read_po(handle) if m.id}
+    missing = sorted(m for m in wanted if not zh.get(m))
+    assert missing == [], f"untranslated in zh_Hans: {missing}"
+
+
+def test_times_in_the_agents_zone_and_language():
+    moment = datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)
+    i18n.current_language.set("zh")
+    i18n.current_timezone.set("Asia/Shanghai")
+    assert "07:30" in i18n.format_time(moment) and "2026" in i18n.format_time(moment)
+    i18n.current_language.set("en")
+    i18n.current_timezone.set("America/New_York")
+    text = i18n.format_time(moment)
+    assert "6:30" in text and "PM" in text
+    i18n.current_timezone.set("UTC")
+
+
+async def test_ticket_page_shows_times_in_agent_timezone(desk):
+    agent_id, _ = await make_agent("agent", email="tz@example.com")
+    await Agent.update({Agent.timezone: "Asia/Shanghai", Agent.locale: "zh"}).where(Agent.id == agent_id)
+    async with client_for(desk) as client:
+        await post_messages(client, [message("t1", text="hi", sent_at="2026-03-01T23:30:00Z")])
+        ticket = (await Ticket.select(Ticket.id).first())["id"]
+        await sign_in(client, "tz@example.com")
+        page = await client.get(f"/inbox/t/{ticket}")
+        assert "2026/3/2 07:30" in page.text  # 23:30 UTC is 07:30 the next day in Shanghai
+        assert "内部备注" in page.text
+
+
+async def test_presence_shows_who_views_and_who_types(desk):
+    await make_agent("agent", email="v1@example.com")
+    await make_agent("agent", email="v2@example.com")
+    heard: list[dict] = []
+    queue = desk.live.subscribe()
+    async with client_for(desk) as first, client_for(desk) as second:
+        await post_messages(first, [message("p1", text="hello")])
+        ticket = (await Ticket.select(Ticket.id).first())["id"]
+        await sign_in(first, "v1@example.com")
+        await sign_in(second, "v2@example.com")
+        await form_post(first, f"/inbox/t/{ticket}/presence", {"typing": "1"}, page=f"/inbox/t/{ticket}")
+        seen = await form_post(second, f"/inbox/t/{ticket}/presence", {}, page=f"/inbox/t/{ticket}")
+        assert "is typing a reply" in seen.text
+        # a second heartbeat that changes nothing tells nobody
+        while not queue.empty():
+            heard.append(queue.get_nowait())
+        await form_post(second, f"/inbox/t/{ticket}/presence", {}, page=f"/inbox/t/{ticket}")
+        assert queue.empty()
+    names = [e["name"] for e in heard]
+    assert names.count("presence") == 2
+    assert await TicketViewer.count().where(TicketViewer.ticket == ticket) == 2
+
+

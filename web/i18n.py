@@ -1,0 +1,94 @@
+"""Simplified Chinese and English for the inbox: babel message catalogs and dates in the agent's
+time zone.
+
+The .po files under web/translations/ are the source; they are compiled in memory when the process
+starts (babel's read_po + write_mo), so there is no build step and no compiled file to commit.
+The current language lives in a context variable that the inbox sets per request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext
+import io
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_datetime, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = {"en": "en", "zh": "zh_Hans"}  # the agent's setting -> catalog folder
+LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
+
+current_language: contextvars.ContextVar[str] = contextvars.ContextVar("relaydesk_language", default="en")
+current_timezone: contextvars.ContextVar[str] = contextvars.ContextVar("relaydesk_timezone", default="UTC")
+
+
+@lru_cache(maxsize=None)
+def catalog(language: str) -> gettext.NullTranslations:
+    folder = LANGUAGES.get(language)
+    path = TRANSLATIONS / folder / "LC_MESSAGES" / "messages.po" if folder else None
+    if path is None or not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        parsed = read_po(handle, locale=folder)
+    buffer = io.BytesIO()
+    write_mo(buffer, parsed)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def gettext_(message: str) -> str:
+    return catalog(current_language.get()).gettext(message)
+
+
+def ngettext_(singular: str, plural: str, n: int) -> str:
+    return catalog(current_language.get()).ngettext(singular, plural, n)
+
+
+def babel_locale() -> Locale:
+    return Locale.parse(LANGUAGES.get(current_language.get(), "en"))
+
+
+def zone(name: str | None = None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or current_timezone.get())
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def format_time(value: datetime | None, style: str = "short") -> str:
+    """A date and time in the agent's time zone and language."""
+    if value is None:
+        return ""
+    return format_datetime(_aware(value), format=style, tzinfo=zone(), locale=babel_locale())
+
+
+def format_relative(value: datetime | None, now: datetime | None = None) -> str:
+    """'in 2 hours' / '3 days ago', in the agent's language."""
+    if value is None:
+        return ""
+    now = now or datetime.now(timezone.utc)
+    return format_timedelta(_aware(value) - now, add_direction=True, threshold=1.1, format="narrow",
+                            locale=babel_locale())
+
+
+def install(env: Any) -> None:
+    """Give a jinja2 environment the i18n extension bound to the per-request language."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext_, ngettext_, newstyle=True)
+    env.filters["datetime"] = format_time
+    env.filters["relative"] = format_relative
+    env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    env.globals["current_language"] = current_language.get
+    env.globals["current_timezone"] = current_timezone.get

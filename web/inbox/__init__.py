@@ -1,0 +1,81 @@
+"""The agent inbox: server-rendered pages (jinja2 + htmx) on sessions with CSRF protection.
+
+`setup(desk)` returns what the app factory adds: the route handlers, the session and CSRF configs,
+the template config, the stores and the channels plugin for live updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Router, get
+from litestar.response import File
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from core.errors import NotFound, RelaydeskError
+from web import i18n, sessions
+from web.inbox import account, admin, live, queues, ticket
+from web.inbox.common import inbox_error
+
+WEB = Path(__file__).resolve().parent.parent
+TEMPLATES = WEB / "templates"
+STATIC = WEB / "static"
+NODE_MODULES = WEB / "node_modules"
+# Only these files of node_modules are served, nothing else under it.
+VENDOR_FILES = {
+    "htmx.min.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
+    "sse.js": NODE_MODULES / "htmx-ext-sse" / "sse.js",
+}
+
+
+@dataclass
+class InboxSetup:
+    route_handlers: list[Any]
+    session: Any
+    csrf: CSRFConfig
+    template_config: TemplateConfig
+    stores: dict[str, Any]
+    plugins: list[Any]
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    i18n.install(env)
+    return env
+
+
+def setup(desk: Any) -> InboxSetup:
+    settings = desk.settings
+    for name, path in VENDOR_FILES.items():
+        if not path.is_file():
+            raise RuntimeError(f"{path} is missing: run `npm ci --prefix web` (front-end packages of the inbox)")
+    channels = live.channels_plugin(settings)
+    if not settings.redis:
+        desk.live = live.ChannelsLiveBus(channels, live.live_channel(settings.queue_name), desk.live)
+    handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES]
+    pages = Router(path="/", route_handlers=handlers,
+                   exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})  # type: ignore[dict-item]
+    static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
+    return InboxSetup(
+        route_handlers=[pages, static, vendor], session=sessions.session_config(settings).middleware,
+        csrf=sessions.csrf_config(settings),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
+        stores={sessions.SESSION_STORE: sessions.session_store(settings)}, plugins=[channels],
+    )
+
+
+@get("/static/vendor/{name:str}", include_in_schema=False)
+async def vendor(name: str) -> File:
+    """The front-end packages npm installed, served from node_modules: only the listed files."""
+    path = VENDOR_FILES.get(name)
+    if path is None:
+        raise NotFound("no such file")
+    return File(path=path, media_type="text/javascript", content_disposition_type="inline",
+                headers={"cache-control": "public, max-age=3600"})

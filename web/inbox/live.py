@@ -1,0 +1,142 @@
+"""Live updates over SSE and collision detection.
+
+Every web process subscribes to the desk's live channel through litestar's channels plugin: the
+Redis pub/sub backend when [relaydesk] redis is set (so an event published by a worker or another
+web process reaches every browser), the in-memory backend in the embedded mode. Browsers get named
+events that htmx's SSE extension turns into fragment refreshes: `ticket-<id>` for one ticket,
+`queue` for the lists and counts, `presence-<id>` when someone opens a ticket or starts typing.
+Who views and who types is kept in the ticket_viewers table, shared by every process.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any, AsyncIterator
+
+from litestar import Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.response import ServerSentEvent, Template
+from litestar.response.sse import ServerSentEventMessage
+
+from core import clock, db
+from core.config import Settings
+from core.events import LiveBus, live_channel
+from core.tables import Agent, TicketViewer
+from web.inbox.common import form_value, page
+from web.inbox.queues import counts_changed
+from web.sessions import page_guard, session_agent
+
+VIEWER_TTL = timedelta(seconds=30)
+TYPING_TTL = timedelta(seconds=8)
+
+
+def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    channel = live_channel(settings.queue_name)
+    if settings.redis:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis))
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(backend=backend, channels=[channel], subscriber_max_backlog=1000,
+                          subscriber_backlog_strategy="dropleft")
+
+
+class ChannelsLiveBus(LiveBus):
+    """The embedded mode's bus: events go through the in-memory channels backend to every SSE
+    subscriber of this process (and to LiveBus subscribers, as before)."""
+
+    def __init__(self, plugin: ChannelsPlugin, channel: str, previous: LiveBus | None = None) -> None:
+        super().__init__()
+        if previous is not None:  # keep whoever already listens on the desk's bus
+            self._subscribers = previous._subscribers
+        self.plugin = plugin
+        self.channel = channel
+
+    async def publish(self, payload: dict[str, Any]) -> None:
+        await super().publish(payload)
+        try:
+            self.plugin.publish(json.dumps(payload, default=str), self.channel)
+        except RuntimeError:  # the app's lifespan has not started the plugin (or has stopped it)
+            pass
+
+
+def _messages(payload: dict[str, Any]) -> list[ServerSentEventMessage]:
+    ticket_id = payload.get("ticket_id")
+    name = payload.get("name", "")
+    if name == "presence":
+        return [ServerSentEventMessage(event=f"presence-{ticket_id}", data=str(ticket_id))]
+    out = [ServerSentEventMessage(event="queue", data=name)]
+    if ticket_id:
+        out.append(ServerSentEventMessage(event=f"ticket-{ticket_id}", data=name))
+    return out
+
+
+@get("/inbox/live", include_in_schema=False, guards=[page_guard("readonly")])
+async def live(request: Request) -> ServerSentEvent:
+    plugin: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
+    scope = request.app.state.desk.settings.queue_name
+    channel = live_channel(scope)
+
+    async def stream() -> AsyncIterator[ServerSentEventMessage]:
+        async with plugin.start_subscription([channel]) as subscriber:
+            yield ServerSentEventMessage(comment="connected", retry=3000)
+            async for raw in subscriber.iter_events():
+                try:
+                    payload = json.loads(raw)
+                except ValueError:
+                    continue
+                if payload.get("name") != "presence":
+                    counts_changed(scope)
+                for message in _messages(payload):
+                    yield message
+
+    return ServerSentEvent(stream(), headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+
+async def viewers(ticket_id: int, me: int) -> list[dict[str, Any]]:
+    now = clock.now()
+    rows = await TicketViewer.select(TicketViewer.agent, TicketViewer.typing_at).where(
+        (TicketViewer.ticket == ticket_id) & (TicketViewer.seen_at > now - VIEWER_TTL) & (TicketViewer.agent != me))
+    if not rows:
+        return []
+    names = {r["id"]: r["name"] for r in await Agent.select(Agent.id, Agent.name).where(
+        Agent.id.is_in([r["agent"] for r in rows]))}
+    return [{"name": names.get(r["agent"], "?"),
+             "typing": bool(r["typing_at"] and r["typing_at"] > now - TYPING_TTL)} for r in rows]
+
+
+@post("/inbox/t/{ticket_id:int}/presence", include_in_schema=False, guards=[page_guard("readonly")])
+async def presence(request: Request, ticket_id: int) -> Template:
+    """A heartbeat from a browser showing the ticket (and whether its agent is typing). Tells the
+    other viewers only when something changed: someone arrived or started typing."""
+    agent = await session_agent(request)
+    assert agent is not None
+    form = await request.form()
+    typing = form_value(form, "typing") == "1"
+    now = clock.now()
+    old = await TicketViewer.select(TicketViewer.seen_at, TicketViewer.typing_at).where(
+        (TicketViewer.ticket == ticket_id) & (TicketViewer.agent == agent["id"])).first()
+    await db.fetch("INSERT INTO ticket_viewers (ticket, agent, seen_at, typing_at) VALUES ({}, {}, {}, {}) "
+                   "ON CONFLICT (ticket, agent) DO UPDATE SET seen_at = {}, typing_at = {}",
+                   ticket_id, agent["id"], now, now if typing else None, now,
+                   now if typing else (old["typing_at"] if old else None))
+    arrived = old is None or old["seen_at"] < now - VIEWER_TTL
+    started_typing = typing and (old is None or not old["typing_at"] or old["typing_at"] < now - TYPING_TTL)
+    if arrived or started_typing:
+        await request.app.state.desk.live.publish({"name": "presence", "ticket_id": ticket_id,
+                                                   "actor": f"agent:{agent['id']}", "data": {"typing": typing}})
+    return await page(request, "ticket/_viewers.html", viewers=await viewers(ticket_id, agent["id"]))
+
+
+@get("/inbox/t/{ticket_id:int}/viewers", include_in_schema=False, guards=[page_guard("readonly")])
+async def viewers_fragment(request: Request, ticket_id: int) -> Template:
+    agent = await session_agent(request)
+    assert agent is not None
+    return await page(request, "ticket/_viewers.html", viewers=await viewers(ticket_id, agent["id"]))
+
+
+ROUTES = [live, presence, viewers_fragment]

@@ -1,0 +1,220 @@
+"""Queues: unassigned, mine, all open, pending, SLA due soon and breached, narrowed by channel, team
+and tag; sorted by SLA due time; cursor pagination; counts; bulk assign, tag and close; search."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from core import clock, db, search
+from core.errors import InvalidRequest
+from core.tables import OPEN_STATUSES, Agent, Customer, Team, Ticket, TicketTag
+from core.tickets import tags_of, update_ticket
+from web.api import pagination
+from web.inbox.common import form_list, form_value, is_htmx, page
+from web.sessions import page_guard, session_agent
+
+QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached")
+DUE_SOON = timedelta(hours=1)
+PAGE_SIZE = 50
+_OPEN = "('" + "', '".join(OPEN_STATUSES) + "')"
+
+
+def queue_where(queue: str, agent_id: int, now: datetime) -> list[Any]:
+    if queue not in QUEUES:
+        raise InvalidRequest(f"unknown queue {queue!r}")
+    is_open = Ticket.status.is_in(list(OPEN_STATUSES))
+    return {
+        "mine": [is_open, Ticket.assignee == agent_id],
+        "unassigned": [is_open, Ticket.assignee.is_null()],
+        "open": [is_open],
+        "pending": [Ticket.status == "pending"],
+        "due_soon": [is_open, Ticket.sla_due_at >= now, Ticket.sla_due_at < now + DUE_SOON],
+        "breached": [is_open, Ticket.sla_due_at < now],
+    }[queue]
+
+
+def filter_where(channel: str | None, team: int | None, tag: str | None) -> list[Any]:
+    where: list[Any] = []
+    if channel:
+        where.append(Ticket.channel_type == channel)
+    if team:
+        where.append(Ticket.team == team)
+    if tag:
+        where.append(Ticket.id.is_in(TicketTag.select(TicketTag.ticket).where(TicketTag.tag == tag.lower())))
+    return where
+
+
+def _and(clauses: list[Any]) -> Any:
+    condition = clauses[0]
+    for clause in clauses[1:]:
+        condition = condition & clause
+    return condition
+
+
+LIST_COLUMNS = (Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.customer, Ticket.channel_type,
+                Ticket.assignee, Ticket.team, Ticket.sla_due_at, Ticket.last_message_at, Ticket.language)
+
+
+async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
+    """Earliest SLA due first, then tickets without a due time by id; keyset pagination on both
+    phases (SQLite and PostgreSQL sort NULLs differently, so they are two queries)."""
+    rows: list[dict[str, Any]] = []
+    value = datetime.fromisoformat(cursor["v"]) if cursor and cursor.get("v") else None
+    last_id = int(cursor["i"]) if cursor else 0
+    if cursor is None or value is not None:
+        extra = [Ticket.sla_due_at.is_not_null()]
+        if value is not None:
+            extra.append((Ticket.sla_due_at > value) | ((Ticket.sla_due_at == value) & (Ticket.id > last_id)))
+        rows = await Ticket.select(*LIST_COLUMNS).where(_and(where + extra)).order_by(
+            Ticket.sla_due_at, Ticket.id).limit(limit)
+    if len(rows) < limit:
+        extra = [Ticket.sla_due_at.is_null()]
+        if cursor is not None and value is None:
+            extra.append(Ticket.id > last_id)
+        rows += await Ticket.select(*LIST_COLUMNS).where(_and(where + extra)).order_by(Ticket.id).limit(
+            limit - len(rows))
+    return rows
+
+
+_COUNT_CACHE: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+_CHANGED: dict[str, float] = {}
+COUNT_TTL = 5.0  # seconds a count may be reused when no event has said that tickets changed
+
+
+def counts_changed(scope: str) -> None:
+    """Tickets changed (a live event arrived, or a bulk action ran): recount on the next request."""
+    import time
+
+    _CHANGED[scope] = time.monotonic()
+
+
+async def counts(agent_id: int, now: datetime, scope: str = "") -> dict[str, Any]:
+    """Counts for the left navigation: every queue, and open tickets per channel, team and tag.
+
+    The queue counts come from one scan of the open tickets (conditional sums grouped by channel,
+    which also gives the per-channel counts); the result is kept for a few seconds per agent, since
+    live events would otherwise make every browser recount on every message."""
+    import time
+
+    key = (scope, agent_id)  # scope: the desk (its queue name), so desks never share counts
+    cached = _COUNT_CACHE.get(key)
+    if cached and time.monotonic() - cached[0] < COUNT_TTL and cached[0] > _CHANGED.get(scope, 0.0):
+        return cached[1]
+    soon = now + DUE_SOON
+    rows = await db.fetch(
+        "SELECT channel_type AS key, COUNT(*) AS n, "
+        "SUM(CASE WHEN assignee = {} THEN 1 ELSE 0 END) AS mine, "
+        "SUM(CASE WHEN assignee IS NULL THEN 1 ELSE 0 END) AS unassigned, "
+        "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending, "
+        "SUM(CASE WHEN sla_due_at >= {} AND sla_due_at < {} THEN 1 ELSE 0 END) AS due_soon, "
+        "SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS breached "
+        f"FROM tickets WHERE status IN {_OPEN} GROUP BY channel_type ORDER BY channel_type",
+        agent_id, now, soon, now)
+    out: dict[str, Any] = {"open": sum(int(r["n"]) for r in rows)}
+    for name in ("mine", "unassigned", "pending", "due_soon", "breached"):
+        out[name] = sum(int(r[name] or 0) for r in rows)
+    out["channels"] = [{"key": r["key"], "n": int(r["n"])} for r in rows]
+    out["teams"] = await db.fetch(f"SELECT teams.id AS key, teams.name AS name, COUNT(tickets.id) AS n FROM teams "
+                                  f"LEFT JOIN tickets ON tickets.team = teams.id AND tickets.status IN {_OPEN} "
+                                  "GROUP BY teams.id, teams.name ORDER BY teams.name")
+    out["tags"] = await db.fetch(f"SELECT tt.tag AS key, COUNT(*) AS n FROM ticket_tags tt JOIN tickets t ON t.id = tt.ticket "
+                                 f"WHERE t.status IN {_OPEN} GROUP BY tt.tag ORDER BY COUNT(*) DESC, tt.tag LIMIT 12")
+    if len(_COUNT_CACHE) > 1000:
+        _COUNT_CACHE.clear()
+    _COUNT_CACHE[key] = (time.monotonic(), out)
+    return out
+
+
+async def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add customer and assignee names and tags to list rows (three queries per page, not per row)."""
+    if not rows:
+        return rows
+    customers = {r["id"]: r for r in await Customer.select(Customer.id, Customer.name, Customer.email).where(
+        Customer.id.is_in(list({r["customer"] for r in rows})))}
+    agent_ids = list({r["assignee"] for r in rows if r["assignee"]})
+    agents = {r["id"]: r["name"] for r in await Agent.select(Agent.id, Agent.name).where(Agent.id.is_in(agent_ids))} if agent_ids else {}
+    tags = await tags_of([r["id"] for r in rows])
+    for row in rows:
+        customer = customers.get(row["customer"]) or {}
+        row["customer_name"] = customer.get("name") or customer.get("email") or f"#{row['customer']}"
+        row["assignee_name"] = agents.get(row["assignee"])
+        row["tags"] = tags.get(row["id"], [])
+    return rows
+
+
+@get("/inbox", include_in_schema=False, guards=[page_guard("readonly")])
+async def inbox_home() -> Redirect:
+    return Redirect(path="/inbox/q/open")
+
+
+@get("/inbox/q/{queue:str}", include_in_schema=False, guards=[page_guard("readonly")])
+async def queue_page(request: Request, queue: str, channel: str | None = None, team: int | None = None,
+                     tag: str | None = None, cursor: str | None = None, q: str | None = None) -> Template:
+    agent = await session_agent(request)
+    assert agent is not None
+    now = clock.now()
+    next_cursor = None
+    if q and q.strip():
+        ids = await search.search(q, limit=PAGE_SIZE)
+        rows = await Ticket.select(*LIST_COLUMNS).where(Ticket.id.is_in(ids)) if ids else []
+        order = {i: n for n, i in enumerate(ids)}
+        rows.sort(key=lambda r: order[r["id"]])
+    else:
+        where = queue_where(queue, agent["id"], now) + filter_where(channel, team, tag)
+        rows = await page_of(where, pagination.decode(cursor), PAGE_SIZE + 1)
+        if len(rows) > PAGE_SIZE:
+            rows = rows[:PAGE_SIZE]
+            last = rows[-1]
+            next_cursor = pagination.encode({"v": last["sla_due_at"].isoformat() if last["sla_due_at"] else None,
+                                             "i": last["id"]})
+    rows = await decorate(rows)
+    context = {"queue": queue, "rows": rows, "next_cursor": next_cursor, "channel": channel, "team": team,
+               "tag": tag, "q": q or "", "now": now, "cursor": cursor}
+    if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
+        return await page(request, "inbox/_list.html", **context)
+    context["counts"] = await counts(agent["id"], now, request.app.state.desk.settings.queue_name)
+    context["agents"] = await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name)  # noqa: E712
+    return await page(request, "inbox/queue.html", **context)
+
+
+@get("/inbox/counts", include_in_schema=False, guards=[page_guard("readonly")])
+async def counts_fragment(request: Request, queue: str = "open", channel: str | None = None, team: int | None = None,
+                          tag: str | None = None) -> Template:
+    agent = await session_agent(request)
+    assert agent is not None
+    return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now(), request.app.state.desk.settings.queue_name), queue=queue,
+                      channel=channel, team=team, tag=tag, q="")
+
+
+@post("/inbox/bulk", include_in_schema=False, guards=[page_guard("agent")])
+async def bulk(request: Request) -> Redirect:
+    """Assign, tag or close many tickets at once; each change is audited like a single one."""
+    agent = await session_agent(request)
+    assert agent is not None
+    form = await request.form()
+    ids = [int(i) for i in form_list(form, "ids") if str(i).isdigit()]
+    action = form_value(form, "action")
+    value = form_value(form, "tagvalue") if action == "tag" else form_value(form, "value")
+    actor = f"agent:{agent['id']}"
+    desk = request.app.state.desk
+    for ticket_id in ids:
+        if action == "assign":
+            await update_ticket(desk, ticket_id, actor=actor, assignee=int(value) if value.isdigit() else agent["id"])
+        elif action == "unassign":
+            await update_ticket(desk, ticket_id, actor=actor, assignee=None)
+        elif action == "tag" and value:
+            await update_ticket(desk, ticket_id, actor=actor, add_tags=[value])
+        elif action == "close":
+            await update_ticket(desk, ticket_id, actor=actor, status="solved")
+        else:
+            raise InvalidRequest("choose what to do with the selected tickets")
+    counts_changed(desk.settings.queue_name)
+    back = form_value(form, "back")
+    return Redirect(path=back if back.startswith("/inbox") else "/inbox")
+
+
+ROUTES = [inbox_home, queue_page, counts_fragment, bulk]

@@ -1,0 +1,263 @@
+"""The ticket view: the customer's timeline over every channel and ticket, the reply box with the
+channel's limits, internal notes, editable properties, the customer panel and plugin panels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import File, Redirect, Template
+from markupsafe import Markup
+
+from core import context as core_context
+from core import macros as core_macros
+from core import outbound
+from core.errors import InvalidRequest, NotFound
+from core.merge import duplicates, merge_customers
+from core.tables import (
+    PRIORITIES, TICKET_STATUSES, Agent, Attachment, ChannelAccount, Customer, Identity, Message, Team, Ticket,
+)
+from core.tickets import tags_of, update_ticket
+from web.inbox.common import form_value, is_htmx, page
+from web.sessions import page_guard, session_agent
+
+TIMELINE_LIMIT = 200
+
+
+async def _ticket(ticket_id: int) -> dict[str, Any]:
+    ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} does not exist")
+    return ticket
+
+
+def _loads(value: Any, default: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value or "null") or default
+        except ValueError:
+            return default
+    return value or default
+
+
+async def timeline(customer_id: int) -> list[dict[str, Any]]:
+    """The customer's messages on every channel and ticket, oldest first (the latest 200)."""
+    tickets = {t["id"]: t for t in await Ticket.select(Ticket.id, Ticket.subject, Ticket.channel_type, Ticket.status).where(
+        Ticket.customer == customer_id)}
+    if not tickets:
+        return []
+    rows = await Message.select(
+        Message.id, Message.ticket, Message.direction, Message.author, Message.customer, Message.subject, Message.text, Message.html,
+        Message.delivery_status, Message.delivery_error, Message.created_at, Message.metadata,
+    ).where(Message.ticket.is_in(list(tickets))).order_by(Message.id, ascending=False).limit(TIMELINE_LIMIT)
+    rows.reverse()
+    authors = {r["id"]: r["name"] for r in await Agent.select(Agent.id, Agent.name).where(
+        Agent.id.is_in(list({r["author"] for r in rows if r["author"]}) or [0]))}
+    people = {r["id"]: r["name"] or r["email"] for r in await Customer.select(Customer.id, Customer.name, Customer.email).where(
+        Customer.id.is_in(list({r["customer"] for r in rows if r["customer"]}) or [0]))}
+    files: dict[int, list[dict[str, Any]]] = {}
+    if rows:
+        for item in await Attachment.select(Attachment.id, Attachment.message, Attachment.filename, Attachment.size,
+                                            Attachment.content_type, Attachment.inline).where(
+                Attachment.message.is_in([r["id"] for r in rows])):
+            files.setdefault(item["message"], []).append(item)
+    for row in rows:
+        ticket = tickets[row["ticket"]]
+        row["channel_type"] = ticket["channel_type"]
+        row["ticket_subject"] = ticket["subject"]
+        row["author_name"] = authors.get(row["author"])
+        row["customer_name"] = people.get(row["customer"])
+        row["attachments"] = files.get(row["id"], [])
+        row["metadata"] = _loads(row["metadata"], {})
+        # Stored HTML was sanitized by nh3 on ingest (core.sanitize); only that column is marked safe.
+        row["safe_html"] = Markup(row["html"]) if row["html"] else None
+    return rows
+
+
+async def _customer_panel(customer_id: int) -> dict[str, Any]:
+    customer = await Customer.select().where(Customer.id == customer_id).first() or {"id": customer_id}
+    customer["tags"] = _loads(customer.get("tags"), [])
+    identities = await Identity.select(Identity.channel_type, Identity.handle, Identity.display_name, Identity.email,
+                                       Identity.phone).where(Identity.customer == customer_id).order_by(Identity.id)
+    other = await Ticket.select(Ticket.id, Ticket.subject, Ticket.status, Ticket.channel_type).where(
+        Ticket.customer == customer_id).order_by(Ticket.id, ascending=False).limit(20)
+    return {"customer": customer, "identities": identities, "tickets": other,
+            "duplicates": await duplicates(customer) if customer.get("id") else []}
+
+
+async def ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
+    desk = request.app.state.desk
+    ticket = await _ticket(ticket_id)
+    ticket["tags"] = (await tags_of([ticket_id]))[ticket_id]
+    panel = await _customer_panel(ticket["customer"])
+    plugin_context = await core_context.customer_context(desk, panel["customer"], ticket)
+    plugin_panels = await core_context.panels(desk, ticket, panel["customer"], plugin_context)
+    for item in plugin_panels:
+        # The hook says plugins escape what they interpolate; we sanitize as well, so a plugin
+        # that forgot cannot put script into the inbox.
+        if item.get("html"):
+            item["html"] = Markup(_clean_panel(str(item["html"])))
+    limits = await core_context.reply_constraints(desk, ticket)
+    account = await ChannelAccount.select(ChannelAccount.name, ChannelAccount.plugin).where(
+        ChannelAccount.id == ticket["account"]).first() if ticket["account"] else None
+    return {
+        "ticket": ticket, "timeline": await timeline(ticket["customer"]), "limits": limits, "account": account,
+        "panels": plugin_panels, "agents": await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name),  # noqa: E712
+        "teams": await Team.select(Team.id, Team.name).order_by(Team.name),
+        "statuses": TICKET_STATUSES, "priorities": PRIORITIES, **panel,
+    }
+
+
+def _clean_panel(html: str) -> str:
+    """nh3 with the default allow-list plus class attributes, so plugin panels can be styled."""
+    import nh3
+
+    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = attributes.get("*", set()) | {"class"}
+    return nh3.clean(html, attributes=attributes, url_schemes={"http", "https", "mailto", "tel"},
+                     link_rel="noopener noreferrer nofollow")
+
+
+@get("/inbox/t/{ticket_id:int}", include_in_schema=False, guards=[page_guard("readonly")])
+async def ticket_page(request: Request, ticket_id: int, queue: str = "open") -> Template:
+    context = await ticket_context(request, ticket_id)
+    # neighbours in the queue for j/k: the next and previous ids by the queue's own order
+    return await page(request, "ticket/view.html", queue=queue, **context)
+
+
+@get("/inbox/t/{ticket_id:int}/next", include_in_schema=False, guards=[page_guard("readonly")])
+async def neighbour(request: Request, ticket_id: int, queue: str = "open", step: int = 1) -> Redirect:
+    """j/k on a ticket: the next or previous ticket of the queue, in the queue's order."""
+    from core import clock
+    from web.inbox.queues import page_of, queue_where
+
+    agent = await session_agent(request)
+    rows = await page_of(queue_where(queue, agent["id"], clock.now()), None, 500)
+    ids = [r["id"] for r in rows]
+    if ticket_id in ids:
+        index = min(max(ids.index(ticket_id) + (1 if step > 0 else -1), 0), len(ids) - 1)
+        ticket_id = ids[index]
+    elif ids:
+        ticket_id = ids[0]
+    return Redirect(path=f"/inbox/t/{ticket_id}?queue={queue}")
+
+
+@get("/inbox/t/{ticket_id:int}/timeline", include_in_schema=False, guards=[page_guard("readonly")])
+async def timeline_fragment(request: Request, ticket_id: int) -> Template:
+    ticket = await _ticket(ticket_id)
+    return await page(request, "ticket/_timeline.html", ticket=ticket, timeline=await timeline(ticket["customer"]))
+
+
+@get("/inbox/t/{ticket_id:int}/properties", include_in_schema=False, guards=[page_guard("readonly")])
+async def properties_fragment(request: Request, ticket_id: int) -> Template:
+    return await page(request, "ticket/_properties.html", **await ticket_context(request, ticket_id))
+
+
+async def _back(request: Request, ticket_id: int, fragment: str = "ticket/_timeline.html") -> Template | Redirect:
+    if is_htmx(request):
+        if fragment == "ticket/_timeline.html":
+            ticket = await _ticket(ticket_id)
+            return await page(request, fragment, ticket=ticket, timeline=await timeline(ticket["customer"]))
+        return await page(request, fragment, **await ticket_context(request, ticket_id))
+    return Redirect(path=f"/inbox/t/{ticket_id}")
+
+
+@post("/inbox/t/{ticket_id:int}/reply", include_in_schema=False, guards=[page_guard("agent")])
+async def reply(request: Request, ticket_id: int) -> Template | Redirect:
+    agent = await session_agent(request)
+    form = await request.form()
+    text, kind = form_value(form, "text"), form_value(form, "kind", "reply")
+    desk = request.app.state.desk
+    if kind == "note":
+        await outbound.add_note(desk, ticket_id, author_id=agent["id"], text=text)
+    else:
+        status = form_value(form, "status") or None
+        if status and status not in TICKET_STATUSES:
+            raise InvalidRequest("unknown status")
+        await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, status=status)
+    return await _back(request, ticket_id)
+
+
+@post("/inbox/t/{ticket_id:int}/update", include_in_schema=False, guards=[page_guard("agent")])
+async def update(request: Request, ticket_id: int) -> Template | Redirect:
+    agent = await session_agent(request)
+    form = await request.form()
+    kwargs: dict[str, Any] = {}
+    for key in ("status", "priority"):
+        if form_value(form, key):
+            kwargs[key] = form_value(form, key)
+    for key in ("assignee", "team"):
+        if key in form:
+            value = form_value(form, key)
+            if value == "me":
+                value = str(agent["id"])
+            kwargs[key] = int(value) if value.isdigit() else None
+    if form_value(form, "add_tag"):
+        kwargs["add_tags"] = [t for t in form_value(form, "add_tag").replace("，", ",").split(",") if t.strip()]
+    if form_value(form, "remove_tag"):
+        kwargs["remove_tags"] = [form_value(form, "remove_tag")]
+    await update_ticket(request.app.state.desk, ticket_id, actor=f"agent:{agent['id']}", **kwargs)
+    return await _back(request, ticket_id, "ticket/_properties.html")
+
+
+@get("/inbox/attachments/{attachment_id:int}", include_in_schema=False, guards=[page_guard("readonly")])
+async def attachment(request: Request, attachment_id: int) -> File:
+    row = await Attachment.select().where(Attachment.id == attachment_id).first()
+    if row is None:
+        raise NotFound(f"attachment {attachment_id} does not exist")
+    root = Path(request.app.state.desk.data_dir).resolve()
+    path = (root / row["storage_path"]).resolve()
+    if root not in path.parents or not path.is_file():
+        raise NotFound("the attachment's file is missing")
+    # always a download: a stored HTML or SVG file must never render in our origin
+    return File(path=path, filename=row["filename"], media_type="application/octet-stream",
+                content_disposition_type="attachment", headers={"x-content-type-options": "nosniff"})
+
+
+@post("/inbox/customers/{customer_id:int}", include_in_schema=False, guards=[page_guard("agent")])
+async def customer_update(request: Request, customer_id: int) -> Redirect:
+    from core import audit, clock
+
+    agent = await session_agent(request)
+    form = await request.form()
+    tags = sorted({t.strip().lower()[:40] for t in form_value(form, "tags").replace("，", ",").split(",") if t.strip()})
+    notes = form_value(form, "notes")[:10_000]
+    rows = await Customer.update({Customer.tags: tags, Customer.notes: notes, Customer.updated_at: clock.now()}).where(
+        Customer.id == customer_id).returning(Customer.id)
+    if not rows:
+        raise NotFound(f"customer {customer_id} does not exist")
+    await audit.record(f"agent:{agent['id']}", "update", "customer", customer_id, {"tags": tags})
+    return Redirect(path=form_value(form, "back") if form_value(form, "back").startswith("/inbox") else "/inbox")
+
+
+@post("/inbox/customers/{customer_id:int}/merge", include_in_schema=False, guards=[page_guard("agent")])
+async def customer_merge(request: Request, customer_id: int) -> Redirect:
+    """Merge another customer (a duplicate) into this one."""
+    agent = await session_agent(request)
+    form = await request.form()
+    source = form_value(form, "source")
+    if not source.isdigit():
+        raise InvalidRequest("choose the customer to merge")
+    await merge_customers(int(source), customer_id, actor=f"agent:{agent['id']}")
+    back = form_value(form, "back")
+    return Redirect(path=back if back.startswith("/inbox") else "/inbox")
+
+
+@get("/inbox/t/{ticket_id:int}/macros", include_in_schema=False, guards=[page_guard("agent")])
+async def macro_search(request: Request, ticket_id: int, q: str = "") -> Template:
+    ticket = await _ticket(ticket_id)
+    found = await core_macros.find(q, channel_type=ticket["channel_type"], language=ticket["language"])
+    return await page(request, "ticket/_macros.html", ticket=ticket, macros=found)
+
+
+@get("/inbox/t/{ticket_id:int}/macros/{macro_id:int}", include_in_schema=False, guards=[page_guard("agent")])
+async def macro_preview(request: Request, ticket_id: int, macro_id: int) -> Template:
+    agent = await session_agent(request)
+    text = await core_macros.render_for_ticket(request.app.state.desk, macro_id, ticket_id, agent)
+    return await page(request, "ticket/_preview.html", ticket_id=ticket_id, text=text)
+
+
+ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, reply, update, attachment, customer_update,
+          customer_merge, macro_search, macro_preview]
