@@ -195,7 +195,9 @@ async def _create_admin(desk, email: str, name: str, password: str) -> tuple[boo
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="Web processes (needs redis for jobs).")
-def serve(config: str, host: str, port: int, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log every request (costs throughput under load; /metrics counts requests either way).")
+def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the web server. Without redis configured, jobs run in this process."""
     desk = _desk(config)
     if workers > 1 and not desk.settings.redis:
@@ -206,7 +208,7 @@ def serve(config: str, host: str, port: int, workers: int) -> None:
 
     os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
-                timeout_keep_alive=30, timeout_worker_healthcheck=60)
+                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60)
 
 
 @main.command()

@@ -82,10 +82,15 @@ class Desk:
                 (ChannelAccount.plugin == account.plugin) & (ChannelAccount.name == account.name)
             ).first()
             if row is None:
-                inserted = await ChannelAccount.insert(ChannelAccount(
+                # Several web processes start at once on a fresh database: the first insert wins,
+                # the others find its row.
+                await ChannelAccount.insert(ChannelAccount(
                     plugin=account.plugin, name=account.name, channel_type=account.channel_type,
-                )).returning(ChannelAccount.id)
-                account.id = inserted[0]["id"]
+                )).on_conflict(target=(ChannelAccount.plugin, ChannelAccount.name), action="DO NOTHING")
+                row = await ChannelAccount.select(ChannelAccount.id).where(
+                    (ChannelAccount.plugin == account.plugin) & (ChannelAccount.name == account.name)
+                ).first()
+                account.id = row["id"]
             else:
                 account.id = row["id"]
                 if row["channel_type"] != account.channel_type:

@@ -16,7 +16,7 @@ from web.api.admin import AdminController
 from web.api.customers import CustomerController
 from web.api.tickets import TicketController
 from web.errors import EXCEPTION_HANDLERS
-from web.health import health, metrics, ready
+from web.health import health, metrics, ready, root
 from web.hooks import webhook
 from web.inbox import setup as inbox_setup
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
 
     inbox = inbox_setup(desk)  # the agent inbox: pages, sessions, CSRF, templates, live updates
     app = Litestar(
-        route_handlers=[health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
+        route_handlers=[root, health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
                         TokenController, AdminController, *inbox.route_handlers, *desk.registry.routes],
         middleware=[inbox.session], csrf_config=inbox.csrf, template_config=inbox.template_config,
         stores=inbox.stores, plugins=inbox.plugins,

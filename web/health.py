@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.response import Redirect
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from core import db
 from web.metrics import REGISTRY
+
+
+@get("/", include_in_schema=False, sync_to_thread=False)
+def root() -> Redirect:
+    """The desk's front door is the agent inbox."""
+    return Redirect("/inbox")
 
 
 @get("/health", include_in_schema=False, sync_to_thread=False)

@@ -132,3 +132,25 @@ def test_environment_overrides_database():
                                   {"RELAYDESK_DATABASE": "postgresql://u@h/db"})
     assert settings.database == "postgresql://u@h/db"
     assert settings.is_postgres
+
+
+def test_repository_plugins_toml_is_a_working_embedded_default(monkeypatch):
+    """The plugins.toml at the top of the repository loads as written: SQLite, jobs in-process,
+    the API channel with its secret taken from the environment."""
+    path = Path(__file__).resolve().parents[2] / "plugins.toml"
+    monkeypatch.setenv("RELAYDESK_SECRET", "s" * 32)
+    monkeypatch.setenv("RELAYDESK_API_CHANNEL_SECRET", "a" * 24)
+    settings = load_settings(path)
+    assert settings.database.startswith("sqlite:///")
+    assert not settings.redis
+    registry = load_registry(settings)
+    assert settings.enabled == ["api_channel"]
+    assert [a.name for a in registry.accounts.values()] == ["default"]
+
+
+def test_repository_plugins_toml_without_its_secret_says_which_variable(monkeypatch):
+    monkeypatch.delenv("RELAYDESK_SECRET", raising=False)
+    path = Path(__file__).resolve().parents[2] / "plugins.toml"
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert "RELAYDESK_SECRET" in f"{info.value.problem} {info.value.fix}"

@@ -165,6 +165,9 @@ async def test_health_ready_metrics_and_openapi(desk):
         metrics = await client.get("/metrics")
         schema = await client.get("/api/v1/schema/openapi.json")
     assert health.json() == {"status": "ok"}
+    async with client_for(desk) as client:
+        front = await client.get("/")
+    assert front.status_code in (301, 302, 303, 307) and front.headers["location"] == "/inbox"
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
     assert 'relaydesk_messages_ingested_total{plugin="api_channel"}' in metrics.text
     paths = schema.json()["paths"]
