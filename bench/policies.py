@@ -1,10 +1,12 @@
 """Benchmark routing, the SLA sweep and automation rules.
 
   route     routing decisions/s through the route hook with 200 agents in 10 teams (a snapshot in
-            memory, as core.routing.prepare builds it; the hook itself does no I/O)
+            memory, as core.routing.prepare builds it; the hook itself does no I/O), with skills,
+            language match, sticky, VIP/keyword exceptions and one team's claim pool
   sweep     one SLA sweep (core.sla.sweep) over N open tickets on PostgreSQL, of which a few dozen are
             due within the warning lead: it must read those by the tickets_sla_due index, not scan
-  rules     rule evaluations/s (core.rules.matches) with 100 rules of mixed conditions
+  rules     rule evaluations/s (core.rules.matches) with 100 rules of mixed conditions (channel, text,
+            regex, language, tags, business hours of a calendar, a plugin context field)
 
 Baselines measured in the same run: the default route hook alone (no strategy configured), a
 full scan counting the open tickets (what a sweep without the index would cost), and 100 rules
@@ -41,6 +43,7 @@ from core.routing import AgentState, Snapshot, TeamSettings, decide  # noqa: E40
 
 ADMIN_URL = os.environ.get("RELAYDESK_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 LANGS = ["en", "de", "fr", "zh", "ja", "es"]
+SKILLS = ["refund", "shipping", "warranty", "b2b"]
 
 
 def settings(url: str) -> object:
@@ -53,10 +56,11 @@ def snapshot(rng: random.Random) -> Snapshot:
     for t in range(10):
         team = TeamSettings(team=t + 1, name=f"team{t}", strategy="least_loaded" if t % 2 else "round_robin",
                             channels=(f"ch{t}",), sticky=t % 3 == 0, vip_tags=("vip",) if t == 9 else (),
-                            keywords=("chargeback",) if t == 8 else ())
+                            keywords=("chargeback",) if t == 8 else (), pool_priorities=("low",) if t == 7 else ())
         for a in range(20):
             team.agents.append(AgentState(t * 20 + a + 1, f"agent{a}", rng.random() < 0.8,
-                                          frozenset(rng.sample(LANGS, 2)), 10 ** 9, rng.randint(0, 20)))
+                                          frozenset(rng.sample(LANGS, 2)), 10 ** 9, rng.randint(0, 20),
+                                          frozenset(rng.sample(SKILLS, 1))))
         teams.append(team)
     return Snapshot(teams, time.monotonic())
 
@@ -68,6 +72,8 @@ def bench_route(n: int) -> tuple[float, float]:
     tickets = [{"channel_type": f"ch{rng.randrange(10)}", "language": rng.choice(LANGS + ["ko"]),
                 "customer_tags": ["vip"] if rng.random() < 0.05 else [], "subject": "where is my order",
                 "text": "chargeback" if rng.random() < 0.02 else "hello", "last_helper": rng.randint(1, 200),
+                "intent": rng.choice(SKILLS + [None]), "tags": rng.sample(["vip", "refund", "late"], 1),
+                "priority": "low" if rng.random() < 0.1 else "normal",
                 "team": None, "routing": snap} for _ in range(1000)]
     start = time.perf_counter()
     for i in range(n):
@@ -84,18 +90,24 @@ def bench_route(n: int) -> tuple[float, float]:
 
 def bench_rules(contexts: int) -> tuple[float, float]:
     rng = random.Random(2)
+    calendars = {"shanghai": sla.Calendar.from_config(
+        "Asia/Shanghai", {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}, ["2026-10-01"])}
     kinds = [
         lambda: {"channel": [rng.choice(["email", "shopify", "whatsapp"])]},
         lambda: {"text_contains": [rng.choice(["refund", "broken", "late", "invoice"])]},
         lambda: {"text_regex": r"order\s*#?\d{%d,}" % rng.randint(4, 8)},
         lambda: {"language": [rng.choice(LANGS)], "priority": ["high", "urgent"]},
         lambda: {"tags": ["vip"], "customer_tags": ["wholesale"]},
+        lambda: {"business_hours": {"calendar": "shanghai", "inside": rng.random() < 0.5}},
+        lambda: {"fields": [{"field": "shop.order_status", "in": ["unfulfilled", "on_hold"]}]},
     ]
     rule_set = [rules.Rule(i, f"r{i}", "created", kinds[i % len(kinds)](), [{"tag": "x"}]) for i in range(100)]
     bare = [rules.Rule(i, f"r{i}", "created", {}, [{"tag": "x"}]) for i in range(100)]
     ctxs = [{"channel_type": rng.choice(["email", "shopify", "whatsapp"]), "language": rng.choice(LANGS),
              "priority": rng.choice(["low", "normal", "high"]), "tags": rng.sample(["vip", "refund", "late"], 1),
-             "customer_tags": [], "text": f"Hello, my order #{rng.randint(1000, 10 ** 9)} arrived broken " * 3}
+             "customer_tags": [], "text": f"Hello, my order #{rng.randint(1000, 10 ** 9)} arrived broken " * 3,
+             "calendars": calendars, "now": datetime(2026, 11, 23, rng.randrange(24), tzinfo=timezone.utc),
+             "context": {"shop": {"order_status": rng.choice(["unfulfilled", "fulfilled"])}}}
             for _ in range(500)]
 
     def run(rs: list[rules.Rule]) -> float:

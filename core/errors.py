@@ -87,3 +87,16 @@ class ChannelError(RelaydeskError):
         self.retryable = retryable
         self.platform_code = platform_code
         self.retry_after = retry_after
+
+
+class DraftRejected(RelaydeskError):
+    """A reply that breaks the rules of the conversation's far end (check_draft hooks). `problems`
+    lists core.types.DraftProblem; each says what to change."""
+
+    code = "draft_rejected"
+    status_code = 422
+
+    def __init__(self, message: str, problems: list) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.extra = {"problems": [{"code": p.code, "message": p.message} for p in problems]}

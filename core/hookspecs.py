@@ -147,6 +147,49 @@ def classify(message: Any, ticket: dict[str, Any]) -> dict[str, Any] | None:
     """
 
 
+@hookspec(firstresult=True)
+def adapt_inbound(message: Any, account: Any) -> Any:
+    """Claim an inbound message that arrived through any channel account (relay mail from a
+    marketplace arriving through an email account, say) before the core resolves its customer and
+    threads it.
+
+    ``message`` is the core.types.InboundMessage as the channel parsed it, ``account`` the
+    core.types.Account it arrived on. Return a core.types.InboundClaim: the core replaces the text
+    (and HTML), subject, sender name and thread key the claim sets, adds its order ids, stores
+    ``{"kind": claim.kind, **claim.fields}`` as ``metadata["conversation"]`` and tags the ticket
+    with ``claim.kind`` and ``claim.tags``. Return None to leave the message alone. Stops at the
+    first non-None result. Runs inside the ingest transaction: must be fast and do no I/O (a plugin
+    that needs its own tables written does that from ``ticket_event``).
+    """
+
+
+@hookspec
+def shape_outbound(account: Any, message: Any, ticket: dict[str, Any]) -> Awaitable[None] | None:
+    """Adjust an outbound message just before its channel sends it, for conversations whose far
+    end judges what it receives (a marketplace relay that rejects tracking or unknown senders).
+
+    ``message`` is the core.types.OutboundMessage, changed in place: its ``from_address``,
+    ``plain_text`` and ``untracked`` fields are honoured by the channels that have such things
+    (email), and ``text`` may be rewritten. ``ticket`` has ``id``, ``customer``, ``channel_type``,
+    ``subject`` and ``tags``. Return None, or an awaitable when the decision needs I/O. Runs on
+    every delivery attempt, so it must give the same result each time. An exception fails the
+    attempt (retryable), so the message is never sent unshaped.
+    """
+
+
+@hookspec
+def check_draft(ticket: dict[str, Any], text: str, language: str) -> Any:
+    """Check a reply draft against the rules of the conversation's far end (a marketplace's
+    messaging policy) before it is sent.
+
+    ``ticket`` has ``id``, ``customer``, ``account``, ``channel_type``, ``subject`` and ``tags``;
+    ``language`` is the agent's UI language (``en``, ``zh``). Return a list of
+    core.types.DraftProblem (empty or None when the draft is fine), or an awaitable of one. The
+    reply box and the API show the problems before sending; core.outbound.reply refuses a reply
+    with problems (core.errors.DraftRejected, 422) and lists them. Results of all plugins are joined.
+    """
+
+
 # --- decisions (firstresult) ------------------------------------------------------------------
 
 
@@ -181,7 +224,8 @@ def translate(text: str, source: str | None, target: str) -> Awaitable[str] | No
 @hookspec
 def ticket_event(event: Any) -> Awaitable[None] | None:
     """React to a ticket event (core.events.Event): created, customer_replied, agent_replied,
-    note_added, assigned, status_changed, solved, delivery_failed, sla_warning, sla_breach.
+    note_added, assigned, status_changed, solved, delivery_failed, sla_warning, sla_breach,
+    pool_alert (a ticket waited in a team's claim pool past the team's threshold).
 
     Called after the change has committed. Return None, or an awaitable for I/O. An exception is
     logged and does not undo the change or stop other plugins.

@@ -14,7 +14,7 @@ from core import attachments, clock, db, sla
 from core.customers import resolve
 from core.sql import Conn, as_json
 from core.events import Event, publish
-from core.routing import decide, prepare as prepare_routing
+from core.routing import decide, pool_columns, prepare as prepare_routing
 from core.sanitize import sanitize_html
 from core.tables import PRIORITIES, Message, TicketTag
 from core.types import Account, InboundMessage, StatusUpdate
@@ -81,6 +81,7 @@ async def _store_one(desk: "Desk", conn: Conn, account: Account, message: Inboun
     if existing:
         return IngestResult(existing["id"], existing["ticket"], duplicate=True), None
 
+    _adapt(desk, account, message)
     now = clock.now()
     customer_id, _ = await resolve(conn, account.channel_type, message, now)
     ticket, created = await _thread(desk, conn, account, message, customer_id, now)
@@ -158,23 +159,31 @@ async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: Inbo
                               "assignee": None, "team": None, "first_responded_at": None, "language": message.language,
                               "subject": subject, "channel_type": account.channel_type, "intent": None,
                               "sentiment": None, "account": account.id, "created_at": now}
-    tags = _classify(desk, message, ticket)
+    tags = _classify(desk, message, ticket) | set(message.tags)
+    ticket["tags"] = sorted(tags)  # sla_targets may match on them (a claimed conversation's kind)
     # Route first, so SLA policies can match on the team; both hooks read snapshots loaded here.
     decision = decide(desk.registry, await prepare_routing(conn, ticket, message.text), desk)
     ticket["team"] = decision.team_id
+    ticket["respond_by"] = message.respond_by  # a platform's own deadline, visible to sla_targets
     targets = sla.targets_for(desk.registry, await sla.prepare(conn, ticket))
     first = sla.due(now, targets.first_response_minutes, targets.calendar)
     resolution = sla.due(now, targets.resolution_minutes, targets.calendar)
+    if message.respond_by is not None:  # the platform's deadline overrides the desk's targets
+        first = message.respond_by
+        if resolution is not None and resolution < first:
+            resolution = first  # no desk target falls due before the platform's own clock
     ticket["id"] = await conn.fetchval(
         "INSERT INTO tickets (subject, status, priority, customer, account, channel_type, thread_key, assignee, team, "
         "language, intent, sentiment, route_reason, linked_ticket, created_at, updated_at, last_message_at, "
         "last_customer_message_at, first_response_due_at, next_response_due_at, resolution_due_at, sla_due_at, "
         "sla_warned_at, first_response_breached, next_response_breached, resolution_breached, first_responded_at, "
-        "solved_at, closed_at) VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-        "$17, $18, NULL, $19, $20, NULL, FALSE, FALSE, FALSE, NULL, NULL, NULL) RETURNING id",
+        "solved_at, closed_at, pooled_at, pool_alert_due_at, sla_warning_minutes) VALUES ($1, 'new', $2, $3, $4, $5, "
+        "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, $19, $20, NULL, FALSE, FALSE, FALSE, NULL, "
+        "NULL, NULL, $21, $22, $23) RETURNING id",
         subject, ticket["priority"], customer_id, account.id, account.channel_type, message.thread_key,
         decision.agent_id, decision.team_id, ticket["language"], ticket["intent"], ticket["sentiment"],
         decision.reason, linked, now, now, now, now, first, resolution, sla.earliest(first, resolution),
+        *pool_columns(decision, now), targets.warning_minutes,
     )
     ticket.update(assignee=decision.agent_id, team=decision.team_id)
     for tag in sorted(tags):
@@ -182,9 +191,33 @@ async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: Inbo
     return ticket
 
 
+def _adapt(desk: "Desk", account: Account, message: InboundMessage) -> None:
+    """Let a plugin claim the message (adapt_inbound) and apply its claim in place."""
+    claim = desk.registry.hook.adapt_inbound(message=message, account=account)
+    if claim is None:
+        return
+    if claim.text is not None:
+        message.text = claim.text
+        message.html = claim.html
+    if claim.subject is not None:
+        message.subject = claim.subject[:500]
+    if claim.sender_name is not None:
+        message.sender_name = claim.sender_name[:200]
+    if claim.thread_key is not None:
+        message.thread_key = claim.thread_key[:255]
+    message.order_ids = list(dict.fromkeys([*message.order_ids, *claim.order_ids]))
+    message.tags = list(dict.fromkeys([*message.tags, claim.kind, *claim.tags]))
+    message.metadata["conversation"] = {**claim.fields, "kind": claim.kind}
+
+
 def _classify(desk: "Desk", message: InboundMessage, ticket: dict[str, Any]) -> set[str]:
-    """Run the classify hooks; their answers update `ticket` in place. Returns the tags."""
+    """Run the classify hooks; their answers update `ticket` in place. Returns the tags.
+
+    Priority only moves up, except on a new ticket: there, when every classifier that names a
+    priority names a lower one than "normal" (e.g. "low"), the most urgent of those applies, so a
+    routing strategy can send it to a claim pool."""
     tags: set[str] = set()
+    lower: list[str] = []
     for result in desk.registry.hook.classify(message=message, ticket=ticket):
         if not result:
             continue
@@ -196,14 +229,18 @@ def _classify(desk: "Desk", message: InboundMessage, ticket: dict[str, Any]) -> 
             ticket["sentiment"] = str(result["sentiment"])
         if result.get("priority") in PRIORITIES and _more_urgent(result["priority"], ticket["priority"]):
             ticket["priority"] = result["priority"]
+        elif result.get("priority") in PRIORITIES and result["priority"] != ticket["priority"]:
+            lower.append(result["priority"])
         tags.update(result.get("tags") or [])
+    if lower and ticket.get("id") is None and ticket["priority"] == "normal":
+        ticket["priority"] = min(lower, key=PRIORITIES.index)
     return tags
 
 
 async def _after_reply(desk: "Desk", conn: Conn, ticket: dict[str, Any], message: InboundMessage, now: Any) -> None:
     """The customer wrote again: classify, reopen, restart the next-response clock, one UPDATE."""
     before = dict(ticket)
-    tags = _classify(desk, message, ticket)
+    tags = _classify(desk, message, ticket) | set(message.tags)
     status = "open" if ticket["status"] in ("pending", "on-hold", "solved", "closed") else ticket["status"]
     if before["status"] == "pending":  # the customer answered: the paused SLA clock runs again
         ticket.update(await sla.resume(desk.registry, ticket["id"], now))
@@ -221,8 +258,30 @@ async def _after_reply(desk: "Desk", conn: Conn, ticket: dict[str, Any], message
         now, now, now, status, ticket["priority"], ticket["language"] or message.language or before["language"],
         ticket.get("intent"), ticket.get("sentiment"), next_due, sla_due, ticket["id"],
     )
+    if message.respond_by is not None:
+        await _platform_deadline(conn, ticket["id"], message.respond_by)
     for tag in sorted(tags):
         await _add_tag(conn, ticket["id"], tag)
+
+
+async def _platform_deadline(conn: Conn, ticket_id: int, respond_by: Any) -> None:
+    """The platform set a (new) deadline for our answer: it replaces the running response clock,
+    first response until we have answered once, next response after that, as a fresh target."""
+    row = await conn.fetchrow(
+        "SELECT first_responded_at, first_response_due_at, next_response_due_at, resolution_due_at, "
+        "first_response_breached, next_response_breached, resolution_breached FROM tickets WHERE id = $1", ticket_id)
+    if row is None:
+        return
+    kind = "first_response" if row["first_responded_at"] is None else "next_response"
+    dues = {k: row[f"{k}_due_at"] for k in sla.KINDS}
+    breached = {k for k in sla.KINDS if row[f"{k}_breached"]} - {kind}
+    dues[kind] = respond_by
+    if dues["resolution"] is not None and dues["resolution"] < respond_by and "resolution" not in breached:
+        dues["resolution"] = respond_by  # no desk target falls due before the platform's own clock
+    running = sla.earliest(*(dues[k] for k in sla.KINDS if k not in breached))
+    await conn.execute(
+        f"UPDATE tickets SET {kind}_due_at = $1, {kind}_breached = FALSE, resolution_due_at = $2, sla_due_at = $3, "
+        f"sla_warned_at = NULL WHERE id = $4", respond_by, dues["resolution"], running, ticket_id)
 
 
 async def _add_tag(conn: Conn, ticket_id: int, tag: str) -> None:

@@ -12,11 +12,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from core import audit, clock, db, sla
-from core.errors import ChannelError, Conflict, InvalidRequest, NotFound
+from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound
 from core.events import Event, await_me_maybe, publish
 from core.sanitize import sanitize_html
 from core.tables import Agent, Identity, Message, Outbox, Ticket
-from core.types import OutboundMessage, SendResult
+from core.types import DraftProblem, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -33,10 +33,19 @@ def backoff_seconds(attempts: int) -> float:
 
 
 async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None,
-                status: str | None = None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+                status: str | None = None, metadata: dict[str, Any] | None = None,
+                automatic: bool = False) -> dict[str, Any]:
     """Queue a reply to the customer. Returns the stored message row. `metadata` travels to the
-    channel plugin as OutboundMessage.metadata (e.g. the WhatsApp template to send)."""
+    channel plugin as OutboundMessage.metadata (e.g. the WhatsApp template to send).
+
+    A reply with status "pending" (waiting on the customer) stops the SLA clock; a reply that takes
+    a pending ticket elsewhere starts it again. `automatic` (a notice the desk sends by itself, e.g.
+    a peak profile's "answers take longer") changes neither the status nor the SLA and publishes no
+    agent_replied event: it is not an answer."""
     text = _check_text(text)
+    problems = await check_draft(desk, ticket_id, text, await agent_language(author_id))
+    if problems:
+        raise DraftRejected(" ".join(p.message for p in problems), problems)
     now = clock.now()
     async with db.transaction():
         ticket = await _ticket(ticket_id)
@@ -53,22 +62,36 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
         message_id = rows[0]["id"]
         outbox = await Outbox.insert(Outbox(message=message_id, status="pending", next_attempt_at=now,
                                             created_at=now, updated_at=now)).returning(Outbox.id)
-        changes: dict[Any, Any] = {Ticket.updated_at: now, Ticket.last_message_at: now,
-                                   Ticket.next_response_due_at: None}
-        if ticket["first_responded_at"] is None:
-            changes[Ticket.first_responded_at] = now
-            changes[Ticket.first_response_due_at] = None
-        new_status = status or ("open" if ticket["status"] == "new" else ticket["status"])
-        changes[Ticket.status] = new_status
-        changes[Ticket.sla_due_at] = sla.earliest(ticket["resolution_due_at"])
-        if new_status == "solved":
-            changes[Ticket.solved_at] = now
-            changes[Ticket.sla_due_at] = None
+        changes: dict[Any, Any] = {Ticket.updated_at: now, Ticket.last_message_at: now}
+        new_status = ticket["status"]
+        if not automatic:
+            changes[Ticket.next_response_due_at] = None
+            if ticket["first_responded_at"] is None:
+                changes[Ticket.first_responded_at] = now
+                changes[Ticket.first_response_due_at] = None
+            new_status = status or ("open" if ticket["status"] == "new" else ticket["status"])
+            changes[Ticket.status] = new_status
+            resolution_due = ticket["resolution_due_at"]
+            if new_status == "pending" and ticket["status"] != "pending":
+                await sla.pause(ticket_id, now)  # waiting on the customer: the clock stops now
+            elif ticket["status"] == "pending" and new_status != "pending":
+                if new_status in ("new", "open", "on-hold"):
+                    resolution_due = (await sla.resume(desk.registry, ticket_id, now)).get(
+                        "resolution_due_at", resolution_due)
+                else:
+                    await sla.discard_pause(ticket_id)
+            changes[Ticket.sla_due_at] = None if new_status == "pending" else sla.earliest(resolution_due)
+            if new_status == "solved":
+                changes[Ticket.solved_at] = now
+                changes[Ticket.sla_due_at] = None
         await Ticket.update(changes).where(Ticket.id == ticket_id)
         await audit.record(_actor(author_id), "reply", "ticket", ticket_id, {"message": message_id})
     outbox_id = outbox[0]["id"]
     await desk.enqueue("deliver", outbox_id, job_id=f"deliver:{outbox_id}:0")
-    events = [Event("agent_replied", ticket_id, message_id, actor=_actor(author_id))]
+    events = [] if automatic else [Event("agent_replied", ticket_id, message_id, actor=_actor(author_id))]
+    if status and new_status != ticket["status"]:  # the agent chose a status with the reply
+        events.append(Event("status_changed", ticket_id, actor=_actor(author_id),
+                            data={"from": ticket["status"], "to": new_status}))
     if new_status == "solved" and ticket["status"] != "solved":
         events.append(Event("solved", ticket_id, actor=_actor(author_id)))  # a reply that solves also solves
     await publish(desk, events)
@@ -87,6 +110,47 @@ async def add_note(desk: "Desk", ticket_id: int, *, author_id: int | None, text:
         await audit.record(_actor(author_id), "note", "ticket", ticket_id, {"message": rows[0]["id"]})
     await publish(desk, [Event("note_added", ticket_id, rows[0]["id"], actor=_actor(author_id))])
     return await Message.select().where(Message.id == rows[0]["id"]).first()
+
+
+async def draft_ticket(ticket_id: int) -> dict[str, Any]:
+    """The ticket as check_draft and shape_outbound hooks see it."""
+    from core.tables import TicketTag
+
+    ticket = await Ticket.select(Ticket.id, Ticket.customer, Ticket.account, Ticket.channel_type,
+                                 Ticket.subject).where(Ticket.id == ticket_id).first()
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} does not exist")
+    ticket["tags"] = sorted(r["tag"] for r in await TicketTag.select(TicketTag.tag).where(TicketTag.ticket == ticket_id))
+    return ticket
+
+
+async def check_draft(desk: "Desk", ticket_id: int, text: str, language: str = "en") -> list[DraftProblem]:
+    """Every plugin's objections to sending `text` on this ticket (check_draft hooks), joined."""
+    if not desk.registry.hook.check_draft.get_hookimpls():
+        return []
+    ticket = await draft_ticket(ticket_id)
+    problems: list[DraftProblem] = []
+    for impl in desk.registry.hook.check_draft.get_hookimpls():
+        found = await await_me_maybe(impl.function(ticket=ticket, text=text, language=language))
+        problems.extend(found or [])
+    return problems
+
+
+async def agent_language(author_id: int | None) -> str:
+    if not author_id:
+        return "en"
+    row = await Agent.select(Agent.locale).where(Agent.id == author_id).first()
+    return (row or {}).get("locale") or "en"
+
+
+async def _shape(desk: "Desk", account: Any, message: OutboundMessage, ticket_id: int) -> None:
+    """Let plugins adjust the message for the conversation's far end (shape_outbound hooks)."""
+    impls = desk.registry.hook.shape_outbound.get_hookimpls()
+    if not impls:
+        return
+    ticket = await draft_ticket(ticket_id)
+    for impl in impls:
+        await await_me_maybe(impl.function(account=account, message=message, ticket=ticket))
 
 
 def _check_text(text: str) -> str:
@@ -180,6 +244,7 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
     try:
         if account is None:
             raise ChannelError("the channel account is no longer configured", retryable=False)
+        await _shape(desk, account, outbound, ticket_id)
         pending = desk.registry.hook.send_message(channel_type=account.channel_type, account=account, message=outbound)
         if pending is None:
             raise ChannelError(f"no enabled plugin sends on channel type {account.channel_type!r}", retryable=False)

@@ -3,6 +3,9 @@
 A rule is a row of automation_rules: `event` (created, customer_replied, agent_replied, assigned,
 solved, sla_warning, sla_breach, or a plugin's "<plugin>.<name>"), `conditions` (an object, all must
 hold) and `actions` (a list, run in order). core/defaults/rules.py calls `run` for every event.
+Conditions may read business hours (a named calendar) and any field plugins return from
+customer_context; actions may call a webhook (queued as a job, core/rule_webhooks.py) or notify
+agents in the app (core/notifications.py).
 
 Loop protection: actions run with a depth counter in a context variable. The events an action
 causes are published inside that context, so a rule that reacts to them sees the depth; past
@@ -16,6 +19,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,12 +30,17 @@ log = logging.getLogger("relaydesk.rules")
 
 MAX_DEPTH = 3
 TRIGGERS = ("created", "customer_replied", "agent_replied", "assigned", "solved", "status_changed",
-            "note_added", "sla_warning", "sla_breach")
+            "note_added", "sla_warning", "sla_breach", "pool_alert")
 # Time triggers: conditions.after_minutes says how long; run by the rules_time job.
 TIME_TRIGGERS = ("pending_for", "no_reply_for")
 LIST_CONDITIONS = ("channel", "language", "tags", "customer_tags", "priority", "status", "sentiment")
 TEXT_CONDITIONS = ("text_contains", "text_regex")
-ACTIONS = ("assign", "tag", "priority", "status", "note", "reply")
+# business_hours: {"calendar": "<name>", "inside": true|false}; fields: [{"field": "shopify.order_status",
+# "in": [...]} | {"field", "not_in": [...]} | {"field", "equals": v} | {"field", "exists": bool}], read
+# from what plugins' customer_context hooks return.
+OTHER_CONDITIONS = ("business_hours", "fields")
+FIELD_TESTS = ("in", "not_in", "equals", "exists")
+ACTIONS = ("assign", "tag", "priority", "status", "note", "reply", "webhook", "notify")
 
 # (depth, ids of the rules whose actions are running) for the current chain of events
 _chain: contextvars.ContextVar[tuple[int, frozenset[int]]] = contextvars.ContextVar("rule_chain", default=(0, frozenset()))
@@ -59,9 +68,18 @@ def validate(event: str, conditions: Any, actions: Any) -> None:
         raise ValueError(f"event: {event!r} is not one of {', '.join(TRIGGERS + TIME_TRIGGERS)} nor a plugin event like \"shopify.fulfillment_created\"")
     if not isinstance(conditions, dict):
         raise ValueError("conditions: must be an object such as {\"channel\": [\"email\"]}")
-    unknown = set(conditions) - set(LIST_CONDITIONS) - set(TEXT_CONDITIONS)
+    unknown = set(conditions) - set(LIST_CONDITIONS) - set(TEXT_CONDITIONS) - set(OTHER_CONDITIONS)
     if unknown:
-        raise ValueError(f"conditions: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(LIST_CONDITIONS + TEXT_CONDITIONS)}")
+        raise ValueError(f"conditions: unknown key(s) {', '.join(sorted(unknown))}; "
+                         f"use {', '.join(LIST_CONDITIONS + TEXT_CONDITIONS + OTHER_CONDITIONS)}")
+    if "business_hours" in conditions:
+        hours = conditions["business_hours"]
+        if not isinstance(hours, dict) or not isinstance(hours.get("calendar"), str) or not hours["calendar"].strip() \
+                or set(hours) - {"calendar", "inside"} or not isinstance(hours.get("inside", True), bool):
+            raise ValueError("conditions.business_hours: must be {\"calendar\": \"<calendar name>\", \"inside\": true} "
+                             "(inside: false matches outside business hours)")
+    if "fields" in conditions:
+        _validate_fields(conditions["fields"])
     for key in LIST_CONDITIONS + ("text_contains",):
         if key in conditions and (not isinstance(conditions[key], list) or not conditions[key]):
             raise ValueError(f"conditions.{key}: must be a non-empty list")
@@ -84,6 +102,10 @@ def validate(event: str, conditions: Any, actions: Any) -> None:
             raise ValueError(f"actions[{i}].status: must be one of {', '.join(TICKET_STATUSES)}")
         if name in ("tag", "note", "reply") and (not isinstance(value, str) or not value.strip()):
             raise ValueError(f"actions[{i}].{name}: must be a non-empty text")
+        if name == "webhook":
+            _validate_webhook(value, f"actions[{i}].webhook")
+        if name == "notify":
+            _validate_notify(value, f"actions[{i}].notify")
         if name == "reply":
             from jinja2 import TemplateSyntaxError
             from jinja2.sandbox import SandboxedEnvironment
@@ -92,6 +114,112 @@ def validate(event: str, conditions: Any, actions: Any) -> None:
                 SandboxedEnvironment().from_string(value)
             except TemplateSyntaxError as exc:
                 raise ValueError(f"actions[{i}].reply: template error on line {exc.lineno}: {exc.message}") from None
+
+
+def _validate_fields(fields: Any) -> None:
+    if not isinstance(fields, list) or not fields:
+        raise ValueError("conditions.fields: must be a non-empty list such as "
+                         "[{\"field\": \"shopify.order_status\", \"in\": [\"unfulfilled\"]}]")
+    for i, spec in enumerate(fields):
+        where = f"conditions.fields[{i}]"
+        if not isinstance(spec, dict) or not isinstance(spec.get("field"), str):
+            raise ValueError(f"{where}: must be an object with \"field\" (a dotted path such as \"shopify.order_status\")")
+        if not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", spec["field"]):
+            raise ValueError(f"{where}.field: {spec['field']!r} is not a dotted path such as \"shopify.order_status\"")
+        tests = set(spec) - {"field"}
+        if len(tests) != 1 or not tests <= set(FIELD_TESTS):
+            raise ValueError(f"{where}: give exactly one of {', '.join(FIELD_TESTS)} besides \"field\"")
+        (test,) = tests
+        if test in ("in", "not_in") and (not isinstance(spec[test], list) or not spec[test]):
+            raise ValueError(f"{where}.{test}: must be a non-empty list of values")
+        if test == "exists" and not isinstance(spec[test], bool):
+            raise ValueError(f"{where}.exists: must be true or false")
+
+
+def _validate_webhook(value: Any, where: str) -> None:
+    if not isinstance(value, dict) or set(value) - {"url", "secret_env"} or not isinstance(value.get("url"), str):
+        raise ValueError(f"{where}: must be {{\"url\": \"https://...\", \"secret_env\": \"NAME\"}} "
+                         f"(secret_env: the environment variable holding the signing secret)")
+    from urllib.parse import urlsplit
+
+    url = value["url"].strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise ValueError(f"{where}.url: {url!r} is not an http(s) URL")
+    secret = value.get("secret_env")
+    if secret is not None and not (isinstance(secret, str) and re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", secret)):
+        raise ValueError(f"{where}.secret_env: the name of an environment variable such as \"RULE_WEBHOOK_SECRET\" "
+                         f"(the secret itself never goes in a rule)")
+
+
+def _validate_notify(value: Any, where: str) -> None:
+    from core.notifications import validate_target
+
+    if not isinstance(value, dict) or "to" not in value or set(value) - {"to", "text"}:
+        raise ValueError(f"{where}: must be {{\"to\": \"supervisors\", \"text\": \"...\"}}; "
+                         f"to: assignee, team, supervisors, agent:<id> or team:<id>")
+    validate_target(value["to"], f"{where}.to")
+    if "text" in value:
+        if not isinstance(value["text"], str) or not value["text"].strip():
+            raise ValueError(f"{where}.text: must be a non-empty text (or leave it out)")
+        from jinja2 import TemplateSyntaxError
+        from jinja2.sandbox import SandboxedEnvironment
+
+        try:
+            SandboxedEnvironment().from_string(value["text"])
+        except TemplateSyntaxError as exc:
+            raise ValueError(f"{where}.text: template error on line {exc.lineno}: {exc.message}") from None
+
+
+async def check_references(conditions: dict[str, Any], actions: list[dict[str, Any]]) -> None:
+    """What `validate` cannot see without the database: agents, teams and calendars a rule names."""
+    from core.tables import Agent, BusinessCalendar, Team
+
+    hours = conditions.get("business_hours") if isinstance(conditions, dict) else None
+    if hours and not await BusinessCalendar.exists().where(BusinessCalendar.name == hours["calendar"]):
+        raise ValueError(f"conditions.business_hours.calendar: there is no calendar named {hours['calendar']!r}")
+    for i, action in enumerate(actions):
+        agent_id = action.get("assign")
+        if agent_id is not None and not await Agent.exists().where(Agent.id == agent_id):
+            raise ValueError(f"actions[{i}].assign: agent {agent_id} does not exist")
+        target = (action.get("notify") or {}).get("to") if isinstance(action.get("notify"), dict) else None
+        if isinstance(target, str) and ":" in target:
+            kind, _, value = target.partition(":")
+            table = Agent if kind == "agent" else Team
+            if not await table.exists().where(table.id == int(value)):
+                raise ValueError(f"actions[{i}].notify.to: {kind} {value} does not exist")
+
+
+_MISSING = object()
+
+
+def field_values(context: Any, path: str) -> list[Any]:
+    """Every value at a dotted path in plugin context; lists on the way are searched element-wise
+    ("orders.status" gives the status of each order)."""
+    values = [context]
+    for part in path.split("."):
+        found: list[Any] = []
+        for value in values:
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, dict) and part in item:
+                    found.append(item[part])
+        values = found
+    out: list[Any] = []
+    for value in values:
+        out.extend(value if isinstance(value, list) else [value])
+    return [v for v in out if v is not None]
+
+
+def _field_holds(spec: dict[str, Any], context: Any) -> bool:
+    values = field_values(context or {}, spec["field"])
+    if "exists" in spec:
+        return bool(values) == spec["exists"]
+    if "equals" in spec:
+        return spec["equals"] in values
+    if "in" in spec:
+        return any(v in spec["in"] for v in values)
+    return not any(v in spec["not_in"] for v in values)
 
 
 _regex_cache: dict[str, re.Pattern[str]] = {}
@@ -122,6 +250,21 @@ def matches(rule: Rule, ctx: dict[str, Any]) -> bool:
             c["text_regex"], re.compile(c["text_regex"], re.IGNORECASE))
         if not pattern.search(ctx.get("text") or ""):
             return False
+    if "business_hours" in c:
+        spec = c["business_hours"]
+        calendar = (ctx.get("calendars") or {}).get(spec["calendar"])
+        if calendar is None:  # deleted or broken calendar: the condition cannot hold
+            return False
+        now = ctx.get("now")
+        if now is None:
+            from core import clock
+
+            now = clock.now()
+        inside = calendar.between(now, now + timedelta(minutes=1)) > 0
+        if inside != spec.get("inside", True):
+            return False
+    if "fields" in c and not all(_field_holds(spec, ctx.get("context")) for spec in c["fields"]):
+        return False
     return True
 
 
@@ -159,7 +302,9 @@ async def rules_for(event_name: str) -> list[Rule]:
     return _cache["rules"].get(event_name, [])
 
 
-async def context_for(event: "Event") -> dict[str, Any] | None:
+async def context_for(event: "Event", rules: list[Rule] | tuple[Rule, ...] = (), desk: Any = None) -> dict[str, Any] | None:
+    """What conditions read: the ticket's fields, tags, customer tags and text; for rules that need
+    them, the business calendars and the plugins' customer_context (`ctx["context"]`)."""
     from core.tables import Customer, Message, Ticket, TicketTag
 
     ticket = await Ticket.select().where(Ticket.id == event.ticket_id).first()
@@ -169,6 +314,17 @@ async def context_for(event: "Event") -> dict[str, Any] | None:
     ctx["tags"] = [r["tag"] for r in await TicketTag.select(TicketTag.tag).where(TicketTag.ticket == event.ticket_id)]
     customer = await Customer.select(Customer.tags).where(Customer.id == ticket["customer"]).first()
     ctx["customer_tags"] = list(_loads(customer["tags"]) or []) if customer else []
+    if any("business_hours" in r.conditions for r in rules):
+        from core import clock, sla
+
+        ctx["calendars"] = await sla.load_calendars()
+        ctx["now"] = clock.now()
+    if desk is not None and any("fields" in r.conditions for r in rules):
+        from core.context import customer_context
+
+        full = await Customer.select().where(Customer.id == ticket["customer"]).first() or {"id": ticket["customer"]}
+        full["tags"] = ctx["customer_tags"]
+        ctx["context"] = await customer_context(desk, full, dict(ticket))
     query = Message.select(Message.text).where(Message.ticket == event.ticket_id)
     if event.message_id:
         query = query.where(Message.id == event.message_id)
@@ -191,7 +347,7 @@ async def run(desk: "Desk", event: "Event") -> int:
     rules = await rules_for(event.name)
     if not rules:
         return 0
-    ctx = await context_for(event)
+    ctx = await context_for(event, rules, desk)
     if ctx is None:
         return 0
     fired = 0
@@ -237,7 +393,7 @@ async def run_time_rules(desk: "Desk", now: Any = None, limit: int = 500) -> int
                     rule.id, ticket_id, anchor)
                 if not claimed:
                     continue
-                ctx = await context_for(Event(trigger, ticket_id))
+                ctx = await context_for(Event(trigger, ticket_id), [rule], desk)
                 if ctx is None or not matches(rule, ctx):
                     continue
                 token = _chain.set((1, frozenset({rule.id})))
@@ -278,11 +434,39 @@ async def _act(desk: "Desk", rule: Rule, ctx: dict[str, Any]) -> None:
             await outbound.add_note(desk, ticket_id, author_id=None, text=value)
         elif name == "reply":
             await outbound.reply(desk, ticket_id, author_id=None, text=render(value, ctx))
+        elif name == "webhook":
+            from core import rule_webhooks
+
+            await rule_webhooks.queue(desk, rule.id, ticket_id, value["url"].strip(), value.get("secret_env"),
+                                      webhook_payload(rule, ctx))
+        elif name == "notify":
+            from core import notifications
+
+            spec = notifications.resolve_target(value["to"], ctx)
+            text = render(value.get("text") or "Rule \"{{ rule }}\" on ticket #{{ ticket.id }}: {{ ticket.subject }}",
+                          ctx, rule=rule.name)
+            if spec is None:
+                log.info("rule %s: notify %s on ticket %s found nobody", rule.id, value["to"], ticket_id)
+            else:
+                await notifications.notify(spec, text, ticket_id=ticket_id, kind="rule")
 
 
-def render(template: str, ctx: dict[str, Any]) -> str:
+TICKET_FIELDS = ("id", "subject", "priority", "status", "language", "channel_type", "tags", "assignee", "team",
+                 "intent", "sentiment", "customer")
+
+
+def render(template: str, ctx: dict[str, Any], **extra: Any) -> str:
     """A reply template, in jinja2's sandbox: it is text an admin typed."""
     from jinja2.sandbox import SandboxedEnvironment
 
-    fields = {k: ctx.get(k) for k in ("id", "subject", "priority", "status", "language", "channel_type", "tags")}
-    return SandboxedEnvironment(autoescape=False).from_string(template).render(ticket=fields)
+    fields = {k: ctx.get(k) for k in TICKET_FIELDS}
+    return SandboxedEnvironment(autoescape=False).from_string(template).render(ticket=fields, **extra)
+
+
+def webhook_payload(rule: Rule, ctx: dict[str, Any]) -> dict[str, Any]:
+    """What a rule's webhook receives: the rule, the event and the ticket's main fields."""
+    from core import clock
+
+    return {"type": "rule_fired", "rule": {"id": rule.id, "name": rule.name}, "event": ctx.get("event"),
+            "ticket": {k: ctx.get(k) for k in TICKET_FIELDS}, "customer_tags": ctx.get("customer_tags") or [],
+            "sent_at": clock.now().isoformat()}

@@ -25,8 +25,10 @@ log = logging.getLogger("relaydesk.sla")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KINDS = ("first_response", "next_response", "resolution")
 POLICY_CONDITIONS = ("priority", "channel", "customer_tag", "team")
-# How long before a due time the sweeper warns.
+# How long before a due time the sweeper warns, unless the ticket's policy says otherwise
+# (sla_policies.warning_minutes, stored on the ticket as tickets.sla_warning_minutes).
 WARNING_LEAD = timedelta(minutes=30)
+MAX_WARNING_MINUTES = 7 * 24 * 60
 CACHE_SECONDS = 1.0
 _MAX_DAYS = 3 * 366  # a due time further out than this means a calendar with (almost) no hours
 
@@ -38,6 +40,8 @@ class SlaTargets:
     resolution_minutes: int | None = None
     # A Calendar: minutes count only inside its business hours. None: calendar minutes.
     calendar: "Calendar | None" = None
+    # How long before a due time the sweeper warns; None: WARNING_LEAD.
+    warning_minutes: int | None = None
 
 
 def _minutes(text: str, where: str) -> int:
@@ -206,13 +210,26 @@ def policy_matches(policy: Policy, ticket: dict[str, Any]) -> bool:
 
 def match_policy(policies: tuple[Policy, ...], ticket: dict[str, Any]) -> SlaTargets | None:
     """The first policy (by position) whose conditions all hold."""
+    policy = matching_policy(policies, ticket)
+    return policy.targets if policy else None
+
+
+def matching_policy(policies: tuple[Policy, ...], ticket: dict[str, Any]) -> Policy | None:
     for policy in policies:
         if policy_matches(policy, ticket):
-            return policy.targets
+            return policy
     return None
 
 
-_cache: dict[str, Any] = {"at": -1.0, "policies": (), "generation": 0}
+def validate_warning(minutes: Any) -> None:
+    if minutes is None:
+        return
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_WARNING_MINUTES:
+        raise ValueError(f"warning_minutes: must be a whole number of minutes from 1 to {MAX_WARNING_MINUTES} "
+                         f"(7 days), or empty for the default {int(WARNING_LEAD.total_seconds() // 60)}")
+
+
+_cache: dict[str, Any] = {"at": -1.0, "policies": (), "generation": 0, "calendars": {}, "max_warning": None}
 
 
 def invalidate() -> None:
@@ -233,22 +250,41 @@ async def load_policies() -> tuple[Policy, ...]:
     from core.tables import BusinessCalendar, SlaPolicy
 
     generation = _cache["generation"]
-    calendars = {}
+    calendars, by_name = {}, {}
     for row in await BusinessCalendar.select():
         try:
-            calendars[row["id"]] = Calendar.from_config(row["timezone"], _loads(row["hours"]), _loads(row["holidays"]))
+            calendars[row["id"]] = by_name[row["name"]] = Calendar.from_config(
+                row["timezone"], _loads(row["hours"]), _loads(row["holidays"]))
         except ValueError as exc:  # validated on the way in; a hand-edited row must not stop ingest
             log.error("business calendar %s is invalid: %s", row["name"], exc)
     policies = []
-    for row in await SlaPolicy.select().where(SlaPolicy.active == True).order_by(SlaPolicy.position).order_by(SlaPolicy.id):  # noqa: E712
+    max_warning = None
+    for row in await SlaPolicy.select().order_by(SlaPolicy.position).order_by(SlaPolicy.id):
+        if row["warning_minutes"] is not None:  # inactive ones too: their tickets still carry the lead
+            max_warning = max(max_warning or 0, row["warning_minutes"])
+        if not row["active"]:
+            continue
         targets = SlaTargets(row["first_response_minutes"], row["next_response_minutes"], row["resolution_minutes"],
-                             calendars.get(row["calendar"]))
+                             calendars.get(row["calendar"]), row["warning_minutes"])
         policies.append(Policy(row["id"], row["name"], _loads(row["conditions"]) or {}, targets,
                                row["starts_at"], row["ends_at"], row["notice"]))
     if generation != _cache["generation"]:  # invalidated while we read: do not cache what may be stale
         return tuple(policies)
-    _cache.update(at=time.monotonic(), policies=tuple(policies))
+    _cache.update(at=time.monotonic(), policies=tuple(policies), calendars=by_name, max_warning=max_warning)
     return _cache["policies"]
+
+
+async def load_calendars() -> dict[str, Calendar]:
+    """The business calendars by name (rules' business-hours condition), cached with the policies."""
+    await load_policies()
+    return _cache["calendars"]
+
+
+async def sweep_window(default: timedelta = WARNING_LEAD) -> timedelta:
+    """How far ahead the sweeper must read: the longest warning lead any ticket can carry."""
+    await load_policies()
+    longest = _cache["max_warning"]
+    return max(default, timedelta(minutes=longest)) if longest else default
 
 
 async def prepare(conn: Any, ticket: dict[str, Any]) -> dict[str, Any]:
@@ -257,7 +293,22 @@ async def prepare(conn: Any, ticket: dict[str, Any]) -> dict[str, Any]:
     if "customer_tags" not in ticket and ticket.get("customer") is not None:
         tags = await conn.fetchval("SELECT tags FROM customers WHERE id = $1", ticket["customer"])
         ticket["customer_tags"] = list(_loads(tags) or [])
+    if "tags" not in ticket and ticket.get("id") is not None:
+        # The ticket's own tags (a claimed conversation's kind): one string, so fetchval serves both
+        # the ingest connection and the piccolo one.
+        joined = await conn.fetchval(
+            "SELECT " + ("STRING_AGG(tag, ',')" if _is_postgres(conn) else "GROUP_CONCAT(tag, ',')")
+            + " FROM ticket_tags WHERE ticket = $1", ticket["id"])
+        ticket["tags"] = sorted(t for t in (joined or "").split(",") if t)
     return ticket
+
+
+def _is_postgres(conn: Any) -> bool:
+    if hasattr(conn, "postgres"):
+        return bool(conn.postgres)
+    from core import db
+
+    return not db.is_sqlite()
 
 
 class _PiccoloConn:
@@ -334,25 +385,29 @@ class SweepResult:
     paused: int = 0
 
 
-async def sweep(desk: "Desk", now: datetime | None = None, lead: timedelta = WARNING_LEAD,
+async def sweep(desk: "Desk", now: datetime | None = None, lead: timedelta | None = None,
                 limit: int = 1000) -> SweepResult:
-    """Warn about and breach the tickets due by now + lead. Reads only those rows, through the
-    tickets_sla_due index. Each warning and breach is claimed by a conditional UPDATE, so it fires
-    once even when several workers sweep at the same time."""
+    """Warn about and breach the tickets due by now + the longest warning lead. Reads only those
+    rows, through the tickets_sla_due index. Each ticket is warned `sla_warning_minutes` (its
+    policy's lead) or `lead` (default WARNING_LEAD) before a due time. Each warning and breach is
+    claimed by a conditional UPDATE, so it fires once even when several workers sweep at once."""
     from core.events import Event, publish
     from core.tables import Ticket
 
     now = now or clock.now()
+    default_lead = lead or WARNING_LEAD
+    window = await sweep_window(default_lead)
     result = SweepResult()
     rows = await Ticket.select(
-        Ticket.id, Ticket.status, Ticket.sla_due_at, Ticket.sla_warned_at,
+        Ticket.id, Ticket.status, Ticket.sla_due_at, Ticket.sla_warned_at, Ticket.sla_warning_minutes,
         Ticket.first_response_due_at, Ticket.next_response_due_at, Ticket.resolution_due_at,
         Ticket.first_response_breached, Ticket.next_response_breached, Ticket.resolution_breached,
-    ).where(Ticket.sla_due_at <= now + lead).order_by(Ticket.sla_due_at).limit(limit)
+    ).where(Ticket.sla_due_at <= now + window).order_by(Ticket.sla_due_at).limit(limit)
     events: list[Event] = []
     for row in rows:
         result.seen += 1
-        if row["status"] == "pending":  # set pending by a reply: the clock should not run
+        lead = timedelta(minutes=row["sla_warning_minutes"]) if row["sla_warning_minutes"] else default_lead
+        if row["status"] == "pending":  # set pending without a pause (an old row): stop the clock now
             await pause(row["id"], now)
             result.paused += 1
             continue
@@ -386,3 +441,43 @@ async def sweep(desk: "Desk", now: datetime | None = None, lead: timedelta = WAR
 
 async def sweep_job(ctx: dict[str, Any]) -> None:
     await sweep(ctx["desk"])
+
+
+# --- peak profiles: telling customers that answers take longer --------------------------------------
+
+
+def is_peak(policy: Policy) -> bool:
+    return policy.starts_at is not None or policy.ends_at is not None
+
+
+async def send_peak_notice(desk: "Desk", ticket_id: int) -> bool:
+    """A new ticket whose SLA came from a peak profile (a policy with starts_at/ends_at, e.g. 11.11)
+    gets one automatic reply saying that answers take longer: the profile's own `notice` when the
+    admin wrote one, else the catalog's text (core/notices.py) in the ticket's language with the
+    profile's name and first-response target. Once per ticket (peak_notices is unique on ticket).
+    The reply is automatic: it does not count as the first response and leaves the SLA running."""
+    from core import db, notices, outbound
+    from core.errors import RelaydeskError
+    from core.tables import Ticket
+
+    ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+    if ticket is None or ticket["account"] is None:
+        return False
+    prepared = await prepare(_PiccoloConn(), dict(ticket))
+    policy = matching_policy(prepared["sla_policies"], prepared)
+    if policy is None or not is_peak(policy):
+        return False
+    claimed = await db.fetch(
+        "INSERT INTO peak_notices (ticket, policy, sent_at) VALUES ({}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
+        ticket_id, policy.id, clock.now())
+    if not claimed:
+        return False
+    minutes = policy.targets.first_response_minutes
+    text = (policy.notice or "").strip() or notices.peak_notice(
+        ticket["language"], policy.name, -(-minutes // 60) if minutes else None)
+    try:
+        await outbound.reply(desk, ticket_id, author_id=None, text=text, automatic=True)
+    except RelaydeskError as exc:
+        log.warning("peak notice for ticket %s not sent: %s", ticket_id, exc)
+        return False
+    return True

@@ -129,6 +129,13 @@ class Ticket(Table, tablename="tickets"):
     first_responded_at = Timestamptz(null=True, default=None)
     solved_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+    # Claim pool (core_0005): when the ticket entered its team's pool (NULL: not pooled), when the
+    # "left in the pool too long" alert is due (NULL once fired or claimed), when an agent claimed it.
+    pooled_at = Timestamptz(null=True, default=None)
+    pool_alert_due_at = Timestamptz(null=True, default=None)
+    claimed_at = Timestamptz(null=True, default=None)
+    # The matched SLA policy's warning lead (NULL: core.sla.WARNING_LEAD).
+    sla_warning_minutes = Integer(null=True, default=None)
 
 
 class TicketTag(Table, tablename="ticket_tags"):
@@ -248,6 +255,10 @@ class TeamRouting(Table, tablename="team_routing"):
     keywords = JSON(default=[])  # words in the subject/text that send a ticket to this team
     overflow_team = Integer(null=True, default=None)  # where new tickets go once this queue is too long
     overflow_threshold = Integer(null=True, default=None)  # unassigned open tickets that make it too long
+    skills_match = Boolean(default=True)  # prefer agents whose skills name the ticket's intent or a tag
+    pool_priorities = JSON(default=[])  # priorities (e.g. ["low"]) that go to the claim pool, not an agent
+    claim_cap = Integer(null=True, default=None)  # pooled tickets one agent may hold claimed at once
+    pool_alert_minutes = Integer(null=True, default=None)  # alert when a ticket waits in the pool this long
 
 
 class BusinessCalendar(Table, tablename="business_calendars"):
@@ -274,6 +285,7 @@ class SlaPolicy(Table, tablename="sla_policies"):
     starts_at = Timestamptz(null=True, default=None)
     ends_at = Timestamptz(null=True, default=None)
     notice = Text(null=True, default=None)  # what customers are told while it applies
+    warning_minutes = Integer(null=True, default=None)  # warn this long before a due time (NULL: 30)
 
 
 class AgentShift(Table, tablename="agent_shifts"):
@@ -310,8 +322,43 @@ class RuleFiring(Table, tablename="rule_firings"):
     anchor = Timestamptz()
 
 
+class Notification(Table, tablename="notifications"):
+    """An in-app notification for one agent (rules' notify action, claim-pool alerts)."""
+
+    agent = Integer()
+    ticket = Integer(null=True, default=None)
+    kind = Varchar(length=32, default="rule")
+    text = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)
+
+
+class WebhookDelivery(Table, tablename="webhook_deliveries"):
+    """A rule's webhook call: the database row is the truth, a job sends it and retries with backoff."""
+
+    rule = Integer()
+    ticket = Integer(null=True, default=None)
+    url = Varchar(length=2000)
+    secret_env = Varchar(length=128, null=True, default=None)
+    body = Text(default="")
+    status = Varchar(length=16, default="pending")  # pending, done, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PeakNotice(Table, tablename="peak_notices"):
+    """The customer of this ticket was told about longer response times (once per ticket)."""
+
+    ticket = Integer(unique=True)
+    policy = Integer()
+    sent_at = Timestamptz(default=TimestamptzNow())
+
+
 POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPolicy, SlaPause, AutomationRule,
-                                          RuleFiring, AgentShift)
+                                          RuleFiring, AgentShift, Notification, WebhookDelivery, PeakNotice)
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,

@@ -60,6 +60,47 @@ class InboundMessage:
     ticket_ref: int | None = None
     language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # A deadline the platform itself sets for the business's answer (an eBay return's or case's
+    # respond-by date; aware datetime). It overrides the SLA targets: a new ticket's first-response
+    # due time is this (and its resolution is due no earlier); on an existing ticket it replaces the
+    # running response clock (first response until the first reply, then next response). None: the
+    # SLA policies decide.
+    respond_by: datetime | None = None
+    # Tags the ticket gets when this message is stored (a plugin's adapt_inbound claim sets them).
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InboundClaim:
+    """A plugin's claim on an inbound message (the adapt_inbound hook), applied by the core before
+    customer resolution and threading.
+
+    `kind` names the conversation (a marketplace's relay, say); the core stores it with `fields`
+    under the message's ``metadata["conversation"]`` and tags the ticket with it and with `tags`.
+    `text` replaces the message's text (a relay's wrapper stripped) and then `html` replaces its
+    HTML (None drops it). `order_ids` are added to the message's order references; `thread_key`
+    replaces the channel's thread key (a conversation the relay does not thread by headers);
+    `subject` and `sender_name` replace the channel's. None leaves a field as the channel set it.
+    """
+
+    kind: str
+    text: str | None = None
+    html: str | None = None
+    subject: str | None = None
+    sender_name: str | None = None
+    thread_key: str | None = None
+    order_ids: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DraftProblem:
+    """Why a reply draft may not be sent as written (the check_draft hook): `code` is stable
+    (e.g. ``amazon.link``); `message` says what to change, in the agent's language."""
+
+    code: str
+    message: str
 
 
 @dataclass(slots=True)
@@ -133,6 +174,14 @@ class OutboundMessage:
     # Channel-specific instructions stored with the reply, e.g. {"template": {"name", "language",
     # "params"}} for a WhatsApp template or {"media": {"type", "link"}}.
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Set by shape_outbound hooks (a relay that judges the mail it forwards). from_address: send as
+    # this address instead of the account's own (email: From and envelope sender). plain_text: no
+    # HTML alternative. untracked: the channel adds none of its own tracking or threading markers
+    # (email: no ticket number in the subject, no X-Relaydesk-* headers, no In-Reply-To/References,
+    # a Message-ID that names no ticket or message).
+    from_address: str | None = None
+    plain_text: bool = False
+    untracked: bool = False
 
 
 @dataclass(slots=True)

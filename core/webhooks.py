@@ -48,3 +48,13 @@ def hub_challenge(query: dict[str, str], verify_token: str) -> WebhookReply | No
     if not challenge or len(challenge) > 512:
         raise Forbidden("hub.challenge is missing or too long")
     return WebhookReply(status_code=200, body=challenge.encode(), content_type="text/plain")
+
+
+def sign_timestamped(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``: the X-Relaydesk-Signature format the
+    api_channel uses in both directions, so a receiver verifies rule webhooks with the same code."""
+    import time
+
+    ts = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={ts},v1={digest}"

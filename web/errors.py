@@ -28,7 +28,7 @@ def error_body(code: str, message: str, extra: dict | None = None) -> dict:
 def relaydesk_error(request: Request, exc: RelaydeskError) -> Response:
     if exc.status_code >= 500:
         log.error("%s on %s: %s", exc.code, request.url.path, exc.message)
-    return Response(error_body(exc.code, exc.message), status_code=exc.status_code)
+    return Response(error_body(exc.code, exc.message, getattr(exc, "extra", None)), status_code=exc.status_code)
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:

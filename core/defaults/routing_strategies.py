@@ -1,5 +1,6 @@
 """Routing strategies per team (team_routing): VIP and keyword exceptions pick the team, then
-sticky, language match and round-robin or least-loaded pick an available agent with room.
+low-priority work goes to the team's claim pool, or sticky, skills, language match and
+round-robin or least-loaded pick an available agent with room.
 
 Reads only the snapshot core.routing.prepare put in the ticket dict: no I/O in this hook. Returns
 None when no team has routing settings, so the default (leave it in the queue) applies.
@@ -43,7 +44,26 @@ def _reads(agent: AgentState, language: str) -> bool:
     return any(_base(known) == language for known in agent.languages)
 
 
+def _needs(team: TeamSettings, candidates: list[AgentState], ticket: dict[str, Any]) -> set[str]:
+    """The skills this ticket asks for: its intent and tags, as far as anyone in the team lists them
+    as a skill (a tag no one lists as a skill is not a requirement)."""
+    if not team.skills_match:
+        return set()
+    wanted = {str(t).lower() for t in (ticket.get("tags") or ())}
+    if ticket.get("intent"):
+        wanted.add(str(ticket["intent"]).lower())
+    if not wanted:
+        return set()
+    known: set[str] = set()
+    for agent in team.agents:
+        known |= agent.skills
+    return wanted & known
+
+
 def pick(team: TeamSettings, ticket: dict[str, Any], why: str) -> RouteDecision:
+    if team.pool_priorities and ticket.get("priority") in team.pool_priorities:
+        return RouteDecision(None, team.team, f"{why}; priority {ticket.get('priority')}: claim pool of {team.name}",
+                             pool=True, pool_alert_minutes=team.pool_alert_minutes)
     online = [a for a in team.agents if a.online]
     if not online:
         return RouteDecision(None, team.team, f"{why}; no agent online (and on shift), left in the team queue")
@@ -56,9 +76,23 @@ def pick(team: TeamSettings, ticket: dict[str, Any], why: str) -> RouteDecision:
         for agent in candidates:
             if agent.id == helper:
                 return RouteDecision(agent.id, team.team, f"{why}; sticky: {agent.name} helped this customer last")
+    needs = _needs(team, candidates, ticket)
+    everyone = candidates
+    if needs:
+        skilled = [a for a in candidates if a.skills & needs]
+        if skilled:
+            candidates = skilled
+            notes.append(f"skill {', '.join(sorted(needs & set().union(*(a.skills for a in skilled))))}")
+        else:
+            notes.append(f"no available agent has skill {', '.join(sorted(needs))}")
     language = _base(ticket.get("language"))
     if team.language_match and language:
         readers = [a for a in candidates if _reads(a, language)]
+        if not readers and candidates is not everyone:
+            # nobody with the skill reads the language: reading the customer beats the skill
+            readers = [a for a in everyone if _reads(a, language)]
+            if readers:
+                notes.append(f"no skilled agent reads {language}")
         if readers:
             candidates = readers
             notes.append(f"reads {language}")
@@ -106,6 +140,7 @@ def register_jobs(register):
     from core import routing
 
     register(JobSpec(name="reassign_offline", func=routing.reassign_offline_job, every=60))
+    register(JobSpec(name="pool_sweep", func=routing.sweep_pool_job, every=60))
 
 
 @hookimpl

@@ -30,6 +30,10 @@ def register_jobs(register):
     from core.types import JobSpec
 
     register(JobSpec(name="rules_time", func=rules.run_time_rules_job, every=60))
+    from core import rule_webhooks
+
+    register(JobSpec(name="rule_webhook", func=rule_webhooks.deliver_job))
+    register(JobSpec(name="rule_webhook_sweep", func=rule_webhooks.sweep_job, every=60))
 
 
 @hookimpl(trylast=True)

@@ -1,6 +1,6 @@
 """Default SLA targets: the first matching SLA policy (sla_policies, loaded by core.sla.prepare),
 else targets by priority in calendar minutes. Any plugin's sla_targets overrides it. Also registers
-the breach sweeper."""
+the breach sweeper and sends a peak profile's notice to customers of new tickets."""
 
 from core import sla
 from core.plugins import hookimpl
@@ -31,3 +31,11 @@ def register_jobs(register):
 @hookimpl
 def startup(desk):
     sla.invalidate()
+
+
+@hookimpl(trylast=True)
+def ticket_event(event):
+    """A ticket created during a peak profile: tell the customer answers take longer (once)."""
+    if event.name != "created" or event.ticket_id is None or event.desk is None:
+        return None
+    return sla.send_peak_notice(event.desk, event.ticket_id)

@@ -28,7 +28,7 @@ async def send(settings: EmailAccountSettings, message: OutboundMessage) -> Send
     url = server_url(settings.smtp_url, ("smtp", "smtps"))
     try:
         await aiosmtplib.send(
-            data, sender=settings.from_address, recipients=[recipient],
+            data, sender=message.from_address or settings.from_address, recipients=[recipient],
             hostname=url.host, port=url.port,
             username=settings.smtp_username, password=settings.smtp_password,
             use_tls=url.implicit_tls, start_tls=False if url.implicit_tls else settings.smtp_starttls,

@@ -47,7 +47,8 @@ async def test_queues_sort_by_sla_due_and_count(desk):
         assert ticket_ids((await client.get("/inbox/q/unassigned")).text) == [ids[2], ids[0], ids[3]]
         nav = page.text.split('id="queue-nav"')[1].split("</nav>")[0]
         counts = dict(re.findall(r'data-queue="(\w+)">\s*<span>[^<]*</span><span class="count">(\d+)</span>', nav))
-        assert counts == {"mine": "1", "unassigned": "3", "open": "4", "pending": "0", "due_soon": "1", "breached": "1"}
+        assert counts == {"mine": "1", "unassigned": "3", "open": "4", "pending": "0", "due_soon": "1", "breached": "1",
+                          "pool": "0"}
         assert (await client.get("/inbox/q/nonsense")).status_code == 400
 
 

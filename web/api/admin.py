@@ -1,7 +1,9 @@
 """/api/v1/admin: teams and their routing, business calendars, SLA policies and automation rules.
 
-Admins only. Each write is validated by the same code the desk runs (core.sla.Calendar, core.rules),
-so the 400 says exactly what is wrong; caches of routing and SLA policies are dropped after a write.
+Admins only. Each write goes through the `save_*` functions below, which the inbox's admin pages
+(web/inbox/admin.py) call too: the same validation the desk runs (core.sla.Calendar, core.rules,
+core.sla.validate_*), so a 400 -- or the page's error box -- says exactly what is wrong. Caches of
+routing, SLA policies and rules are dropped after a write.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from litestar import Controller, Request, delete, get, post, put
 from core import audit, routing, rules, sla
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.tables import (
-    Agent, AgentTeam, AutomationRule, BusinessCalendar, SlaPolicy, Team, TeamRouting,
+    PRIORITIES, Agent, AgentTeam, AutomationRule, BusinessCalendar, SlaPolicy, Team, TeamRouting,
 )
 from web.auth import actor, current_agent, require
 
@@ -36,6 +38,10 @@ class RoutingIn(msgspec.Struct, forbid_unknown_fields=True):
     keywords: list[str] = []
     overflow_team: int | None = None
     overflow_threshold: int | None = None
+    skills_match: bool = True
+    pool_priorities: list[str] = []
+    claim_cap: int | None = None
+    pool_alert_minutes: int | None = None
 
 
 class CalendarIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,6 +63,7 @@ class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     notice: str | None = None
+    warning_minutes: int | None = None
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,6 +86,174 @@ def _check(fn: Any, *args: Any) -> None:
         raise InvalidRequest(str(exc)) from None
 
 
+def _name(value: str, what: str = "name") -> str:
+    name = (value or "").strip()
+    if not name:
+        raise InvalidRequest(f"{what}: must not be empty")
+    if len(name) > 100:
+        raise InvalidRequest(f"{what}: at most 100 characters")
+    return name
+
+
+# --- the writes, shared by the API and the admin pages ----------------------------------------------
+
+
+async def create_team(data: TeamIn, who: str) -> dict[str, Any]:
+    name = _name(data.name)
+    if await Team.exists().where(Team.name == name):
+        raise Conflict(f"a team named {name!r} already exists")
+    for agent_id in data.agent_ids:
+        if not await Agent.exists().where(Agent.id == agent_id):
+            raise InvalidRequest(f"agent_ids: agent {agent_id} does not exist")
+    team_id = (await Team.insert(Team(name=name)).returning(Team.id))[0]["id"]
+    for agent_id in sorted(set(data.agent_ids)):
+        await AgentTeam.insert(AgentTeam(agent=agent_id, team=team_id))
+    await audit.record(who, "create", "team", team_id, {"name": name})
+    routing.invalidate()
+    return {"id": team_id, "name": name, "agent_ids": sorted(set(data.agent_ids))}
+
+
+async def set_members(team_id: int, agent_ids: list[int], who: str) -> None:
+    if not await Team.exists().where(Team.id == team_id):
+        raise NotFound(f"team {team_id} does not exist")
+    for agent_id in agent_ids:
+        if not await Agent.exists().where(Agent.id == agent_id):
+            raise InvalidRequest(f"agent_ids: agent {agent_id} does not exist")
+    await AgentTeam.delete().where(AgentTeam.team == team_id)
+    for agent_id in sorted(set(agent_ids)):
+        await AgentTeam.insert(AgentTeam(agent=agent_id, team=team_id))
+    await audit.record(who, "set_members", "team", team_id, {"agent_ids": sorted(set(agent_ids))})
+    routing.invalidate()
+
+
+async def save_routing(team_id: int, data: RoutingIn, who: str) -> dict[str, Any]:
+    if not await Team.exists().where(Team.id == team_id):
+        raise NotFound(f"team {team_id} does not exist")
+    if (data.overflow_team is None) != (data.overflow_threshold is None):
+        raise InvalidRequest("overflow_team and overflow_threshold go together: set both or neither")
+    if data.overflow_team is not None:
+        if data.overflow_team == team_id:
+            raise InvalidRequest("overflow_team: a team cannot overflow into itself")
+        if not await Team.exists().where(Team.id == data.overflow_team):
+            raise InvalidRequest(f"overflow_team: team {data.overflow_team} does not exist")
+        if data.overflow_threshold < 1:
+            raise InvalidRequest("overflow_threshold: must be at least 1")
+    unknown = [p for p in data.pool_priorities if p not in PRIORITIES]
+    if unknown:
+        raise InvalidRequest(f"pool_priorities: {', '.join(map(repr, unknown))} not a priority; use {', '.join(PRIORITIES)}")
+    if data.claim_cap is not None and data.claim_cap < 1:
+        raise InvalidRequest("claim_cap: must be at least 1 (or empty for no cap)")
+    if data.pool_alert_minutes is not None and data.pool_alert_minutes < 1:
+        raise InvalidRequest("pool_alert_minutes: must be at least 1 (or empty for no alert)")
+    if (data.claim_cap is not None or data.pool_alert_minutes is not None) and not data.pool_priorities:
+        raise InvalidRequest("claim_cap and pool_alert_minutes apply to the claim pool: choose the pool_priorities "
+                             "that go to it (e.g. low) first")
+    values = msgspec.structs.asdict(data)
+    values["keywords"] = [k.strip().lower() for k in data.keywords if k.strip()]
+    values["vip_tags"] = [k.strip().lower() for k in data.vip_tags if k.strip()]
+    values["channels"] = [k.strip() for k in data.channels if k.strip()]
+    values["pool_priorities"] = sorted(set(data.pool_priorities), key=PRIORITIES.index)
+    await TeamRouting.delete().where(TeamRouting.team == team_id)
+    await TeamRouting.insert(TeamRouting(team=team_id, **values))
+    await audit.record(who, "set_routing", "team", team_id, values)
+    routing.invalidate()
+    return _out(await TeamRouting.select().where(TeamRouting.team == team_id).first())
+
+
+async def save_calendar(data: CalendarIn, who: str, calendar_id: int | None = None) -> dict[str, Any]:
+    name = _name(data.name)
+    _check(sla.Calendar.from_config, data.timezone, data.hours, data.holidays)
+    clash = BusinessCalendar.exists().where(BusinessCalendar.name == name)
+    if calendar_id is not None:
+        if not await BusinessCalendar.exists().where(BusinessCalendar.id == calendar_id):
+            raise NotFound(f"calendar {calendar_id} does not exist")
+        clash = BusinessCalendar.exists().where((BusinessCalendar.name == name) & (BusinessCalendar.id != calendar_id))
+    if await clash:
+        raise Conflict(f"a calendar named {name!r} already exists")
+    values = {"name": name, "timezone": data.timezone, "hours": data.hours, "holidays": data.holidays}
+    if calendar_id is None:
+        calendar_id = (await BusinessCalendar.insert(BusinessCalendar(**values)).returning(BusinessCalendar.id))[0]["id"]
+        await audit.record(who, "create", "calendar", calendar_id, {"name": name})
+    else:
+        await BusinessCalendar.update({getattr(BusinessCalendar, k): v for k, v in values.items()}).where(
+            BusinessCalendar.id == calendar_id)
+        await audit.record(who, "update", "calendar", calendar_id, {"name": name})
+    sla.invalidate()
+    return _out(await BusinessCalendar.select().where(BusinessCalendar.id == calendar_id).first())
+
+
+async def delete_calendar(calendar_id: int, who: str) -> None:
+    if await SlaPolicy.exists().where(SlaPolicy.calendar == calendar_id):
+        raise Conflict(f"calendar {calendar_id} is used by an SLA policy; change the policy first")
+    await BusinessCalendar.delete().where(BusinessCalendar.id == calendar_id)
+    await audit.record(who, "delete", "calendar", calendar_id)
+    sla.invalidate()
+
+
+async def save_policy(data: PolicyIn, who: str, policy_id: int | None = None) -> dict[str, Any]:
+    _name(data.name)
+    _check(sla.validate_conditions, data.conditions)
+    targets = (data.first_response_minutes, data.next_response_minutes, data.resolution_minutes)
+    if all(t is None for t in targets):
+        raise InvalidRequest("a policy needs at least one of first_response_minutes, next_response_minutes, "
+                             "resolution_minutes")
+    if any(t is not None and t <= 0 for t in targets):
+        raise InvalidRequest("target minutes must be positive")
+    _check(sla.validate_warning, data.warning_minutes)
+    if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
+        raise InvalidRequest("ends_at: must be later than starts_at")
+    if any(t is not None and t.tzinfo is None for t in (data.starts_at, data.ends_at)):
+        raise InvalidRequest("starts_at/ends_at: give a time zone offset, e.g. 2026-11-11T00:00:00+08:00")
+    if data.notice and not (data.starts_at or data.ends_at):
+        raise InvalidRequest("notice: only a peak profile (a policy with starts_at/ends_at) sends a notice to customers")
+    if data.calendar is not None and not await BusinessCalendar.exists().where(BusinessCalendar.id == data.calendar):
+        raise InvalidRequest(f"calendar: calendar {data.calendar} does not exist")
+    values = msgspec.structs.asdict(data)
+    values["name"] = data.name.strip()
+    values["notice"] = (data.notice or "").strip() or None
+    if policy_id is None:
+        policy_id = (await SlaPolicy.insert(SlaPolicy(**values)).returning(SlaPolicy.id))[0]["id"]
+        await audit.record(who, "create", "sla_policy", policy_id, {"name": data.name})
+    else:
+        if not await SlaPolicy.exists().where(SlaPolicy.id == policy_id):
+            raise NotFound(f"SLA policy {policy_id} does not exist")
+        await SlaPolicy.update({getattr(SlaPolicy, k): v for k, v in values.items()}).where(SlaPolicy.id == policy_id)
+        await audit.record(who, "update", "sla_policy", policy_id, {"name": data.name})
+    sla.invalidate()
+    return _out(await SlaPolicy.select().where(SlaPolicy.id == policy_id).first())
+
+
+async def save_rule(data: RuleIn, who: str, rule_id: int | None = None) -> dict[str, Any]:
+    _name(data.name)
+    _check(rules.validate, data.event, data.conditions, data.actions)
+    try:
+        await rules.check_references(data.conditions, data.actions)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    values = msgspec.structs.asdict(data)
+    values["name"] = data.name.strip()
+    if rule_id is None:
+        rule_id = (await AutomationRule.insert(AutomationRule(**values)).returning(AutomationRule.id))[0]["id"]
+        await audit.record(who, "create", "rule", rule_id, {"name": data.name})
+    else:
+        if not await AutomationRule.exists().where(AutomationRule.id == rule_id):
+            raise NotFound(f"rule {rule_id} does not exist")
+        await AutomationRule.update({getattr(AutomationRule, k): v for k, v in values.items()}).where(
+            AutomationRule.id == rule_id)
+        await audit.record(who, "update", "rule", rule_id, {"name": data.name})
+    rules.invalidate()
+    return _out(await AutomationRule.select().where(AutomationRule.id == rule_id).first())
+
+
+async def list_teams() -> list[dict[str, Any]]:
+    settings = {r["team"]: _out(r) for r in await TeamRouting.select()}
+    members: dict[int, list[int]] = {}
+    for r in await AgentTeam.select(AgentTeam.team, AgentTeam.agent):
+        members.setdefault(r["team"], []).append(r["agent"])
+    return [{**t, "agent_ids": sorted(members.get(t["id"], [])), "routing": settings.get(t["id"])}
+            for t in await Team.select(Team.id, Team.name).order_by(Team.id)]
+
+
 class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
@@ -88,50 +263,15 @@ class AdminController(Controller):
 
     @get("/teams")
     async def teams(self) -> list[dict[str, Any]]:
-        settings = {r["team"]: _out(r) for r in await TeamRouting.select()}
-        members: dict[int, list[int]] = {}
-        for r in await AgentTeam.select(AgentTeam.team, AgentTeam.agent):
-            members.setdefault(r["team"], []).append(r["agent"])
-        return [{**t, "agent_ids": sorted(members.get(t["id"], [])), "routing": settings.get(t["id"])}
-                for t in await Team.select(Team.id, Team.name).order_by(Team.id)]
+        return await list_teams()
 
     @post("/teams", status_code=201)
     async def create_team(self, request: Request, data: TeamIn) -> dict[str, Any]:
-        name = data.name.strip()
-        if not name:
-            raise InvalidRequest("name: must not be empty")
-        if await Team.exists().where(Team.name == name):
-            raise Conflict(f"a team named {name!r} already exists")
-        for agent_id in data.agent_ids:
-            if not await Agent.exists().where(Agent.id == agent_id):
-                raise InvalidRequest(f"agent_ids: agent {agent_id} does not exist")
-        team_id = (await Team.insert(Team(name=name)).returning(Team.id))[0]["id"]
-        for agent_id in sorted(set(data.agent_ids)):
-            await AgentTeam.insert(AgentTeam(agent=agent_id, team=team_id))
-        await audit.record(actor(await current_agent(request)), "create", "team", team_id, {"name": name})
-        routing.invalidate()
-        return {"id": team_id, "name": name, "agent_ids": sorted(set(data.agent_ids))}
+        return await create_team(data, actor(await current_agent(request)))
 
     @put("/teams/{team_id:int}/routing")
     async def set_routing(self, request: Request, team_id: int, data: RoutingIn) -> dict[str, Any]:
-        if not await Team.exists().where(Team.id == team_id):
-            raise NotFound(f"team {team_id} does not exist")
-        if (data.overflow_team is None) != (data.overflow_threshold is None):
-            raise InvalidRequest("overflow_team and overflow_threshold go together: set both or neither")
-        if data.overflow_team is not None:
-            if data.overflow_team == team_id:
-                raise InvalidRequest("overflow_team: a team cannot overflow into itself")
-            if not await Team.exists().where(Team.id == data.overflow_team):
-                raise InvalidRequest(f"overflow_team: team {data.overflow_team} does not exist")
-            if data.overflow_threshold < 1:
-                raise InvalidRequest("overflow_threshold: must be at least 1")
-        values = msgspec.structs.asdict(data)
-        values["keywords"] = [k.strip().lower() for k in data.keywords if k.strip()]
-        await TeamRouting.delete().where(TeamRouting.team == team_id)
-        await TeamRouting.insert(TeamRouting(team=team_id, **values))
-        await audit.record(actor(await current_agent(request)), "set_routing", "team", team_id, values)
-        routing.invalidate()
-        return _out(await TeamRouting.select().where(TeamRouting.team == team_id).first())
+        return await save_routing(team_id, data, actor(await current_agent(request)))
 
     # --- business calendars ------------------------------------------------------------------------
 
@@ -141,21 +281,15 @@ class AdminController(Controller):
 
     @post("/calendars", status_code=201)
     async def create_calendar(self, request: Request, data: CalendarIn) -> dict[str, Any]:
-        _check(sla.Calendar.from_config, data.timezone, data.hours, data.holidays)
-        if await BusinessCalendar.exists().where(BusinessCalendar.name == data.name):
-            raise Conflict(f"a calendar named {data.name!r} already exists")
-        rows = await BusinessCalendar.insert(BusinessCalendar(
-            name=data.name, timezone=data.timezone, hours=data.hours, holidays=data.holidays)).returning(BusinessCalendar.id)
-        await audit.record(actor(await current_agent(request)), "create", "calendar", rows[0]["id"], {"name": data.name})
-        sla.invalidate()
-        return _out(await BusinessCalendar.select().where(BusinessCalendar.id == rows[0]["id"]).first())
+        return await save_calendar(data, actor(await current_agent(request)))
+
+    @put("/calendars/{calendar_id:int}")
+    async def update_calendar(self, request: Request, calendar_id: int, data: CalendarIn) -> dict[str, Any]:
+        return await save_calendar(data, actor(await current_agent(request)), calendar_id)
 
     @delete("/calendars/{calendar_id:int}", status_code=204)
-    async def delete_calendar(self, calendar_id: int) -> None:
-        if await SlaPolicy.exists().where(SlaPolicy.calendar == calendar_id):
-            raise Conflict(f"calendar {calendar_id} is used by an SLA policy; change the policy first")
-        await BusinessCalendar.delete().where(BusinessCalendar.id == calendar_id)
-        sla.invalidate()
+    async def delete_calendar(self, request: Request, calendar_id: int) -> None:
+        await delete_calendar(calendar_id, actor(await current_agent(request)))
 
     # --- SLA policies ------------------------------------------------------------------------------
 
@@ -165,23 +299,11 @@ class AdminController(Controller):
 
     @post("/sla-policies", status_code=201)
     async def create_policy(self, request: Request, data: PolicyIn) -> dict[str, Any]:
-        _check(sla.validate_conditions, data.conditions)
-        targets = (data.first_response_minutes, data.next_response_minutes, data.resolution_minutes)
-        if all(t is None for t in targets):
-            raise InvalidRequest("a policy needs at least one of first_response_minutes, next_response_minutes, "
-                                 "resolution_minutes")
-        if any(t is not None and t <= 0 for t in targets):
-            raise InvalidRequest("target minutes must be positive")
-        if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
-            raise InvalidRequest("ends_at: must be later than starts_at")
-        if any(t is not None and t.tzinfo is None for t in (data.starts_at, data.ends_at)):
-            raise InvalidRequest("starts_at/ends_at: give a time zone offset, e.g. 2026-11-11T00:00:00+08:00")
-        if data.calendar is not None and not await BusinessCalendar.exists().where(BusinessCalendar.id == data.calendar):
-            raise InvalidRequest(f"calendar: calendar {data.calendar} does not exist")
-        rows = await SlaPolicy.insert(SlaPolicy(**msgspec.structs.asdict(data))).returning(SlaPolicy.id)
-        await audit.record(actor(await current_agent(request)), "create", "sla_policy", rows[0]["id"], {"name": data.name})
-        sla.invalidate()
-        return _out(await SlaPolicy.select().where(SlaPolicy.id == rows[0]["id"]).first())
+        return await save_policy(data, actor(await current_agent(request)))
+
+    @put("/sla-policies/{policy_id:int}")
+    async def update_policy(self, request: Request, policy_id: int, data: PolicyIn) -> dict[str, Any]:
+        return await save_policy(data, actor(await current_agent(request)), policy_id)
 
     @delete("/sla-policies/{policy_id:int}", status_code=204)
     async def delete_policy(self, policy_id: int) -> None:
@@ -196,15 +318,11 @@ class AdminController(Controller):
 
     @post("/rules", status_code=201)
     async def create_rule(self, request: Request, data: RuleIn) -> dict[str, Any]:
-        _check(rules.validate, data.event, data.conditions, data.actions)
-        for action in data.actions:
-            agent_id = action.get("assign")
-            if agent_id is not None and not await Agent.exists().where(Agent.id == agent_id):
-                raise InvalidRequest(f"actions: assign names agent {agent_id}, who does not exist")
-        rows = await AutomationRule.insert(AutomationRule(**msgspec.structs.asdict(data))).returning(AutomationRule.id)
-        await audit.record(actor(await current_agent(request)), "create", "rule", rows[0]["id"], {"name": data.name})
-        rules.invalidate()
-        return _out(await AutomationRule.select().where(AutomationRule.id == rows[0]["id"]).first())
+        return await save_rule(data, actor(await current_agent(request)))
+
+    @put("/rules/{rule_id:int}")
+    async def update_rule(self, request: Request, rule_id: int, data: RuleIn) -> dict[str, Any]:
+        return await save_rule(data, actor(await current_agent(request)), rule_id)
 
     @delete("/rules/{rule_id:int}", status_code=204)
     async def delete_rule(self, rule_id: int) -> None:

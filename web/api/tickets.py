@@ -39,6 +39,10 @@ class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
     html: str | None = None
 
 
+class DraftIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
 def _ticket_out(row: dict[str, Any], tags: list[str]) -> dict[str, Any]:
     out = dict(row)
     out["tags"] = tags
@@ -146,12 +150,42 @@ class TicketController(Controller):
                                    html=data.html, status=data.status)
         return _message_out(row)
 
+    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200)
+    async def draft_check(self, request: Request, ticket_id: int, data: DraftIn) -> dict[str, Any]:
+        """What the check_draft hooks object to in a draft; a reply with problems is refused (422)."""
+        agent = await current_agent(request)
+        problems = await outbound.check_draft(request.app.state.desk, ticket_id, data.text,
+                                              await outbound.agent_language(agent["id"]))
+        return {"ok": not problems, "problems": [{"code": p.code, "message": p.message} for p in problems]}
+
     @post("/{ticket_id:int}/notes", guards=[require("agent")], status_code=201)
     async def note(self, request: Request, ticket_id: int, data: NoteIn) -> dict[str, Any]:
         agent = await current_agent(request)
         row = await outbound.add_note(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
                                       html=data.html)
         return _message_out(row)
+
+    @get("/pool", guards=[require("readonly")])
+    async def pool(self, request: Request, team: int | None = None) -> list[dict[str, Any]]:
+        """Tickets waiting in claim pools: the caller's teams (admins: every team), longest waiting first."""
+        from core import routing
+        from core.tables import AgentTeam
+
+        agent = await current_agent(request)
+        teams = None if agent["role"] == "admin" else [
+            r["team"] for r in await AgentTeam.select(AgentTeam.team).where(AgentTeam.agent == agent["id"])]
+        if team is not None:
+            teams = [team] if teams is None or team in teams else []
+        return await routing.pool_tickets(teams)
+
+    @post("/{ticket_id:int}/claim", guards=[require("agent")], status_code=200)
+    async def claim(self, request: Request, ticket_id: int) -> dict[str, Any]:
+        """Take a ticket from its team's claim pool (409 with the reason: already claimed, claim cap)."""
+        from core import routing
+
+        agent = await current_agent(request)
+        row = await routing.claim(request.app.state.desk, ticket_id, agent["id"], admin=agent["role"] == "admin")
+        return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
 
 async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from web.api import pagination
 from web.inbox.common import form_list, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
-QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached")
+QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool")
 DUE_SOON = timedelta(hours=1)
 PAGE_SIZE = 50
 _OPEN = "('" + "', '".join(OPEN_STATUSES) + "')"
@@ -34,6 +34,8 @@ def queue_where(queue: str, agent_id: int, now: datetime) -> list[Any]:
         "pending": [Ticket.status == "pending"],
         "due_soon": [is_open, Ticket.sla_due_at >= now, Ticket.sla_due_at < now + DUE_SOON],
         "breached": [is_open, Ticket.sla_due_at < now],
+        # the claim pools (core.routing.claim): low-priority work nobody holds yet
+        "pool": [is_open, Ticket.pooled_at.is_not_null(), Ticket.assignee.is_null()],
     }[queue]
 
 
@@ -111,11 +113,12 @@ async def counts(agent_id: int, now: datetime, scope: str = "") -> dict[str, Any
         "SUM(CASE WHEN assignee IS NULL THEN 1 ELSE 0 END) AS unassigned, "
         "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending, "
         "SUM(CASE WHEN sla_due_at >= {} AND sla_due_at < {} THEN 1 ELSE 0 END) AS due_soon, "
-        "SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS breached "
+        "SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS breached, "
+        "SUM(CASE WHEN pooled_at IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS pool "
         f"FROM tickets WHERE status IN {_OPEN} GROUP BY channel_type ORDER BY channel_type",
         agent_id, now, soon, now)
     out: dict[str, Any] = {"open": sum(int(r["n"]) for r in rows)}
-    for name in ("mine", "unassigned", "pending", "due_soon", "breached"):
+    for name in ("mine", "unassigned", "pending", "due_soon", "breached", "pool"):
         out[name] = sum(int(r[name] or 0) for r in rows)
     out["channels"] = [{"key": r["key"], "n": int(r["n"])} for r in rows]
     out["teams"] = await db.fetch(f"SELECT teams.id AS key, teams.name AS name, COUNT(tickets.id) AS n FROM teams "

@@ -180,6 +180,17 @@ async def reply(request: Request, ticket_id: int) -> Template | Redirect:
     return await _back(request, ticket_id)
 
 
+@post("/inbox/t/{ticket_id:int}/draft-check", include_in_schema=False, guards=[page_guard("agent")])
+async def draft_check(request: Request, ticket_id: int) -> Template:
+    """The reply box's "Check draft": what the check_draft hooks object to, before sending."""
+    from web import i18n
+
+    form = await request.form()
+    problems = await outbound.check_draft(request.app.state.desk, ticket_id, form_value(form, "text"),
+                                          i18n.current_language.get())
+    return await page(request, "ticket/_draft_problems.html", problems=problems)
+
+
 @post("/inbox/t/{ticket_id:int}/update", include_in_schema=False, guards=[page_guard("agent")])
 async def update(request: Request, ticket_id: int) -> Template | Redirect:
     agent = await session_agent(request)
@@ -259,5 +270,5 @@ async def macro_preview(request: Request, ticket_id: int, macro_id: int) -> Temp
     return await page(request, "ticket/_preview.html", ticket_id=ticket_id, text=text)
 
 
-ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, reply, update, attachment, customer_update,
+ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, reply, draft_check, update, attachment, customer_update,
           customer_merge, macro_search, macro_preview]

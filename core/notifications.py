@@ -1,0 +1,89 @@
+"""In-app notifications: a row per recipient agent, shown in the inbox header until read.
+
+Recipients are named by a target: ``{"agent": id}``, ``{"team": id}`` (every active member),
+``{"role": "admin"}`` (supervisors: every active admin) or ``"assignee"`` resolved by the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import clock
+
+TARGET_KEYS = ("agent", "team", "role")
+MAX_TEXT = 2000
+
+
+def validate_target(target: Any, where: str = "to") -> None:
+    """Raise ValueError saying what is wrong with a notification target."""
+    if target in ("assignee", "supervisors", "team"):
+        return
+    if isinstance(target, str) and target.split(":", 1)[0] in ("agent", "team") and target.split(":", 1)[-1].isdigit():
+        return
+    raise ValueError(f"{where}: must be \"assignee\", \"team\" (the ticket's team), \"supervisors\" (admins), "
+                     f"\"agent:<id>\" or \"team:<id>\", not {target!r}")
+
+
+def resolve_target(target: str, ticket: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A rule's `to` as a recipient spec for `notify`, given the ticket; None when nobody fits
+    (no assignee, no team)."""
+    if target == "assignee":
+        return {"agent": ticket["assignee"]} if ticket and ticket.get("assignee") else None
+    if target == "team":
+        return {"team": ticket["team"]} if ticket and ticket.get("team") else None
+    if target == "supervisors":
+        return {"role": "admin"}
+    kind, _, value = target.partition(":")
+    return {kind: int(value)}
+
+
+async def recipients(spec: dict[str, Any]) -> list[int]:
+    from core.tables import Agent, AgentTeam
+
+    if "agent" in spec:
+        return [spec["agent"]] if await Agent.exists().where((Agent.id == spec["agent"]) & (Agent.active == True)) else []  # noqa: E712
+    if "team" in spec:
+        rows = await AgentTeam.select(AgentTeam.agent).where(AgentTeam.team == spec["team"])
+        ids = sorted({r["agent"] for r in rows})
+        if not ids:
+            return []
+        active = await Agent.select(Agent.id).where(Agent.id.is_in(ids) & (Agent.active == True))  # noqa: E712
+        return sorted(r["id"] for r in active)
+    if "role" in spec:
+        rows = await Agent.select(Agent.id).where((Agent.role == spec["role"]) & (Agent.active == True))  # noqa: E712
+        return sorted(r["id"] for r in rows)
+    raise ValueError(f"unknown notification target {spec!r}")
+
+
+async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = None, kind: str = "rule") -> int:
+    """Store a notification for every recipient of `spec`. Returns how many were stored."""
+    from core.tables import Notification
+
+    ids = await recipients(spec)
+    now = clock.now()
+    if ids:
+        await Notification.insert(*[Notification(agent=i, ticket=ticket_id, kind=kind[:32], text=text[:MAX_TEXT],
+                                                 created_at=now) for i in ids])
+    return len(ids)
+
+
+async def unread_count(agent_id: int) -> int:
+    from core.tables import Notification
+
+    return await Notification.count().where((Notification.agent == agent_id) & Notification.read_at.is_null())
+
+
+async def latest(agent_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    from core.tables import Notification
+
+    return await Notification.select().where(Notification.agent == agent_id).order_by(
+        Notification.id, ascending=False).limit(limit)
+
+
+async def mark_read(agent_id: int, notification_id: int | None = None) -> None:
+    from core.tables import Notification
+
+    where = (Notification.agent == agent_id) & Notification.read_at.is_null()
+    if notification_id is not None:
+        where = where & (Notification.id == notification_id)
+    await Notification.update({Notification.read_at: clock.now()}).where(where)
