@@ -78,6 +78,8 @@ PLUGIN_TABLES: list[tuple[str, str]] = [
     ("plugins.shopify.tables", "SHOPIFY_TABLES"),
     ("plugins.translate.tables", "TRANSLATE_TABLES"),
     ("plugins.csat.tables", "CSAT_TABLES"),
+    ("plugins.amazon.tables", "AMAZON_TABLES"),
+    ("plugins.ebay.tables", "EBAY_TABLES"),
 ]
 
 
