@@ -18,7 +18,7 @@ from typing import Any
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 
 from core import clock, db
@@ -73,9 +73,39 @@ def session_store(settings: Settings) -> Store:
     return FileStore(path=folder)
 
 
+# Set on the request scope by sign-in: the session is stored under a fresh id and the old one is dropped.
+ROTATE_SESSION = "relaydesk_rotate_session"
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Issues a fresh session id when the request asked for one (sign-in), so an id planted in a
+    browser before sign-in (session fixation) never becomes a signed-in session."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        fresh = connection.scope.get(ROTATE_SESSION)  # type: ignore[call-overload]
+        if fresh is True:
+            fresh = connection.scope[ROTATE_SESSION] = self.generate_session_id()  # type: ignore[literal-required]
+        return fresh or super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session: Any, message: Any, connection: ASGIConnection) -> None:
+        old = connection.cookies.get(self.config.key)
+        if connection.scope.get(ROTATE_SESSION) and old:  # type: ignore[call-overload]
+            await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
+def rotate_session(connection: ASGIConnection) -> None:
+    """Store this request's session under a new id (call before set_session at sign-in)."""
+    connection.scope[ROTATE_SESSION] = True  # type: ignore[literal-required]
+
+
 def session_config(settings: Settings) -> ServerSideSessionConfig:
     secure = settings.public_url.startswith("https://")
-    return ServerSideSessionConfig(store=SESSION_STORE, key="relaydesk_session", max_age=SESSION_MAX_AGE,
+    return RotatingSessionConfig(store=SESSION_STORE, key="relaydesk_session", max_age=SESSION_MAX_AGE,
                                    httponly=True, samesite="lax", secure=secure, exclude=NO_SESSION,
                                    renew_on_access=True)
 

@@ -125,3 +125,19 @@ async def test_redirect_after_sign_in_stays_on_this_site(desk):
         response = await client.post("/login", data={"email": "nx@example.com", "password": "pw", "_csrf_token": token,
                                                      "next": "https://evil.example/"}, follow_redirects=False)
         assert response.headers["location"] == "/inbox"
+
+
+async def test_sign_in_issues_a_fresh_session_id(desk):
+    """Session fixation: an id planted in the browser before sign-in is dropped, not promoted."""
+    await make_agent("agent", email="fay@example.com")
+    async with client_for(desk) as victim, client_for(desk) as attacker:
+        await attacker.get("/login")
+        planted = attacker.cookies.get("relaydesk_session")
+        assert planted
+        for cookie in attacker.cookies.jar:  # the attacker's cookies, planted in the victim's browser
+            victim.cookies.jar.set_cookie(cookie)
+        await sign_in(victim, "fay@example.com")
+        assert (await victim.get("/inbox/q/open")).status_code == 200
+        assert victim.cookies.get("relaydesk_session") != planted
+        # the attacker, still holding the planted id, is not signed in as the victim
+        assert (await attacker.get("/inbox/q/open", follow_redirects=False)).status_code in (302, 303)

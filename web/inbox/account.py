@@ -12,7 +12,7 @@ from core import audit
 from core.tables import AVAILABILITY, Agent
 from web import i18n
 from web.inbox.common import form_value, page
-from web.sessions import Throttled, page_guard, session_agent, sign_in, sign_out_everywhere
+from web.sessions import Throttled, page_guard, rotate_session, session_agent, sign_in, sign_out_everywhere
 
 
 def _safe_next(value: str | None) -> str:
@@ -44,6 +44,7 @@ async def login(request: Request) -> Template | Redirect:
     if agent is None:
         return await page(request, "login.html", status_code=401, next=target, email=email,
                           error=i18n.gettext_("The email or password is not right."))
+    rotate_session(request)  # a session id planted before sign-in must not become a signed-in one
     request.set_session({"agent_id": agent["id"], "generation": agent["session_generation"]})
     await audit.record(f"agent:{agent['id']}", "sign_in", "agent", agent["id"], {"ip": ip})
     return Redirect(path=target)
