@@ -51,6 +51,9 @@ async def ingest(desk: "Desk", account: Account, messages: list[InboundMessage],
                     if event:
                         events.append(event)
                 for status in statuses or []:
+                    if status.up_to is not None and status.recipient:
+                        events += await apply_watermark(account, status)
+                        continue
                     event = await apply_status(account, status)
                     if event:
                         events.append(event)
@@ -343,3 +346,24 @@ async def apply_status(account: Account, update: StatusUpdate) -> Event | None:
     await Message.update(values).where(Message.id == row["id"])
     name = "delivery_failed" if update.status == "failed" else "delivered"
     return Event(name=name, ticket_id=row["ticket"], message_id=row["id"], data={"status": update.status})
+
+
+async def apply_watermark(account: Account, update: StatusUpdate) -> list[Event]:
+    """A receipt that covers every outbound message to one customer up to a time (Messenger's read
+    watermark): each such message not already further along takes the status."""
+    from core import db
+
+    below = [s for s, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[update.status] and s != "failed"]
+    rows = await db.fetch(
+        "SELECT m.id, m.ticket FROM messages m JOIN tickets t ON t.id = m.ticket "
+        "JOIN customer_identities i ON i.customer = t.customer "
+        "WHERE m.account = {} AND m.direction = 'outbound' AND i.channel_type = {} AND i.handle = {} "
+        "AND m.external_id IS NOT NULL AND COALESCE(m.sent_at, m.created_at) <= {} "
+        "AND m.delivery_status IN (" + ", ".join("{}" for _ in below) + ")",
+        account.id, account.channel_type, update.recipient, update.up_to, *below)
+    events = []
+    for row in rows:
+        await Message.update({Message.delivery_status: update.status}).where(Message.id == row["id"])
+        events.append(Event(name="delivered", ticket_id=row["ticket"], message_id=row["id"],
+                            data={"status": update.status}))
+    return events

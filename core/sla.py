@@ -460,6 +460,8 @@ async def send_peak_notice(desk: "Desk", ticket_id: int) -> bool:
     from core.errors import RelaydeskError
     from core.tables import Ticket
 
+    if not any(is_peak(policy) for policy in await load_policies()):
+        return False  # the usual case, from the policy cache: no read per new ticket
     ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
     if ticket is None or ticket["account"] is None:
         return False

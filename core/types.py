@@ -105,12 +105,19 @@ class DraftProblem:
 
 @dataclass(slots=True)
 class StatusUpdate:
-    """The platform reports what happened to one of our outbound messages."""
+    """The platform reports what happened to one of our outbound messages.
+
+    A watermark receipt (Messenger's ``read.watermark``) names no message: leave ``external_id``
+    empty and set ``recipient`` (the customer's handle on this channel) and ``up_to``; every
+    outbound message to that customer on this account sent at or before ``up_to`` takes the status.
+    """
 
     external_id: str
     status: DeliveryStatus
     error: str | None = None
     at: datetime | None = None
+    recipient: str | None = None
+    up_to: datetime | None = None
 
 
 @dataclass(slots=True)

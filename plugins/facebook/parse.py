@@ -52,8 +52,12 @@ def parse_payload(payload: dict[str, Any], account_node_id: str, *, download_med
                 statuses += [StatusUpdate(external_id=str(mid), status="delivered", at=at)
                              for mid in _list(event["delivery"].get("mids"))]
             elif isinstance(event.get("read"), dict) and event["read"].get("mid"):
-                # Instagram's messaging_seen names the message; Messenger's watermark does not.
+                # Instagram's messaging_seen names the message ...
                 statuses.append(StatusUpdate(external_id=str(event["read"]["mid"]), status="read", at=at))
+            elif isinstance(event.get("read"), dict) and event["read"].get("watermark") and sender:
+                # ... Messenger's read names a time: everything we sent this person up to it was read.
+                statuses.append(StatusUpdate(external_id="", status="read", at=at, recipient=sender,
+                                             up_to=_time(event["read"]["watermark"])))
     return messages, statuses, skipped
 
 

@@ -3,7 +3,8 @@ and Meta's error codes as retryable or permanent, shown on the message."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta, timezone
 
 from core import outbound
 from core.context import reply_constraints
@@ -167,3 +168,27 @@ async def test_attachment_is_uploaded_with_the_message(make_desk, graph):
     assert b'name="filedata"; filename="label.pdf"' in call.body and b"%PDF-label" in call.body
     assert b'"type": "file"' in call.body and b'"recipient"' in call.body and b"RESPONSE" in call.body
     assert result.external_id.startswith("m_LOOPBACK")
+
+
+async def test_messenger_read_watermark_marks_what_was_sent_before_it(make_desk, graph):
+    """Messenger's read receipt names a time, not a message: what we sent up to it is read, what
+    we sent after it stays as it was."""
+    desk = await make_desk(facebook(graph))
+    ticket_id = await inbound_ticket(desk)
+    first = await outbound.reply(desk, ticket_id, author_id=None, text="Your parcel left Shenzhen")
+    await wait_for(lambda: settled(first["id"]))
+    watermark = int(datetime.now(timezone.utc).timestamp() * 1000) + 1
+    await asyncio.sleep(0.05)
+    later = await outbound.reply(desk, ticket_id, author_id=None, text="And here is the tracking link")
+    await wait_for(lambda: settled(later["id"]))
+    read = {"sender": {"id": PSID}, "recipient": {"id": PAGE_ID}, "timestamp": watermark + 5,
+            "read": {"watermark": watermark}}
+    async with hooks_client(desk) as client:
+        assert (await post(client, page_payload([read]))).status_code == 200
+        statuses = {r["id"]: r["delivery_status"] for r in await Message.select(Message.id, Message.delivery_status)
+                    .where(Message.id.is_in([first["id"], later["id"]]))}
+        assert statuses == {first["id"]: "read", later["id"]: "sent"}
+        # the same receipt again changes nothing
+        await post(client, page_payload([read]))
+    assert (await Message.select(Message.delivery_status).where(Message.id == later["id"]).first())[
+        "delivery_status"] == "sent"
