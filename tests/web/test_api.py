@@ -179,3 +179,26 @@ async def test_ready_reports_a_dead_redis(make_desk):
     async with client_for(desk) as client:
         ready = await client.get("/ready")
     assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("error")
+
+
+async def test_admins_set_agent_shifts_with_validation(desk):
+    agent_id, agent_token = await make_agent("agent")
+    _, admin_token = await make_agent("admin")
+    week = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    async with client_for(desk) as client:
+        before = await client.get(f"/api/v1/agents/{agent_id}/shift", headers=auth(agent_token))
+        refused = await client.put(f"/api/v1/agents/{agent_id}/shift", json={"hours": week}, headers=auth(agent_token))
+        broken = await client.put(f"/api/v1/agents/{agent_id}/shift", json={"hours": {"mon": [["18:00", "09:00"]]}},
+                                  headers=auth(admin_token))
+        saved = await client.put(f"/api/v1/agents/{agent_id}/shift", json={"hours": week, "holidays": ["2026-11-11"]},
+                                 headers=auth(admin_token))
+        after = await client.get(f"/api/v1/agents/{agent_id}/shift", headers=auth(agent_token))
+        cleared = await client.delete(f"/api/v1/agents/{agent_id}/shift", headers=auth(admin_token))
+        gone = await client.get(f"/api/v1/agents/{agent_id}/shift", headers=auth(agent_token))
+    assert before.json()["hours"] is None
+    assert refused.status_code == 403
+    assert broken.status_code == 400 and "hours.mon[0]" in broken.json()["error"]["message"]
+    assert saved.status_code == 200 and saved.json()["hours"]["mon"] == [["09:00", "18:00"]]
+    assert after.json()["holidays"] == ["2026-11-11"]
+    assert cleared.status_code == 204 and gone.json()["hours"] is None
+    assert await AuditEntry.count().where(AuditEntry.action == "set_shift") == 1

@@ -6,12 +6,13 @@ import json
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 
 from core import audit, clock
 from core.auth import create_token, hash_password, revoke_token
-from core.errors import Conflict, Forbidden, NotFound
-from core.tables import Agent
+from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from core.sla import Calendar
+from core.tables import Agent, AgentShift
 from web.auth import ROLE_RANK, actor, current_agent, require
 
 Role = Literal["admin", "agent", "readonly"]
@@ -42,6 +43,13 @@ class AgentPatch(msgspec.Struct, forbid_unknown_fields=True):
     timezone: str | None = None
     locale: str | None = None
     active: bool | None = None
+
+
+class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Working hours in the agent's own time zone, e.g. {"mon": [["09:00", "18:00"]]}, and days off."""
+
+    hours: dict[str, list[list[str]]]
+    holidays: list[str] = []
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,6 +107,49 @@ class AgentController(Controller):
             await Agent.update({getattr(Agent, k): v for k, v in changes.items()}).where(Agent.id == agent_id)
             await audit.record(actor(me), "update", "agent", agent_id, changes)
         return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == agent_id).first())
+
+
+    # Shifts: routing gives work only to agents on shift in their own time zone (no shift: always on).
+
+    @get("/{agent_id:int}/shift", guards=[require("readonly")])
+    async def get_shift(self, agent_id: int) -> dict[str, Any]:
+        agent = await Agent.select(Agent.timezone).where(Agent.id == agent_id).first()
+        if agent is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        row = await AgentShift.select(AgentShift.hours, AgentShift.holidays).where(AgentShift.agent == agent_id).first()
+        if row is None:
+            return {"agent_id": agent_id, "timezone": agent["timezone"], "hours": None, "holidays": [],
+                    "note": "no shift: routing treats this agent as always on shift"}
+        return {"agent_id": agent_id, "timezone": agent["timezone"], "hours": _loads(row["hours"]),
+                "holidays": _loads(row["holidays"])}
+
+    @put("/{agent_id:int}/shift", guards=[require("admin")])
+    async def put_shift(self, request: Request, agent_id: int, data: ShiftIn) -> dict[str, Any]:
+        me = await current_agent(request)
+        agent = await Agent.select(Agent.timezone).where(Agent.id == agent_id).first()
+        if agent is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        try:  # the same validation as business-hours calendars: it says which day and window is wrong
+            Calendar.from_config(agent["timezone"] or "UTC", data.hours, data.holidays)
+        except ValueError as exc:
+            raise InvalidRequest(f"shift: {exc}") from None
+        if await AgentShift.exists().where(AgentShift.agent == agent_id):
+            await AgentShift.update({AgentShift.hours: data.hours, AgentShift.holidays: data.holidays}).where(
+                AgentShift.agent == agent_id)
+        else:
+            await AgentShift.insert(AgentShift(agent=agent_id, hours=data.hours, holidays=data.holidays))
+        await audit.record(actor(me), "set_shift", "agent", agent_id, {"hours": data.hours, "holidays": data.holidays})
+        return await self.get_shift.fn(self, agent_id)
+
+    @delete("/{agent_id:int}/shift", guards=[require("admin")], status_code=204)
+    async def delete_shift(self, request: Request, agent_id: int) -> None:
+        me = await current_agent(request)
+        await AgentShift.delete().where(AgentShift.agent == agent_id)
+        await audit.record(actor(me), "clear_shift", "agent", agent_id, {})
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 class TokenController(Controller):
