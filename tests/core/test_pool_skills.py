@@ -3,32 +3,15 @@ too long, fired once by the sweeper) and skills matching, on both databases, on 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
-from core import clock, routing
+from core import routing
 from core.errors import Conflict, Forbidden
-from core.inbound import ingest
 from core.plugins import hookimpl
-from core.tables import Agent, AgentTeam, AuditEntry, Notification, Team, TeamRouting, Ticket
-from core.types import InboundMessage
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def at():
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-
-    def move(when: datetime) -> datetime:
-        current[0] = when
-        return when
-    yield move
-    clock.set_clock(None)
-
+from core.tables import Agent, AuditEntry, Notification, Ticket
+from tests.core.policy_helpers import T0, make_team, ticket_of
 
 class LowPriority:
     """Messages that say "whenever" are low priority (a classifier, as a plugin would be)."""
@@ -41,25 +24,6 @@ class LowPriority:
         if "refund" in message.text:
             return {"intent": "refund", "tags": ["billing"]}
         return None
-
-
-async def make_team(name: str, agents: list[dict[str, Any]], **settings: Any) -> tuple[int, list[int]]:
-    team = (await Team.insert(Team(name=name)).returning(Team.id))[0]["id"]
-    ids = []
-    for i, spec in enumerate(agents):
-        row = {"name": f"{name}-{i}", "email": f"{name}-{i}@example.com", "availability": "online", **spec}
-        agent_id = (await Agent.insert(Agent(**row)).returning(Agent.id))[0]["id"]
-        await AgentTeam.insert(AgentTeam(agent=agent_id, team=team))
-        ids.append(agent_id)
-    await TeamRouting.insert(TeamRouting(team=team, **settings))
-    routing.invalidate()
-    return team, ids
-
-
-async def ticket_of(desk, external_id: str, sender: str, text: str = "Hi", **kw: Any) -> dict[str, Any]:
-    result = await ingest(desk, desk.registry.account("api_channel", "main"),
-                          [InboundMessage(external_id=external_id, sender_handle=sender, text=text, **kw)])
-    return await Ticket.select().where(Ticket.id == result[0].ticket_id).first()
 
 
 async def test_low_priority_goes_to_the_pool_and_is_claimed(make_desk, at):

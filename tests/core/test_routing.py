@@ -4,39 +4,11 @@ goes offline. Each decision's reason is stored on the ticket."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from core import routing
-from core.inbound import ingest
 from core.plugins import hookimpl
-from core.tables import Agent, AgentTeam, Customer, Team, TeamRouting, Ticket
-from core.types import InboundMessage
-
-
-def msg(external_id: str, sender: str, text: str = "Hi", **kw: Any) -> InboundMessage:
-    return InboundMessage(external_id=external_id, sender_handle=sender, text=text, **kw)
-
-
-def account(desk):
-    return desk.registry.account("api_channel", "main")
-
-
-async def make_team(name: str, agents: list[dict[str, Any]], **settings: Any) -> tuple[int, list[int]]:
-    team = (await Team.insert(Team(name=name)).returning(Team.id))[0]["id"]
-    ids = []
-    for i, spec in enumerate(agents):
-        row = {"name": f"{name}-{i}", "email": f"{name}-{i}@example.com", "availability": "online", **spec}
-        agent_id = (await Agent.insert(Agent(**row)).returning(Agent.id))[0]["id"]
-        await AgentTeam.insert(AgentTeam(agent=agent_id, team=team))
-        ids.append(agent_id)
-    await TeamRouting.insert(TeamRouting(team=team, **settings))
-    routing.invalidate()
-    return team, ids
-
-
-async def ticket_of(desk, external_id: str, sender: str, text: str = "Hi", **kw: Any) -> dict[str, Any]:
-    result = await ingest(desk, account(desk), [msg(external_id, sender, text, **kw)])
-    return await Ticket.select().where(Ticket.id == result[0].ticket_id).first()
+from core.tables import Agent, Customer, Ticket
+from tests.core.policy_helpers import make_team, ticket_of
 
 
 async def test_round_robin_cycles_through_online_agents(desk):

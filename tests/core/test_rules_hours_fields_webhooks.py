@@ -9,10 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core import clock, rule_webhooks, rules, sla
-from core.inbound import ingest
 from core.plugins import hookimpl
 from core.tables import Agent, AgentTeam, AutomationRule, BusinessCalendar, Notification, Team, TicketTag, WebhookDelivery
-from core.types import InboundMessage
+from tests.core.policy_helpers import ticket_of
 from plugins.api_channel import signing
 from tests.loopback import Scripted
 
@@ -20,21 +19,14 @@ WEEKDAYS_9_18 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "
 
 
 @pytest.fixture
-def at():
-    current = [datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)]  # Monday 10:00 in Shanghai
-    clock.set_clock(lambda: current[0])
-
-    def move(when: datetime) -> datetime:
-        current[0] = when
-        return when
-    yield move
-    clock.set_clock(None)
+def at(at):
+    """The shared moving clock, starting on Monday 10:00 in Shanghai."""
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc))
+    return at
 
 
 async def open_ticket(desk, text="Hi", external_id="m1", sender="c1", **kw) -> int:
-    result = await ingest(desk, desk.registry.account("api_channel", "main"),
-                          [InboundMessage(external_id=external_id, sender_handle=sender, text=text, **kw)])
-    return result[0].ticket_id
+    return (await ticket_of(desk, external_id, sender, text, **kw))["id"]
 
 
 async def add_rule(event: str, conditions: dict, actions: list, position: int = 0) -> int:

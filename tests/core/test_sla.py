@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core import clock, sla
-from core.inbound import ingest
+from core import sla
 from core.plugins import hookimpl
 from core.sla import Calendar
 from core.tables import BusinessCalendar, Customer, SlaPause, SlaPolicy, Ticket
 from core.tickets import update_ticket
-from core.types import InboundMessage
+from tests.core.policy_helpers import account, reload
+from tests.core.policy_helpers import ticket_of as open_ticket
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS_9_17 = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -90,32 +90,6 @@ def test_calendar_validation_explains(tz, hours, holidays, message):
 
 
 # --- with the database -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def at():
-    """A clock the test moves: at(datetime) sets it."""
-    current = [datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)]
-    clock.set_clock(lambda: current[0])
-
-    def move(when: datetime) -> datetime:
-        current[0] = when
-        return when
-    yield move
-    clock.set_clock(None)
-
-
-def account(desk):
-    return desk.registry.account("api_channel", "main")
-
-
-async def open_ticket(desk, external_id="m1", sender="c1", **kw) -> dict:
-    result = await ingest(desk, account(desk), [InboundMessage(external_id=external_id, sender_handle=sender, text="Hi", **kw)])
-    return await Ticket.select().where(Ticket.id == result[0].ticket_id).first()
-
-
-async def reload(ticket_id: int) -> dict:
-    return await Ticket.select().where(Ticket.id == ticket_id).first()
 
 
 async def test_policy_with_calendar_sets_business_due_times(make_desk, at):

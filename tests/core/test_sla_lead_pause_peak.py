@@ -8,37 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core import clock, sla
-from core.inbound import ingest
+from core import sla
 from core.outbound import reply
 from core.plugins import hookimpl
-from core.tables import Message, PeakNotice, SlaPause, SlaPolicy, Ticket
-from core.types import InboundMessage
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def at():
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-
-    def move(when: datetime) -> datetime:
-        current[0] = when
-        return when
-    yield move
-    clock.set_clock(None)
-
-
-async def open_ticket(desk, external_id="m1", sender="c1", text="Hi", **kw) -> dict:
-    result = await ingest(desk, desk.registry.account("api_channel", "main"),
-                          [InboundMessage(external_id=external_id, sender_handle=sender, text=text, **kw)])
-    return await Ticket.select().where(Ticket.id == result[0].ticket_id).first()
-
-
-async def reload(ticket_id: int) -> dict:
-    return await Ticket.select().where(Ticket.id == ticket_id).first()
-
+from core.tables import Message, PeakNotice, SlaPause, SlaPolicy
+from tests.core.policy_helpers import T0, reload
+from tests.core.policy_helpers import ticket_of as open_ticket
 
 class Warnings:
     seen: list = []
