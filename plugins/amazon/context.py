@@ -19,7 +19,7 @@ from typing import Any
 
 from markupsafe import escape
 
-from plugins.amazon import catalog
+from plugins.amazon.catalog import _
 from plugins.amazon.orders import parse_time
 from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonTicketOrder, bind
 
@@ -88,20 +88,26 @@ def _date(value: Any) -> str:
     return str(escape(parsed.strftime("%Y-%m-%d") if parsed else (value or "")))
 
 
-def render_order(order: dict[str, Any], language: str) -> str:
-    t = lambda key, **v: escape(catalog.text(key, language, **v))  # noqa: E731
+def render_order(order: dict[str, Any], language: str | None = None) -> str:
+    """One cached order, in `language` (the inbox's current language when None)."""
+    t_order = _("Order", language)
+    t_named_in_this_ticket_it_ = _("Named in this ticket; it belongs to another customer record.", language)
+    t_placed = _("Placed", language)
+    t_total = _("Total", language)
+    t_ship_by = _("Ship by", language)
+    t_deliver_by = _("Deliver by", language)
     parts = [f'<section class="amazon-order" data-order-row="{int(order["row_id"])}">',
-             f'<h4>{t("panel.order")} {escape(order["order_id"])} <span class="status">{escape(order["status"] or "")}</span>'
+             f'<h4>{escape(t_order)} {escape(order["order_id"])} <span class="status">{escape(order["status"] or "")}</span>'
              f' <small>{escape(order.get("marketplace") or "")}</small></h4>']
     if order["mentioned"] and not order["customer_match"]:
-        parts.append(f'<p class="warning">{t("panel.other_customer")}</p>')
-    parts.append(f'<p>{t("panel.placed")} {_date(order.get("placed_at"))} · {t("panel.total")} '
+        parts.append(f'<p class="warning">{escape(t_named_in_this_ticket_it_)}</p>')
+    parts.append(f'<p>{escape(t_placed)} {_date(order.get("placed_at"))} · {escape(t_total)} '
                  f'{escape(order.get("total") or "0.00")} {escape(order.get("currency") or "")}'
                  f'{" · Prime" if order.get("is_prime") else ""}'
                  f'{" · " + escape(order["fulfillment_channel"]) if order.get("fulfillment_channel") else ""}</p>')
     if order.get("latest_ship_date") or order.get("latest_delivery_date"):
-        parts.append(f'<p>{t("panel.ship_by")} {_date(order.get("latest_ship_date"))} · '
-                     f'{t("panel.deliver_by")} {_date(order.get("latest_delivery_date"))}</p>')
+        parts.append(f'<p>{escape(t_ship_by)} {_date(order.get("latest_ship_date"))} · '
+                     f'{escape(t_deliver_by)} {_date(order.get("latest_delivery_date"))}</p>')
     if order["items"]:
         parts.append('<ul class="items">')
         for item in order["items"]:
@@ -112,22 +118,28 @@ def render_order(order: dict[str, Any], language: str) -> str:
     return "".join(parts)
 
 
-def render_panel_html(context: dict[str, Any], language: str, seller_address: str | None) -> dict[str, Any] | None:
+def render_panel_html(context: dict[str, Any], language: str | None, seller_address: str | None) -> dict[str, Any] | None:
+    t_amazon_conversation_on_m = _("Amazon conversation on {marketplace}", language)
+    t_buyer_relay_address = _("Buyer (relay address)", language)
+    t_product = _("Product", language)
+    t_replies_go_out_as_plain_ = _("Replies go out as plain text from {address}, without links, contact details, "
+                                   "quoted history or feedback requests.", language)
+    t_order = _("Order", language)
+    t_not_in_the_order_cache_y = _("Not in the order cache yet (it arrives with the next orders poll).", language)
     amazon = context.get("amazon") or {}
     orders = [o for o in context.get("orders") or [] if o.get("source") == "amazon"]
     if not orders and not amazon.get("conversation"):
         return None
-    t = lambda key, **v: escape(catalog.text(key, language, **v))  # noqa: E731
     parts = []
     if amazon.get("conversation"):
-        parts.append(f'<section class="amazon-conversation"><h4>{t("panel.conversation", marketplace=amazon.get("marketplace") or "")}</h4>'
-                     f'<p>{t("panel.buyer")}: {escape(amazon.get("buyer_address") or "")}</p>')
+        parts.append(f'<section class="amazon-conversation"><h4>{escape(t_amazon_conversation_on_m.format(marketplace=amazon.get("marketplace") or ""))}</h4>'
+                     f'<p>{escape(t_buyer_relay_address)}: {escape(amazon.get("buyer_address") or "")}</p>')
         if amazon.get("asin"):
-            parts.append(f'<p>{t("panel.product")}: {escape(amazon.get("product") or "")} <small>{escape(amazon["asin"])}</small></p>')
+            parts.append(f'<p>{escape(t_product)}: {escape(amazon.get("product") or "")} <small>{escape(amazon["asin"])}</small></p>')
         if seller_address:
-            parts.append(f'<p class="muted">{t("panel.reply_rules", address=seller_address)}</p>')
+            parts.append(f'<p class="muted">{escape(t_replies_go_out_as_plain_.format(address=seller_address))}</p>')
         for order_id in amazon.get("pending_orders") or []:
-            parts.append(f'<p>{t("panel.order")} {escape(order_id)}: {t("panel.not_cached")}</p>')
+            parts.append(f'<p>{escape(t_order)} {escape(order_id)}: {escape(t_not_in_the_order_cache_y)}</p>')
         parts.append("</section>")
     parts += [render_order(o, language) for o in orders]
-    return {"title": catalog.text("panel.title", language), "html": "".join(parts)}
+    return {"title": _("Amazon", language), "html": "".join(parts)}

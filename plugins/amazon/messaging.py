@@ -25,6 +25,7 @@ from core import audit, clock, db, outbound
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.types import Account
 from plugins.amazon import catalog, drafts, state
+from plugins.amazon.catalog import _
 from plugins.amazon.client import SpApiError
 from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonProactiveMessage, bind
 from web.auth import actor, current_agent, require
@@ -106,7 +107,7 @@ class AmazonMessaging(Controller):
             from core.errors import DraftRejected
             from core.types import DraftProblem
 
-            problems = [DraftProblem(f"amazon.{rule}", catalog.text(f"draft.{rule}", language, found=bit))
+            problems = [DraftProblem(f"amazon.{rule}", catalog.draft_problem(rule, bit, language))
                         for rule, bit in found]
             raise DraftRejected(" ".join(p.message for p in problems), problems)
         if not body.confirm:
@@ -119,8 +120,9 @@ class AmazonMessaging(Controller):
         except SpApiError as exc:
             return _amazon_failure(exc)
         if body.action not in allowed:
-            raise Conflict(catalog.text("messaging.not_allowed", language, action=body.action, order=order_id,
-                                        allowed=", ".join(allowed) or "-"), code="amazon_action_not_allowed")
+            raise Conflict(_("Amazon does not allow the message {action!r} for order {order} now; allowed: {allowed}.",
+                                     language).format(action=body.action, order=order_id,
+                                                      allowed=", ".join(allowed) or "-"), code="amazon_action_not_allowed")
         try:
             await client.send_message(order_id, marketplace_id, body.action, {"text": text})
         except SpApiError as exc:
@@ -133,5 +135,6 @@ class AmazonMessaging(Controller):
                                {"order_id": order_id, "action": body.action, "marketplace": domain,
                                 "ticket_id": body.ticket_id})
         return Response({"ok": True, "order_id": order_id, "action": body.action,
-                         "message": catalog.text("messaging.sent", language, action=body.action, order=order_id)},
+                         "message": _("Amazon accepted the message {action!r} for order {order}.", language).format(
+                             action=body.action, order=order_id)},
                         status_code=201)

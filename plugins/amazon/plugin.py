@@ -132,7 +132,7 @@ async def _check(ticket: dict[str, Any], text: str, language: str) -> list[Draft
 
     if KIND not in (ticket.get("tags") or ()) and await conversation_of(ticket["id"]) is None:
         return []
-    return [DraftProblem(f"amazon.{rule}", catalog.text(f"draft.{rule}", language, found=bit))
+    return [DraftProblem(f"amazon.{rule}", catalog.draft_problem(rule, bit, language))
             for rule, bit in drafts.problems(text, set(state.settings().draft_rules_off))]
 
 
@@ -147,10 +147,9 @@ def customer_context(customer: dict[str, Any], ticket: dict[str, Any] | None):
 
 @hookimpl
 def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]):
-    from plugins.amazon import catalog
     from plugins.amazon.context import render_panel_html
 
     amazon = context.get("amazon") or {}
     address = seller_address({"marketplace": amazon["marketplace"], "seller_address": None}) \
         if amazon.get("conversation") and amazon.get("marketplace") else None
-    return render_panel_html(context, catalog.current_language(), address)
+    return render_panel_html(context, None, address)

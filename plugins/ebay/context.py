@@ -23,7 +23,7 @@ from markupsafe import escape
 from core import clock
 from core.tables import Customer, Identity
 from plugins.ebay import state
-from plugins.ebay.catalog import t
+from plugins.ebay.catalog import _
 from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder, bind
 
 CHANNEL = "ebay"
@@ -137,22 +137,28 @@ def _date(value: Any) -> str:
 
 
 def render_order(order: dict[str, Any]) -> str:
+    t_mentioned_in_this_ticket = _("Mentioned in this ticket; it belongs to another customer record.")
+    t_placed = _("Placed")
+    t_total = _("Total")
+    t_payment = _("Payment")
+    t_buyer = _("Buyer")
+    t_item = _("Item")
     title = escape(order["order_id"])
     parts = [f'<section class="ebay-order" data-order="{escape(order["order_id"])}">',
              f'<h4><a href="{escape(order["admin_url"])}" target="_blank" rel="noopener noreferrer">{title}</a> '
              f'<span class="status status-{escape(order["status"])}">{escape(order["status"])}</span>'
              f' <small>{escape(order.get("account") or "")}</small></h4>']
     if order["mentioned"] and not order["customer_match"]:
-        parts.append(f'<p class="warning">{escape(t("other_customer"))}</p>')
-    parts.append(f'<p>{escape(t("placed"))} {_date(order.get("placed_at"))} · {escape(t("total"))} '
+        parts.append(f'<p class="warning">{escape(t_mentioned_in_this_ticket)}</p>')
+    parts.append(f'<p>{escape(t_placed)} {_date(order.get("placed_at"))} · {escape(t_total)} '
                  f'{escape(order.get("total") or "0.00")} {escape(order.get("currency") or "")} · '
-                 f'{escape(t("payment"))} {escape(order.get("financial_status") or "")} · '
-                 f'{escape(t("buyer"))} {escape(order.get("buyer") or "")}</p>')
+                 f'{escape(t_payment)} {escape(order.get("financial_status") or "")} · '
+                 f'{escape(t_buyer)} {escape(order.get("buyer") or "")}</p>')
     if order["items"]:
         parts.append('<ul class="items">')
         for item in order["items"]:
             parts.append(f"<li>{int(item.get('quantity') or 0)} × {escape(item.get('title') or '')} "
-                         f"({escape(t('item'))} {escape(item.get('item_id') or '')}) — "
+                         f"({escape(t_item)} {escape(item.get('item_id') or '')}) — "
                          f"{escape(item.get('price') or '')} {escape(item.get('currency') or '')}</li>")
         parts.append("</ul>")
     parts.append("</section>")
@@ -160,7 +166,14 @@ def render_order(order: dict[str, Any]) -> str:
 
 
 def render_dispute(d: dict[str, Any]) -> str:
-    label = t("return") if d["kind"] == "return" else t("case")
+    t_state = _("State")
+    t_order = _("Order")
+    t_overdue = _("overdue")
+    t_respond_by = _("Respond by")
+    t_ebay_expects = _("eBay expects")
+    t_your_available_actions = _("Your available actions")
+    t_no_action_is_open_to_you = _("No action is open to you right now.")
+    label = _("Return") if d["kind"] == "return" else _("Case")
     parts = [f'<section class="ebay-dispute ebay-{escape(d["kind"])}" data-dispute="{escape(d["id"])}">',
              f'<h4>{escape(label)} <a href="{escape(d["url"])}" target="_blank" rel="noopener noreferrer">'
              f'{escape(d["id"])}</a> <span class="status">{escape(d["status"])}</span></h4>']
@@ -168,21 +181,21 @@ def render_dispute(d: dict[str, Any]) -> str:
     if d["case_type"]:
         details.append(escape(d["case_type"]))
     if d["state"] and d["state"] != d["status"]:
-        details.append(f'{escape(t("state"))}: {escape(d["state"])}')
+        details.append(f'{escape(t_state)}: {escape(d["state"])}')
     if d["order_id"]:
-        details.append(f'{escape(t("order"))} {escape(d["order_id"])}')
+        details.append(f'{escape(t_order)} {escape(d["order_id"])}')
     if details:
         parts.append(f"<p>{' · '.join(str(x) for x in details)}</p>")
     if d["respond_by"]:
-        overdue = f' <strong class="overdue">{escape(t("overdue"))}</strong>' if d["overdue"] else ""
-        parts.append(f'<p class="deadline">{escape(t("respond_by"))}: {_date(d["respond_by"])}{overdue}</p>')
+        overdue = f' <strong class="overdue">{escape(t_overdue)}</strong>' if d["overdue"] else ""
+        parts.append(f'<p class="deadline">{escape(t_respond_by)}: {_date(d["respond_by"])}{overdue}</p>')
     if d["activity_due"]:
-        parts.append(f'<p>{escape(t("next_step"))}: {escape(d["activity_due"])}</p>')
+        parts.append(f'<p>{escape(t_ebay_expects)}: {escape(d["activity_due"])}</p>')
     if d["actions"]:
-        parts.append(f'<p>{escape(t("actions"))}:</p><ul class="actions">'
+        parts.append(f'<p>{escape(t_your_available_actions)}:</p><ul class="actions">'
                      + "".join(f"<li>{escape(a)}</li>" for a in d["actions"]) + "</ul>")
     else:
-        parts.append(f'<p class="muted">{escape(t("no_actions"))}</p>')
+        parts.append(f'<p class="muted">{escape(t_no_action_is_open_to_you)}</p>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -194,5 +207,5 @@ def render_panel_html(context: dict[str, Any]) -> dict[str, Any] | None:
     if not orders and not disputes:
         return None
     html = "".join(render_dispute(d) for d in disputes) + "".join(render_order(o) for o in orders)
-    title = t("disputes_title") if disputes else t("orders_title")
+    title = _("eBay returns and cases") if disputes else _("eBay orders")
     return {"title": title, "html": html}

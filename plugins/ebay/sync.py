@@ -27,7 +27,7 @@ from core import clock
 from core.errors import ChannelError
 from core.types import Account, InboundMessage
 from plugins.ebay import state
-from plugins.ebay.catalog import t
+from plugins.ebay.catalog import _
 from plugins.ebay.client import EbayClient
 from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder, bind
 
@@ -344,14 +344,15 @@ async def _return_message(account: Account, r: dict[str, Any]) -> InboundMessage
         "fingerprint": fingerprint, "data": r})
     if not buyer:
         return None
-    lines = [t("return_event", "en", id=return_id, status=status or state_name)]
+    # The event is stored as the message's text, which every agent reads: English, as before.
+    lines = [_("eBay return {id}: {status}", language="en").format(id=return_id, status=status or state_name)]
     if creation.get("reason"):
-        lines.append(f"{t('reason', 'en')}: {creation['reason']}")
+        lines.append(_("Reason", language="en") + f": {creation['reason']}")
     comments = (creation.get("comments") or {}).get("content")
     if comments:
-        lines.append(f"{t('comments', 'en')}: {comments}")
+        lines.append(_("Buyer's comments", language="en") + f": {comments}")
     if respond_by:
-        lines.append(t("deadline_line", "en", when=state.iso(respond_by)))
+        lines.append(_("Respond by {when}.", language="en").format(when=state.iso(respond_by)))
     return InboundMessage(
         external_id=f"return:{return_id}:{fingerprint}", sender_handle=buyer, sender_name=buyer,
         text="\n".join(lines), subject=f"eBay return {return_id}", thread_key=thread_key,
@@ -411,12 +412,12 @@ async def _case_message(account: Account, client: EbayClient, c: dict[str, Any])
     if not buyer:
         return None
     closed = status in CLOSED_CASE_STATUSES
-    lines = [t("case_event", "en", id=case_id, type=case_type or "?", status=status)]
+    lines = [_("eBay case {id} ({type}): {status}", language="en").format(id=case_id, type=case_type or "?", status=status)]
     claim = c.get("claimAmount") or {}
     if claim.get("value"):
-        lines.append(f"{t('claim', 'en')}: {claim.get('value')} {claim.get('currency') or ''}".rstrip())
+        lines.append(_("Claim", language="en") + f": {claim.get('value')} {claim.get('currency') or ''}".rstrip())
     if respond_by:
-        lines.append(t("deadline_line", "en", when=state.iso(respond_by)))
+        lines.append(_("Respond by {when}.", language="en").format(when=state.iso(respond_by)))
     return InboundMessage(
         external_id=f"case:{case_id}:{fingerprint}", sender_handle=buyer, sender_name=buyer,
         text="\n".join(lines), subject=f"eBay case {case_id}", thread_key=thread_key,

@@ -11,6 +11,7 @@ order from Shopify. When Shopify refuses, its userErrors come back verbatim:
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -24,7 +25,12 @@ from plugins.shopify.client import ShopifyError, UserErrors
 from plugins.shopify.normalize import gid, graphql_order, money
 from plugins.shopify.tables import ShopifyOrder, bind
 from web.auth import ROLE_RANK, actor, current_agent, require
+from web import i18n
 from web.errors import error_body
+
+# Messages an agent reads in the UI (confirmation prompts, permission refusals) go through the
+# plugin's catalogs; validation errors of the API body stay English, like the core API's.
+_ = i18n.translator(Path(__file__).parent / "translations")
 
 CANCEL_REASONS = ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER")
 
@@ -75,7 +81,7 @@ def _decode(raw: bytes, kind: type) -> Any:
 
 def _confirm(confirmed: bool, what: str) -> None:
     if not confirmed:
-        raise InvalidRequest(f'{what}: send "confirm": true to do it', code="confirmation_required")
+        raise InvalidRequest(_('{what}: send "confirm": true to do it').format(what=what), code="confirmation_required")
 
 
 async def _order(row_id: int) -> tuple[dict[str, Any], Account]:
@@ -93,7 +99,8 @@ async def _need_money_role(request: Request) -> dict[str, Any]:
     agent = await current_agent(request)
     role = state.settings().money_actions_role
     if ROLE_RANK.get(agent["role"], -1) < ROLE_RANK[role]:
-        raise Forbidden(f"cancelling and refunding need the {role} role; you are {agent['role']}")
+        raise Forbidden(_("cancelling and refunding need the {role} role; you are {agent_role}").format(
+            role=role, agent_role=agent["role"]))
     return agent
 
 
@@ -140,7 +147,8 @@ class ShopifyActions(Controller):
         if body.reason.upper() not in CANCEL_REASONS:
             raise InvalidRequest(f"reason must be one of {', '.join(CANCEL_REASONS)}")
         row, account = await _order(row_id)
-        _confirm(body.confirm, f"this cancels order {row['name']}" + (" and refunds it" if body.refund else ""))
+        _confirm(body.confirm, (_("this cancels order {order} and refunds it") if body.refund
+                                else _("this cancels order {order}")).format(order=row["name"]))
         variables = {"orderId": gid("Order", row["order_id"]), "reason": body.reason.upper(), "refund": body.refund,
                      "restock": body.restock, "notifyCustomer": body.notify_customer, "staffNote": body.staff_note}
         try:
@@ -171,9 +179,17 @@ class ShopifyActions(Controller):
         if any(line.quantity < 1 for line in body.line_items):
             raise InvalidRequest("each line item's quantity must be at least 1")
         row, account = await _order(row_id)
-        what = f"this refunds {money(amount) + ' ' + (row['currency'] or '') if amount else ''}" \
-               f"{' and ' if amount and body.line_items else ''}" \
-               f"{str(sum(li.quantity for li in body.line_items)) + ' item(s)' if body.line_items else ''} on order {row['name']}"
+        count = sum(li.quantity for li in body.line_items)
+        sum_text = f"{money(amount)} {row['currency'] or ''}".strip() if amount else ""
+        if amount and body.line_items:
+            what = _.ngettext("this refunds {amount} and {count} item on order {order}",
+                              "this refunds {amount} and {count} items on order {order}", count)
+        elif body.line_items:
+            what = _.ngettext("this refunds {count} item on order {order}",
+                              "this refunds {count} items on order {order}", count)
+        else:
+            what = _("this refunds {amount} on order {order}")
+        what = what.format(amount=sum_text, count=count, order=row["name"])
         _confirm(body.confirm, what)
         client = state.client_for(account)
         refund_input: dict[str, Any] = {"orderId": gid("Order", row["order_id"]), "notify": body.notify}
@@ -213,7 +229,7 @@ class ShopifyActions(Controller):
         if not text:
             raise InvalidRequest("note must not be empty")
         row, account = await _order(row_id)
-        _confirm(body.confirm, f"this adds a note to order {row['name']}")
+        _confirm(body.confirm, _("this adds a note to order {order}").format(order=row["name"]))
         existing = (row["data"] or {}).get("note") or ""
         # orderUpdate replaces the note: append ours so the store's own note survives.
         new_note = f"{existing}\n{text}" if existing else text
@@ -234,7 +250,7 @@ class ShopifyActions(Controller):
         if not tags or any(len(t) > 255 for t in tags):
             raise InvalidRequest("tags must be non-empty strings of at most 255 characters")
         row, account = await _order(row_id)
-        _confirm(body.confirm, f"this tags order {row['name']} with {', '.join(tags)}")
+        _confirm(body.confirm, _("this tags order {order} with {tags}").format(order=row["name"], tags=", ".join(tags)))
         try:
             await state.client_for(account).mutate(
                 queries.TAGS_ADD, {"id": gid("Order", row["order_id"]), "tags": tags}, "tagsAdd")

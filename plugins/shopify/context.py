@@ -16,16 +16,32 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from core import clock, db
 from core.tables import Customer, Message
 from plugins.shopify import state
 from plugins.shopify.cache import parse_time
 from plugins.shopify.tables import ShopifyOrder, ShopifyTicketOrder, bind
+from web import i18n
+
+_ = i18n.translator(Path(__file__).parent / "translations")  # the panel's strings (docs/writing-a-plugin.md)
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction without translating it here."""
+    return message
+
+
+# display_status codes as the panel shows them; the codes themselves stay English (rule fields, CSS).
+STATUS_LABELS = {"cancelled": N_("cancelled"), "refunded": N_("refunded"), "voided": N_("voided"),
+                 "delivered": N_("delivered"), "shipped": N_("shipped"), "partially_shipped": N_("partially shipped"),
+                 "paid": N_("paid"), "open": N_("open"), "pending": N_("pending"), "authorized": N_("authorized"),
+                 "partially_paid": N_("partially paid"), "partially_refunded": N_("partially refunded")}
 
 # "#1001" (Shopify's default order name) and "order 1001" / "order no. 1001" / "order number #1001".
 ORDER_NAME = re.compile(r"(?<![\w#&])#(\d{3,12})\b")
@@ -150,17 +166,28 @@ def _date(value: Any) -> str:
 
 
 def render_order(order: dict[str, Any]) -> str:
+    t_mentioned_in_this_ticket = _("Mentioned in this ticket; it belongs to another customer record.")
+    t_placed = _("Placed")
+    t_total = _("Total")
+    t_payment = _("Payment")
+    t_fulfillment = _("Fulfillment")
+    t_refund = _("Refund")
+    t_note = _("Note")
+    t_tags = _("Tags")
     parts = [f'<section class="shopify-order" data-order-row="{int(order["row_id"])}">']
     title = escape(order["name"] or order["order_id"])
     if order.get("admin_url"):
         title = f'<a href="{escape(order["admin_url"])}" target="_blank" rel="noopener noreferrer">{title}</a>'
-    parts.append(f'<h4>{title} <span class="status status-{escape(order["status"])}">{escape(order["status"])}</span>'
+    status = _(STATUS_LABELS[order["status"]]) if order["status"] in STATUS_LABELS else order["status"]
+    parts.append(f'<h4>{title} <span class="status status-{escape(order["status"])}">{escape(status)}</span>'
                  f' <small>{escape(order.get("store") or "")}</small></h4>')
     if order["mentioned"] and not order["customer_match"]:
-        parts.append('<p class="warning">Mentioned in this ticket; it belongs to another customer record.</p>')
-    parts.append(f'<p>Placed {_date(order.get("placed_at"))} · Total {_money(order["total"], order["currency"])}'
-                 f' · Payment {escape(order.get("financial_status") or "")}'
-                 f'{" via " + escape(", ".join(order["payment_gateways"])) if order["payment_gateways"] else ""}</p>')
+        parts.append(f'<p class="warning">{escape(t_mentioned_in_this_ticket)}</p>')
+    via = escape(_("via {gateways}")).format(gateways=", ".join(order["payment_gateways"])) \
+        if order["payment_gateways"] else ""
+    parts.append(f'<p>{escape(t_placed)} {_date(order.get("placed_at"))} · {escape(t_total)} '
+                 f'{_money(order["total"], order["currency"])}'
+                 f' · {escape(t_payment)} {escape(order.get("financial_status") or "")}{" " + via if via else ""}</p>')
     if order["items"]:
         parts.append("<ul class=\"items\">")
         for item in order["items"]:
@@ -171,20 +198,21 @@ def render_order(order: dict[str, Any]) -> str:
     for f in order["fulfillments"]:
         links = []
         for t in f.get("tracking") or []:
-            label = escape(" ".join(p for p in (t.get("company"), t.get("number")) if p) or "tracking")
+            label = escape(" ".join(p for p in (t.get("company"), t.get("number")) if p) or _("tracking"))
             links.append(f'<a href="{escape(t["url"])}" target="_blank" rel="noopener noreferrer">{label}</a>'
                          if t.get("url") else str(label))
-        eta = f" · arrives {_date(f.get('estimated_delivery_at'))}" if f.get("estimated_delivery_at") else ""
-        parts.append(f'<p class="fulfillment">Fulfillment {escape(f.get("status") or "")}'
+        eta = " · " + escape(_("arrives {date}")).format(date=Markup(_date(f.get("estimated_delivery_at")))) \
+            if f.get("estimated_delivery_at") else ""
+        parts.append(f'<p class="fulfillment">{escape(t_fulfillment)} {escape(f.get("status") or "")}'
                      f'{" / " + escape(f["shipment_status"]) if f.get("shipment_status") else ""}'
                      f' {_date(f.get("created_at"))}{eta}{": " + ", ".join(links) if links else ""}</p>')
     for r in order["refunds"]:
-        parts.append(f'<p class="refund">Refund {_money(r.get("amount"), order["currency"])} {_date(r.get("created_at"))}'
+        parts.append(f'<p class="refund">{escape(t_refund)} {_money(r.get("amount"), order["currency"])} {_date(r.get("created_at"))}'
                      f'{" — " + escape(r["note"]) if r.get("note") else ""}</p>')
     if order["note"]:
-        parts.append(f'<p class="note">Note: {escape(order["note"])}</p>')
+        parts.append(f'<p class="note">{escape(t_note)}: {escape(order["note"])}</p>')
     if order["tags"]:
-        parts.append(f'<p class="tags">Tags: {escape(", ".join(order["tags"]))}</p>')
+        parts.append(f'<p class="tags">{escape(t_tags)}: {escape(", ".join(order["tags"]))}</p>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -193,7 +221,7 @@ def render_panel_html(context: dict[str, Any]) -> dict[str, Any] | None:
     orders = [o for o in context.get("orders") or [] if o.get("source") == "shopify"]
     if not orders:
         return None
-    return {"title": "Shopify orders", "html": "".join(render_order(o) for o in orders)}
+    return {"title": _("Shopify orders"), "html": "".join(render_order(o) for o in orders)}
 
 
 async def link_mentions(ticket_id: int, message_id: int) -> list[str]:
