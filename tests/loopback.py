@@ -33,12 +33,16 @@ class Scripted:
     action: Callable[["Recorded"], bool] | None = None
 
 
-class LoopbackServer:
+Reply = tuple[int, Any, dict[str, str]]  # status, body (bytes, JSON-able, or None for none), headers
+
+
+class HttpFake:
+    """A real HTTP/1.1 server on 127.0.0.1 for a platform's far end. Subclasses answer each request
+    in `respond(method, path, headers, body)` with (status, body, headers), or None to hang up
+    without answering. A body that is not bytes goes out as JSON; header names are lower-cased
+    on the way in."""
+
     def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self.script: list[Scripted] = []
-        self.default = Scripted()
-        self._lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,36 +54,60 @@ class LoopbackServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                record = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                with outer._lock:
-                    outer.requests.append(record)
-                    reply = outer.script.pop(0) if outer.script else outer.default
-                if reply.action and reply.action(record):
+                reply = outer.respond(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                if reply is None:
                     self.close_connection = True
                     self.connection.close()
                     return
-                payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                for key, value in reply.headers.items():
+                status, payload, headers = reply
+                data = payload if isinstance(payload, bytes) else b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                if data and not any(k.lower() == "content-type" for k in headers):
+                    self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        raise NotImplementedError
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> None:
+    def start(self):  # returns self, so `Fake(...).start()` reads as one step
         self.thread.start()
+        return self
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class LoopbackServer(HttpFake):
+    """Records every request and answers from the script (default: 200 JSON)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.script: list[Scripted] = []
+        self.default = Scripted()
+        self._lock = threading.Lock()
+        super().__init__()
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        record = Recorded(method, path, headers, body)
+        with self._lock:
+            self.requests.append(record)
+            reply = self.script.pop(0) if self.script else self.default
+        if reply.action and reply.action(record):
+            return None
+        payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        return reply.status, payload, {"content-type": "application/json", **reply.headers}

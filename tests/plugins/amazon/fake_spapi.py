@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import HttpFake, Reply
 
 CLIENT_ID = "amzn1.application-oa2-client.test0000000000000000000000000000"
 CLIENT_SECRET = "amzn1.oa2-cs.v1.testsecret"
@@ -107,7 +108,7 @@ def make_items(order_id: str, *, asin: str = "B0CX23V2ZK", title: str = "Alumini
              "QuantityOrdered": 1, "QuantityShipped": 0, "ItemPrice": {"CurrencyCode": "EUR", "Amount": "25.99"}}]
 
 
-class FakeSpApi:
+class FakeSpApi(HttpFake):
     def __init__(self, clock: FakeClock, *, expires_in: int = 3600) -> None:
         self.clock = clock
         self.expires_in = expires_in
@@ -123,52 +124,17 @@ class FakeSpApi:
         self.buckets: dict[str, Bucket] = {}
         self.page_size = 100
         self.lock = threading.Lock()
-        outer = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                seen = Seen(self.command, parts.path, parse_qs(parts.query),
-                            {k.lower(): v for k, v in self.headers.items()}, body)
-                with outer.lock:
-                    outer.seen.append(seen)
-                    status, payload, headers = outer.answer(seen)
-                    seen.status = status
-                data = json.dumps(payload).encode() if payload is not None else b""
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.send_header("x-amzn-RequestId", secrets.token_hex(8))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeSpApi":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        parts = urlsplit(path)
+        seen = Seen(method, parts.path, parse_qs(parts.query), headers, body)
+        with self.lock:
+            self.seen.append(seen)
+            status, payload, extra = self.answer(seen)
+            seen.status = status
+        return status, b"" if payload is None else payload, {
+            "content-type": "application/json", "x-amzn-RequestId": secrets.token_hex(8), **extra}
     def calls(self, path_prefix: str) -> list[Seen]:
         return [s for s in self.seen if s.path.startswith(path_prefix)]
 

@@ -16,9 +16,10 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.loopback import HttpFake, Reply
 
 CLIENT_ID = "RelaydeskT-desk-PRD-1a2b3c4d5-6e7f8a9b"
 CLIENT_SECRET = "PRD-1a2b3c4d5e6f-7a8b-9c0d-1e2f-3a4b"
@@ -50,7 +51,7 @@ def ebay_time(value: str) -> dict[str, str]:
     return {"value": value, "formattedValue": value}
 
 
-class FakeEbay:
+class FakeEbay(HttpFake):
     def __init__(self, *, token_lifetime: int = 7200) -> None:
         self.token_lifetime = token_lifetime
         self.refresh_token = REFRESH_TOKEN
@@ -68,51 +69,7 @@ class FakeEbay:
         self.return_messages: list[dict[str, Any]] = []
         self.public_keys: dict[str, Any] = {}  # kid -> response body, or None for an error
         self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                status, body, extra = outer.handle(self.command, self.path, headers, raw)
-                if status == -1:
-                    self.close_connection = True
-                    self.connection.close()
-                    return
-                payload = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                if payload:
-                    self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeEbay":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+        super().__init__()
     def fail(self, prefix: str, status: int, body: Any = None, headers: dict[str, str] | None = None,
              times: int = 1, drop: bool = False) -> None:
         for _ in range(times):
@@ -151,6 +108,10 @@ class FakeEbay:
         return message
 
     # --- the server ----------------------------------------------------------------------------
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        status, payload, extra = self.handle(method, path, headers, body)
+        return None if status == -1 else (status, payload, extra)
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, dict[str, str]]:
         parsed = urlparse(raw_path)

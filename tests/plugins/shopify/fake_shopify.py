@@ -13,8 +13,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.loopback import HttpFake, Reply
 
 TOKEN = "shpat_test_token"
 
@@ -59,7 +60,7 @@ def make_order(number: int, *, email: str, updated_at: str, total: str = "25.00"
     }
 
 
-class FakeShopify:
+class FakeShopify(HttpFake):
     def __init__(self, *, maximum: float = 1000.0, restore_rate: float = 1000.0, costs: dict[str, int] | None = None) -> None:
         self.maximum = maximum
         self.available = maximum
@@ -73,47 +74,17 @@ class FakeShopify:
         self.requests: list[dict[str, Any]] = []
         self.throttled = 0
         self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, body, headers = outer.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeShopify":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+        super().__init__()
     def add(self, order: dict[str, Any]) -> None:
         self.orders[order["id"]] = order
 
     # --- the API ---------------------------------------------------------------------------
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        if method != "POST":  # the Admin API is GraphQL: POST only
+            return 405, {"errors": "Not Found"}, {}
+        status, payload, extra = self.handle(path, headers, body)
+        return status, json.dumps(payload).encode(), {"content-type": "application/json", **extra}
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, dict[str, str]]:
         with self.lock:

@@ -10,11 +10,11 @@ providers leave such tokens alone.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import HttpFake, Reply
 
 PHRASEBOOK = {
     ("de", "en"): {"Wo ist meine Bestellung?": "Where is my order?"},
@@ -31,52 +31,26 @@ class Seen:
 
 
 @dataclass
-class FakeProvider:
+class FakeProvider(HttpFake):
     key: str = "test-key"
     quota_chars: int = 1_000_000  # the provider's own allowance
     fail_next: list[int] = field(default_factory=list)  # statuses to answer before working again
     requests: list[Seen] = field(default_factory=list)
     used: int = 0
 
-    def start(self) -> "FakeProvider":
-        outer = self
+    def __post_init__(self) -> None:
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                split = urlsplit(self.path)
-                try:
-                    body = json.loads(raw) if raw else {}
-                except ValueError:
-                    body = None
-                seen = Seen(split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, body)
-                outer.requests.append(seen)
-                status, payload = outer.answer(seen)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        split = urlsplit(path)
+        try:
+            parsed = json.loads(body) if body else {}
+        except ValueError:
+            parsed = None
+        seen = Seen(split.path, parse_qs(split.query), headers, parsed)
+        self.requests.append(seen)
+        status, payload = self.answer(seen)
+        return status, json.dumps(payload).encode(), {"content-type": "application/json"}
 
     # --- the "engine" -----------------------------------------------------------------------
 

@@ -19,9 +19,10 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.loopback import HttpFake, Reply
 
 
 @dataclass
@@ -62,7 +63,7 @@ def graph_error(status: int, code: int, message: str, subcode: int | None = None
 
 
 @dataclass
-class GraphLoopback:
+class GraphLoopback(HttpFake):
     token: str
     version: str = "v21.0"
     calls: list[Call] = field(default_factory=list)
@@ -73,45 +74,12 @@ class GraphLoopback:
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                parsed = urlparse(self.path)
-                call = Call(self.command, parsed.path, parse_qs(parsed.query),
-                            {k.lower(): v for k, v in self.headers.items()}, body)
-                status, payload, content_type = outer._answer(call)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", content_type)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "GraphLoopback":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        parsed = urlparse(path)
+        status, payload, content_type = self._answer(Call(method, parsed.path, parse_qs(parsed.query), headers, body))
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return status, data, {"content-type": content_type}
 
     def sends(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and c.path.endswith("/messages")]
