@@ -100,3 +100,25 @@ class DraftRejected(RelaydeskError):
         super().__init__(message)
         self.problems = problems
         self.extra = {"problems": [{"code": p.code, "message": p.message} for p in problems]}
+
+
+def N_(message: str) -> str:
+    """Mark `message` for translation without translating it (pybabel extracts N_ by default).
+    The core speaks English; the web layer translates (web/i18n.py translate_error)."""
+    return message
+
+
+class Invalid(ValueError):
+    """A validator's refusal whose text the inbox can show in the agent's language.
+
+    `template` is the English message with {named} placeholders, marked with N_ so pybabel
+    extracts it into web/translations; `params` fill the placeholders and are data (field paths,
+    names, lists of keys), never translated. ``str(exc)`` is the English text, which the JSON API
+    shows. Raise it like ``raise Invalid(N_("{where}: must be a non-empty text"), where=where)``;
+    literal braces in a template are doubled, as with str.format.
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))

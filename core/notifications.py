@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import clock
+from core.errors import N_, Invalid
 
 TARGET_KEYS = ("agent", "team", "role")
 MAX_TEXT = 2000
@@ -20,8 +21,8 @@ def validate_target(target: Any, where: str = "to") -> None:
         return
     if isinstance(target, str) and target.split(":", 1)[0] in ("agent", "team") and target.split(":", 1)[-1].isdigit():
         return
-    raise ValueError(f"{where}: must be \"assignee\", \"team\" (the ticket's team), \"supervisors\" (admins), "
-                     f"\"agent:<id>\" or \"team:<id>\", not {target!r}")
+    raise Invalid(N_("{where}: must be \"assignee\", \"team\" (the ticket's team), \"supervisors\" (admins), "
+                     "\"agent:<id>\" or \"team:<id>\", not {target}"), where=where, target=repr(target))
 
 
 def resolve_target(target: str, ticket: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -52,7 +53,7 @@ async def recipients(spec: dict[str, Any]) -> list[int]:
     if "role" in spec:
         rows = await Agent.select(Agent.id).where((Agent.role == spec["role"]) & (Agent.active == True))  # noqa: E712
         return sorted(r["id"] for r in rows)
-    raise ValueError(f"unknown notification target {spec!r}")
+    raise Invalid(N_("unknown notification target {spec}"), spec=repr(spec))
 
 
 async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = None, kind: str = "rule") -> int:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from core.errors import N_, Invalid
+
 if TYPE_CHECKING:
     from core.desk import Desk
     from core.events import Event
@@ -62,46 +64,49 @@ def validate(event: str, conditions: Any, actions: Any) -> None:
     if event in TIME_TRIGGERS:
         after = conditions.get("after_minutes") if isinstance(conditions, dict) else None
         if not isinstance(after, int) or isinstance(after, bool) or after <= 0:
-            raise ValueError(f"conditions.after_minutes: a {event} rule needs a positive number of minutes")
+            raise Invalid(N_("conditions.after_minutes: a {event} rule needs a positive number of minutes"), event=event)
         conditions = {k: v for k, v in conditions.items() if k != "after_minutes"}
     elif event not in TRIGGERS and not re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", event or ""):
-        raise ValueError(f"event: {event!r} is not one of {', '.join(TRIGGERS + TIME_TRIGGERS)} nor a plugin event like \"shopify.fulfillment_created\"")
+        raise Invalid(N_("event: {event} is not one of {triggers} nor a plugin event like \"shopify.fulfillment_created\""),
+                      event=repr(event), triggers=", ".join(TRIGGERS + TIME_TRIGGERS))
     if not isinstance(conditions, dict):
-        raise ValueError("conditions: must be an object such as {\"channel\": [\"email\"]}")
+        raise Invalid(N_("conditions: must be an object such as {example}"), example='{"channel": ["email"]}')
     unknown = set(conditions) - set(LIST_CONDITIONS) - set(TEXT_CONDITIONS) - set(OTHER_CONDITIONS)
     if unknown:
-        raise ValueError(f"conditions: unknown key(s) {', '.join(sorted(unknown))}; "
-                         f"use {', '.join(LIST_CONDITIONS + TEXT_CONDITIONS + OTHER_CONDITIONS)}")
+        raise Invalid(N_("conditions: unknown key(s) {unknown}; use {known}"), unknown=", ".join(sorted(unknown)),
+                      known=", ".join(LIST_CONDITIONS + TEXT_CONDITIONS + OTHER_CONDITIONS))
     if "business_hours" in conditions:
         hours = conditions["business_hours"]
         if not isinstance(hours, dict) or not isinstance(hours.get("calendar"), str) or not hours["calendar"].strip() \
                 or set(hours) - {"calendar", "inside"} or not isinstance(hours.get("inside", True), bool):
-            raise ValueError("conditions.business_hours: must be {\"calendar\": \"<calendar name>\", \"inside\": true} "
-                             "(inside: false matches outside business hours)")
+            raise Invalid(N_("conditions.business_hours: must be {example} (inside: false matches outside business hours)"),
+                          example='{"calendar": "<calendar name>", "inside": true}')
     if "fields" in conditions:
         _validate_fields(conditions["fields"])
     for key in LIST_CONDITIONS + ("text_contains",):
         if key in conditions and (not isinstance(conditions[key], list) or not conditions[key]):
-            raise ValueError(f"conditions.{key}: must be a non-empty list")
+            raise Invalid(N_("conditions.{key}: must be a non-empty list"), key=key)
     if "text_regex" in conditions:
         try:
             re.compile(conditions["text_regex"])
         except (re.error, TypeError) as exc:
-            raise ValueError(f"conditions.text_regex: not a valid regular expression ({exc})") from None
+            raise Invalid(N_("conditions.text_regex: not a valid regular expression ({error})"), error=str(exc)) from None
     if not isinstance(actions, list) or not actions:
-        raise ValueError("actions: must be a non-empty list such as [{\"tag\": \"vip\"}]")
+        raise Invalid(N_("actions: must be a non-empty list such as {example}"), example='[{"tag": "vip"}]')
     for i, action in enumerate(actions):
         if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in ACTIONS:
-            raise ValueError(f"actions[{i}]: must be one of {', '.join(ACTIONS)} as {{\"name\": value}}")
+            raise Invalid(N_("actions[{i}]: must be one of {actions} as {example}"), i=i, actions=", ".join(ACTIONS),
+                          example='{"name": value}')
         (name, value), = action.items()
         if name == "assign" and not (isinstance(value, int) or value is None):
-            raise ValueError(f"actions[{i}].assign: must be an agent id or null")
+            raise Invalid(N_("actions[{i}].assign: must be an agent id or null"), i=i)
         if name == "priority" and value not in PRIORITIES and value != "raise":
-            raise ValueError(f"actions[{i}].priority: must be one of {', '.join(PRIORITIES)}, or \"raise\" (one step up)")
+            raise Invalid(N_("actions[{i}].priority: must be one of {priorities}, or \"raise\" (one step up)"), i=i,
+                          priorities=", ".join(PRIORITIES))
         if name == "status" and value not in TICKET_STATUSES:
-            raise ValueError(f"actions[{i}].status: must be one of {', '.join(TICKET_STATUSES)}")
+            raise Invalid(N_("actions[{i}].status: must be one of {statuses}"), i=i, statuses=", ".join(TICKET_STATUSES))
         if name in ("tag", "note", "reply") and (not isinstance(value, str) or not value.strip()):
-            raise ValueError(f"actions[{i}].{name}: must be a non-empty text")
+            raise Invalid(N_("actions[{i}].{name}: must be a non-empty text"), i=i, name=name)
         if name == "webhook":
             _validate_webhook(value, f"actions[{i}].webhook")
         if name == "notify":
@@ -113,62 +118,67 @@ def validate(event: str, conditions: Any, actions: Any) -> None:
             try:
                 SandboxedEnvironment().from_string(value)
             except TemplateSyntaxError as exc:
-                raise ValueError(f"actions[{i}].reply: template error on line {exc.lineno}: {exc.message}") from None
+                raise Invalid(N_("actions[{i}].reply: template error on line {line}: {error}"), i=i, line=exc.lineno,
+                              error=exc.message) from None
 
 
 def _validate_fields(fields: Any) -> None:
     if not isinstance(fields, list) or not fields:
-        raise ValueError("conditions.fields: must be a non-empty list such as "
-                         "[{\"field\": \"shopify.order_status\", \"in\": [\"unfulfilled\"]}]")
+        raise Invalid(N_("conditions.fields: must be a non-empty list such as {example}"),
+                      example='[{"field": "shopify.order_status", "in": ["unfulfilled"]}]')
     for i, spec in enumerate(fields):
         where = f"conditions.fields[{i}]"
         if not isinstance(spec, dict) or not isinstance(spec.get("field"), str):
-            raise ValueError(f"{where}: must be an object with \"field\" (a dotted path such as \"shopify.order_status\")")
+            raise Invalid(N_("{where}: must be an object with \"field\" (a dotted path such as \"shopify.order_status\")"),
+                          where=where)
         if not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", spec["field"]):
-            raise ValueError(f"{where}.field: {spec['field']!r} is not a dotted path such as \"shopify.order_status\"")
+            raise Invalid(N_("{where}.field: {field} is not a dotted path such as \"shopify.order_status\""), where=where,
+                          field=repr(spec["field"]))
         tests = set(spec) - {"field"}
         if len(tests) != 1 or not tests <= set(FIELD_TESTS):
-            raise ValueError(f"{where}: give exactly one of {', '.join(FIELD_TESTS)} besides \"field\"")
+            raise Invalid(N_("{where}: give exactly one of {tests} besides \"field\""), where=where,
+                          tests=", ".join(FIELD_TESTS))
         (test,) = tests
         if test in ("in", "not_in") and (not isinstance(spec[test], list) or not spec[test]):
-            raise ValueError(f"{where}.{test}: must be a non-empty list of values")
+            raise Invalid(N_("{where}.{test}: must be a non-empty list of values"), where=where, test=test)
         if test == "exists" and not isinstance(spec[test], bool):
-            raise ValueError(f"{where}.exists: must be true or false")
+            raise Invalid(N_("{where}.exists: must be true or false"), where=where)
 
 
 def _validate_webhook(value: Any, where: str) -> None:
     if not isinstance(value, dict) or set(value) - {"url", "secret_env"} or not isinstance(value.get("url"), str):
-        raise ValueError(f"{where}: must be {{\"url\": \"https://...\", \"secret_env\": \"NAME\"}} "
-                         f"(secret_env: the environment variable holding the signing secret)")
+        raise Invalid(N_("{where}: must be {example} (secret_env: the environment variable holding the signing secret)"),
+                      where=where, example='{"url": "https://...", "secret_env": "NAME"}')
     from urllib.parse import urlsplit
 
     url = value["url"].strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-        raise ValueError(f"{where}.url: {url!r} is not an http(s) URL")
+        raise Invalid(N_("{where}.url: {url} is not an http(s) URL"), where=where, url=repr(url))
     secret = value.get("secret_env")
     if secret is not None and not (isinstance(secret, str) and re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", secret)):
-        raise ValueError(f"{where}.secret_env: the name of an environment variable such as \"RULE_WEBHOOK_SECRET\" "
-                         f"(the secret itself never goes in a rule)")
+        raise Invalid(N_("{where}.secret_env: the name of an environment variable such as \"RULE_WEBHOOK_SECRET\" "
+                         "(the secret itself never goes in a rule)"), where=where)
 
 
 def _validate_notify(value: Any, where: str) -> None:
     from core.notifications import validate_target
 
     if not isinstance(value, dict) or "to" not in value or set(value) - {"to", "text"}:
-        raise ValueError(f"{where}: must be {{\"to\": \"supervisors\", \"text\": \"...\"}}; "
-                         f"to: assignee, team, supervisors, agent:<id> or team:<id>")
+        raise Invalid(N_("{where}: must be {example}; to: assignee, team, supervisors, agent:<id> or team:<id>"),
+                      where=where, example='{"to": "supervisors", "text": "..."}')
     validate_target(value["to"], f"{where}.to")
     if "text" in value:
         if not isinstance(value["text"], str) or not value["text"].strip():
-            raise ValueError(f"{where}.text: must be a non-empty text (or leave it out)")
+            raise Invalid(N_("{where}.text: must be a non-empty text (or leave it out)"), where=where)
         from jinja2 import TemplateSyntaxError
         from jinja2.sandbox import SandboxedEnvironment
 
         try:
             SandboxedEnvironment().from_string(value["text"])
         except TemplateSyntaxError as exc:
-            raise ValueError(f"{where}.text: template error on line {exc.lineno}: {exc.message}") from None
+            raise Invalid(N_("{where}.text: template error on line {line}: {error}"), where=where, line=exc.lineno,
+                          error=exc.message) from None
 
 
 async def check_references(conditions: dict[str, Any], actions: list[dict[str, Any]]) -> None:
@@ -177,17 +187,18 @@ async def check_references(conditions: dict[str, Any], actions: list[dict[str, A
 
     hours = conditions.get("business_hours") if isinstance(conditions, dict) else None
     if hours and not await BusinessCalendar.exists().where(BusinessCalendar.name == hours["calendar"]):
-        raise ValueError(f"conditions.business_hours.calendar: there is no calendar named {hours['calendar']!r}")
+        raise Invalid(N_("conditions.business_hours.calendar: there is no calendar named {name}"),
+                      name=repr(hours["calendar"]))
     for i, action in enumerate(actions):
         agent_id = action.get("assign")
         if agent_id is not None and not await Agent.exists().where(Agent.id == agent_id):
-            raise ValueError(f"actions[{i}].assign: agent {agent_id} does not exist")
+            raise Invalid(N_("actions[{i}].assign: agent {agent} does not exist"), i=i, agent=agent_id)
         target = (action.get("notify") or {}).get("to") if isinstance(action.get("notify"), dict) else None
         if isinstance(target, str) and ":" in target:
             kind, _, value = target.partition(":")
             table = Agent if kind == "agent" else Team
             if not await table.exists().where(table.id == int(value)):
-                raise ValueError(f"actions[{i}].notify.to: {kind} {value} does not exist")
+                raise Invalid(N_("actions[{i}].notify.to: {kind} {id} does not exist"), i=i, kind=kind, id=value)
 
 
 _MISSING = object()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core import clock
+from core.errors import N_, Invalid
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -48,9 +49,9 @@ def _minutes(text: str, where: str) -> int:
     try:
         hours, minutes = (int(part) for part in str(text).split(":"))
     except ValueError:
-        raise ValueError(f"{where}: {text!r} is not a time like \"09:00\"") from None
+        raise Invalid(N_("{where}: {text} is not a time like \"09:00\""), where=where, text=repr(text)) from None
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
-        raise ValueError(f"{where}: {text!r} is not a time between 00:00 and 24:00")
+        raise Invalid(N_("{where}: {text} is not a time between 00:00 and 24:00"), where=where, text=repr(text))
     return hours * 60 + minutes
 
 
@@ -68,36 +69,38 @@ class Calendar:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone: {tz!r} is not an IANA time zone such as \"Europe/Berlin\"") from None
+            raise Invalid(N_("timezone: {tz} is not an IANA time zone such as \"Europe/Berlin\""), tz=repr(tz)) from None
         if not isinstance(hours, dict):
-            raise ValueError("hours: must be an object like {\"mon\": [[\"09:00\", \"17:00\"]]}")
+            raise Invalid(N_("hours: must be an object like {example}"), example='{"mon": [["09:00", "17:00"]]}')
         unknown = set(hours) - set(WEEKDAYS)
         if unknown:
-            raise ValueError(f"hours: unknown day(s) {', '.join(sorted(unknown))}; use {', '.join(WEEKDAYS)}")
+            raise Invalid(N_("hours: unknown day(s) {unknown}; use {days}"), unknown=", ".join(sorted(unknown)),
+                          days=", ".join(WEEKDAYS))
         days: list[tuple[tuple[int, int], ...]] = []
         for day in WEEKDAYS:
             spans = []
             for i, span in enumerate(hours.get(day) or []):
                 where = f"hours.{day}[{i}]"
                 if not isinstance(span, (list, tuple)) or len(span) != 2:
-                    raise ValueError(f"{where}: must be a pair [\"start\", \"end\"]")
+                    raise Invalid(N_("{where}: must be a pair [\"start\", \"end\"]"), where=where)
                 start, end = _minutes(span[0], where), _minutes(span[1], where)
                 if start >= end:
-                    raise ValueError(f"{where}: starts at {span[0]} but ends at {span[1]}; the end must be later")
+                    raise Invalid(N_("{where}: starts at {start} but ends at {end}; the end must be later"), where=where,
+                                  start=span[0], end=span[1])
                 spans.append((start, end))
             spans.sort()
             for (_, end), (start, _) in zip(spans, spans[1:]):
                 if start < end:
-                    raise ValueError(f"hours.{day}: the windows overlap")
+                    raise Invalid(N_("hours.{day}: the windows overlap"), day=day)
             days.append(tuple(spans))
         if not any(days):
-            raise ValueError("hours: at least one day needs business hours, or no due time could ever be reached")
+            raise Invalid(N_("hours: at least one day needs business hours, or no due time could ever be reached"))
         parsed: set[date] = set()
         for i, text in enumerate(holidays or []):
             try:
                 parsed.add(date.fromisoformat(str(text)))
             except ValueError:
-                raise ValueError(f"holidays[{i}]: {text!r} is not a date like \"2026-12-25\"") from None
+                raise Invalid(N_("holidays[{i}]: {text} is not a date like \"2026-12-25\""), i=i, text=repr(text)) from None
         return cls(tz, tuple(days), frozenset(parsed))
 
     def _day_windows(self, day: date) -> list[tuple[datetime, datetime]]:
@@ -125,7 +128,7 @@ class Calendar:
                     return begin + remaining
                 remaining -= available
             day += timedelta(days=1)
-        raise ValueError(f"calendar {self.timezone}: no business time within {_MAX_DAYS} days")
+        raise Invalid(N_("calendar {timezone}: no business time within {days} days"), timezone=self.timezone, days=_MAX_DAYS)
 
     def between(self, start: datetime, end: datetime) -> float:
         """Business minutes in [start, end)."""
@@ -181,13 +184,14 @@ class Policy:
 
 def validate_conditions(conditions: Any) -> dict[str, list[Any]]:
     if not isinstance(conditions, dict):
-        raise ValueError("conditions: must be an object such as {\"priority\": [\"urgent\"]}")
+        raise Invalid(N_("conditions: must be an object such as {example}"), example='{"priority": ["urgent"]}')
     unknown = set(conditions) - set(POLICY_CONDITIONS)
     if unknown:
-        raise ValueError(f"conditions: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(POLICY_CONDITIONS)}")
+        raise Invalid(N_("conditions: unknown key(s) {unknown}; use {known}"), unknown=", ".join(sorted(unknown)),
+                      known=", ".join(POLICY_CONDITIONS))
     for key, values in conditions.items():
         if not isinstance(values, list) or not values:
-            raise ValueError(f"conditions.{key}: must be a non-empty list of accepted values")
+            raise Invalid(N_("conditions.{key}: must be a non-empty list of accepted values"), key=key)
     return conditions
 
 
@@ -225,8 +229,9 @@ def validate_warning(minutes: Any) -> None:
     if minutes is None:
         return
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_WARNING_MINUTES:
-        raise ValueError(f"warning_minutes: must be a whole number of minutes from 1 to {MAX_WARNING_MINUTES} "
-                         f"(7 days), or empty for the default {int(WARNING_LEAD.total_seconds() // 60)}")
+        raise Invalid(N_("warning_minutes: must be a whole number of minutes from 1 to {max} (7 days), "
+                         "or empty for the default {default}"),
+                      max=MAX_WARNING_MINUTES, default=int(WARNING_LEAD.total_seconds() // 60))
 
 
 _cache: dict[str, Any] = {"at": -1.0, "policies": (), "generation": 0, "calendars": {}, "max_warning": None}

@@ -111,6 +111,33 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
     return catalog(current_language.get()).ngettext(singular, plural, n)
 
 
+def translate_error(exc: BaseException) -> str:
+    """A refusal to show an agent, in the current language.
+
+    A core validator's `core.errors.Invalid` (or an error that only re-words one with the same text,
+    such as the API's InvalidRequest raised while handling it) is translated from its template and
+    filled with its params, which are data and stay as they are. Anything else, a template without
+    a translation, or a translation whose placeholders do not fit gives the English text. The JSON
+    API does not call this: it stays English.
+    """
+    from core.errors import Invalid
+
+    english = getattr(exc, "message", None) or str(exc)
+    source = exc
+    if not isinstance(source, Invalid):
+        inner = exc.__cause__ or exc.__context__
+        if not (isinstance(inner, Invalid) and str(inner) == english):
+            return english
+        source = inner
+    translated = gettext_(source.template)
+    if translated == source.template:
+        return english
+    try:
+        return translated.format(**source.params)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return english
+
+
 def babel_locale() -> Locale:
     return Locale.parse(LANGUAGES.get(current_language.get(), "en"))
 

@@ -132,6 +132,30 @@ async def test_rule_form_explains_json_and_rule_errors_in_chinese_too(desk):
         assert row["actions"] == [{"priority": "raise"}, {"notify": {"to": "supervisors"}}] and row["active"]
 
 
+async def test_validator_messages_follow_the_admins_language(desk):
+    """core validators raise core.errors.Invalid; the pages translate its template (the params, such as
+    field paths and values, stay as typed) while the JSON API keeps the English text."""
+    admin, _ = await make_agent("admin", email="boss@example.com")
+    await Agent.update({Agent.locale: "zh"}).where(Agent.id == admin)
+    async with client_for(desk) as client:
+        await sign_in(client, "boss@example.com")
+        rule = await form_post(client, "/inbox/admin/rules", {"name": "r", "event": "created", "conditions": "{}",
+                                                              "actions": '[{"webhook": {"url": "ftp://x"}}]'},
+                               page="/inbox/admin/rules")
+        assert rule.status_code == 400
+        assert error_box(rule.text) == "未保存： actions[0].webhook.url：'ftp://x' 不是 http(s) 网址"
+        assert "is not an http(s) URL" not in rule.text
+        calendar = await form_post(client, "/inbox/admin/calendars", {
+            "name": "上海", "timezone": "Asia/Shanghai", "hours_mon": "18:00-09:00"}, page="/inbox/admin/calendars")
+        assert calendar.status_code == 400
+        assert error_box(calendar.text) == "未保存： hours.mon[0]：开始于 18:00，却结束于 09:00；结束时间必须晚于开始时间"
+        assert "the end must be later" not in calendar.text
+        window = await form_post(client, "/inbox/admin/calendars", {
+            "name": "上海", "timezone": "Asia/Shanghai", "hours_tue": "0900"}, page="/inbox/admin/calendars")
+        assert error_box(window.text) == "未保存： hours.tue：'0900' 不是 09:00-17:00 这样的时间段"
+        assert await AutomationRule.count() == 0 and await BusinessCalendar.count() == 0
+
+
 async def test_claim_pool_queue_button_and_cap_message(desk):
     me, _ = await make_agent("agent", email="me@example.com")
     team = (await Team.insert(Team(name="Pool")).returning(Team.id))[0]["id"]

@@ -15,9 +15,10 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from core import notifications, routing, rules
-from core.errors import RelaydeskError
+from core.errors import N_, Invalid, RelaydeskError
 from core.sla import WEEKDAYS
 from core.tables import PRIORITIES, Agent, AutomationRule, BusinessCalendar, SlaPolicy, Team
+from web import i18n
 from web.api import admin as api
 from web.inbox.common import form_list, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
@@ -40,7 +41,7 @@ def _int_or_none(text: str, field: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"{field}: {text!r} is not a whole number") from None
+        raise Invalid(N_("{field}: {text} is not a whole number"), field=field, text=repr(text)) from None
 
 
 def _convert(values: dict[str, Any], struct: type) -> Any:
@@ -51,7 +52,8 @@ def _convert(values: dict[str, Any], struct: type) -> Any:
 
 
 def _error(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc)
+    """The refusal in the agent's language (validators' Invalid templates go through the catalogs)."""
+    return i18n.translate_error(exc)
 
 
 def _loads(value: Any, default: Any) -> Any:
@@ -139,7 +141,7 @@ def _parse_hours(form: Any) -> dict[str, list[list[str]]]:
         for part in _split(form_value(form, f"hours_{day}")):
             start, sep, end = part.partition("-")
             if not sep:
-                raise ValueError(f"hours.{day}: {part!r} is not a window like 09:00-17:00")
+                raise Invalid(N_("hours.{day}: {part} is not a window like 09:00-17:00"), day=day, part=repr(part))
             spans.append([start.strip(), end.strip()])
         if spans:
             hours[day] = spans
@@ -298,7 +300,7 @@ def _json_field(text: str, field: str, default: Any) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ValueError(f"{field}: not valid JSON ({exc})") from None
+        raise Invalid(N_("{field}: not valid JSON ({error})"), field=field, error=str(exc)) from None
 
 
 @post("/inbox/admin/rules", include_in_schema=False, guards=ADMIN)
