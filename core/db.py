@@ -32,11 +32,26 @@ def engine_from_url(url: str) -> Engine:
     return PostgresEngine(config=config)
 
 
+# Plugins' own tables (register_tables): bound with the core's on every connect.
+_plugin_tables: list[type] = []
+
+
+def register_tables(tables: tuple[type, ...] | list[type]) -> None:
+    """Let the core bind a plugin's piccolo tables: to the current engine now, if there is one, and
+    to every engine connected later, so plugin code never has to re-point them itself."""
+    for table in tables:
+        if table not in _plugin_tables:
+            _plugin_tables.append(table)
+        if _engine is not None:
+            table._meta.db = _engine
+
+
 def bind(engine: Engine, tables: tuple[type, ...] = ()) -> None:
-    """Point every table (and piccolo's migration table) at `engine`."""
+    """Point every table (the core's, the plugins' registered ones and piccolo's migration table)
+    at `engine`."""
     global _engine
     _engine = engine
-    for table in (*ALL_TABLES, *tables, Migration):
+    for table in (*ALL_TABLES, *_plugin_tables, *tables, Migration):
         table._meta.db = engine
     # piccolo's migration manager finds its engine through PICCOLO_CONF: make it this one.
     os.environ["PICCOLO_CONF"] = "core.piccolo_conf"

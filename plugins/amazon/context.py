@@ -21,7 +21,7 @@ from markupsafe import escape
 
 from plugins.amazon.catalog import _
 from plugins.amazon.orders import parse_time
-from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonTicketOrder, bind
+from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonTicketOrder
 
 
 def _view(row: dict[str, Any], *, mentioned: bool, owned: bool) -> dict[str, Any]:
@@ -56,7 +56,6 @@ def variables(conversation: dict[str, Any] | None, order: dict[str, Any] | None)
 
 
 async def build_context(customer: dict[str, Any], ticket: dict[str, Any] | None, limit: int) -> dict[str, Any]:
-    bind()
     customer_id = customer.get("id")
     owned_rows = await AmazonOrder.select().output(load_json=True).where(AmazonOrder.customer == customer_id).order_by(
         AmazonOrder.purchased_at, ascending=False).limit(limit) if customer_id else []

@@ -14,7 +14,7 @@ from typing import Any
 from core import clock, db
 from core.tables import Message
 from plugins.amazon.relay import KIND
-from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonTicketOrder, bind
+from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonTicketOrder
 
 
 def _loads(value: Any) -> dict[str, Any]:
@@ -27,13 +27,11 @@ def _loads(value: Any) -> dict[str, Any]:
 
 
 async def conversation_of(ticket_id: int) -> dict[str, Any] | None:
-    bind()
     return await AmazonConversation.select().where(AmazonConversation.ticket == ticket_id).first()
 
 
 async def record(ticket_id: int, message_id: int) -> dict[str, Any] | None:
     """Record the conversation and link its order; returns the conversation row (None: not Amazon)."""
-    bind()
     message = await Message.select(Message.metadata, Message.customer).where(Message.id == message_id).first()
     if message is None:
         return None

@@ -27,7 +27,7 @@ from core.types import Account
 from plugins.amazon import catalog, drafts, state
 from plugins.amazon.catalog import _
 from plugins.amazon.client import SpApiError
-from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonProactiveMessage, bind
+from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonProactiveMessage
 from web.auth import actor, current_agent, require
 from web.errors import error_body
 
@@ -51,7 +51,6 @@ class SendBody(msgspec.Struct, forbid_unknown_fields=True):
 
 async def _order_target(order_id: str) -> tuple[Account, str, str]:
     """(seller account, marketplace id, marketplace domain) for an order we know of."""
-    bind()
     row = await AmazonOrder.select(AmazonOrder.account, AmazonOrder.marketplace_id).where(
         AmazonOrder.order_id == order_id).first()
     if row is not None and state.desk is not None:

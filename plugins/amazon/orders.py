@@ -24,7 +24,7 @@ from core import clock, db
 from core.tables import Identity
 from core.types import Account
 from plugins.amazon.client import SpApiClient, SpApiError
-from plugins.amazon.tables import AmazonOrder, AmazonPollState, AmazonTicketOrder, bind
+from plugins.amazon.tables import AmazonOrder, AmazonPollState, AmazonTicketOrder
 
 log = logging.getLogger("relaydesk.amazon.orders")
 
@@ -86,7 +86,6 @@ async def customer_for_buyer(buyer_email: str | None) -> int | None:
 async def upsert(account: Account, order: dict[str, Any]) -> int:
     """Store one normalized order (inside the caller's transaction); returns its row id. An older
     copy than the cached one is ignored; items already cached survive a copy without them."""
-    bind()
     updated = parse_time(order.get("updated_at"))
     existing = await AmazonOrder.select(AmazonOrder.id, AmazonOrder.amazon_updated_at, AmazonOrder.data).where(
         (AmazonOrder.account == account.id) & (AmazonOrder.order_id == order["order_id"])).output(load_json=True).first()
@@ -119,7 +118,6 @@ async def poll_account(account: Account, client: SpApiClient, *, now: datetime |
     """Fetch every order updated since the account's cursor into the cache; returns how many.
     Each page commits on its own (upserts, so a rerun is harmless); the cursor moves only after the
     last page, to the newest LastUpdateDate seen."""
-    bind()
     now = now or clock.now()
     state = await AmazonPollState.select().where(AmazonPollState.account == account.id).first()
     since = state["last_updated_after"] if state else iso(now - timedelta(days=account.settings.initial_days))
@@ -187,7 +185,6 @@ async def poll_job(ctx: dict[str, Any]) -> int:
     from plugins.amazon import state
 
     desk = ctx["desk"]
-    bind()
     total = 0
     for account in [a for a in desk.registry.accounts.values() if a.plugin == "amazon"]:
         if not account.settings.poll_orders:

@@ -50,10 +50,7 @@ def register_jobs(register):
 
 @hookimpl
 def startup(desk):
-    from plugins.amazon.tables import bind
-
     state.desk = desk
-    bind()
     return None
 
 

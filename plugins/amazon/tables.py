@@ -9,6 +9,8 @@ from piccolo.columns import JSON, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.db import register_tables
+
 
 class AmazonConversation(Table, tablename="amazon_conversations"):
     """A ticket that is an Amazon Buyer-Seller Messaging conversation (one row per ticket)."""
@@ -76,10 +78,4 @@ AMAZON_TABLES: tuple[type[Table], ...] = (
 )
 
 
-def bind() -> None:
-    """Point the plugin's tables at the engine the core connected (SQLite or PostgreSQL)."""
-    from core.db import engine
-
-    current = engine()
-    for table in AMAZON_TABLES:
-        table._meta.db = current
+register_tables(AMAZON_TABLES)  # bound to the desk's database on every connect

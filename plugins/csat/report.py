@@ -13,7 +13,7 @@ from litestar import get
 
 from core.errors import InvalidRequest
 from core.tables import Agent, Team
-from plugins.csat.tables import CsatSurvey, bind
+from plugins.csat.tables import CsatSurvey
 from web.auth import require
 
 GROUPS = ("agent", "team", "channel", "week")
@@ -61,7 +61,6 @@ def _key(row: dict[str, Any], group: str) -> Any:
 async def csat_report(group: str = "agent", since: str | None = None, until: str | None = None) -> dict[str, Any]:
     if group not in GROUPS:
         raise InvalidRequest(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
-    bind()
     where = CsatSurvey.answered_at.is_not_null()
     start, end = _parse(since, "since"), _parse(until, "until")
     if start:

@@ -13,7 +13,7 @@ from core.events import Event, publish
 from core.tables import Ticket
 from plugins.csat import state, tokens
 from plugins.csat.catalog import page_language, strings
-from plugins.csat.tables import CsatSurvey, bind
+from plugins.csat.tables import CsatSurvey
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -30,7 +30,6 @@ def round_key(solved_at: datetime | None) -> str:
 
 async def send_survey(desk: "Desk", ticket_id: int, round: str) -> str:
     """Send one survey invitation for the solve `round`. Returns "sent" or "skipped:<why>"."""
-    bind()
     settings = state.settings(desk)
     ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
     if ticket is None:
@@ -93,7 +92,6 @@ class Lookup:
 async def lookup(desk: "Desk", token: str) -> Lookup:
     """The survey a token opens, or why it cannot be used (400 malformed, 403 forged, 410 expired
     or already answered)."""
-    bind()
     try:
         parsed = tokens.read(desk.settings.secret, token, clock.now().timestamp())
     except tokens.TokenError as exc:

@@ -7,6 +7,8 @@ from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.db import register_tables
+
 
 class CsatSurvey(Table, tablename="csat_surveys"):
     ticket = Integer(index=True)
@@ -31,9 +33,4 @@ class CsatSurvey(Table, tablename="csat_surveys"):
 CSAT_TABLES = (CsatSurvey,)
 
 
-def bind() -> None:
-    from core.db import engine
-
-    current = engine()
-    for table in CSAT_TABLES:
-        table._meta.db = current
+register_tables(CSAT_TABLES)  # bound to the desk's database on every connect

@@ -24,7 +24,7 @@ from core import clock
 from core.tables import Customer, Identity
 from plugins.ebay import state
 from plugins.ebay.catalog import _
-from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder, bind
+from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder
 
 CHANNEL = "ebay"
 ORDER_URL = "https://www.ebay.com/sh/ord/details?orderid={order_id}"
@@ -81,7 +81,6 @@ def _dispute_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def build_context(customer: dict[str, Any], ticket: dict[str, Any] | None) -> dict[str, Any]:
-    bind()
     limit = state.settings().context_orders
     names = await buyer_names(await _customer_ids(customer))
     owned = await EbayOrder.select().output(load_json=True).where(EbayOrder.buyer_username.is_in(names)).order_by(

@@ -34,7 +34,7 @@ from core import audit, privacy as core_privacy
 from core.errors import ChannelError, NotFound, PayloadTooLarge
 from core.tables import Identity
 from plugins.ebay import state
-from plugins.ebay.tables import EbayConversation, EbayDeletion, EbayDispute, EbayOrder, bind
+from plugins.ebay.tables import EbayConversation, EbayDeletion, EbayDispute, EbayOrder
 
 log = logging.getLogger("relaydesk.ebay")
 
@@ -185,7 +185,6 @@ async def erase(desk: Any, notification_id: str, username: Any, user_id: Any) ->
     """Erase everything held about the eBay user. Returns the summary, or None for a replay."""
     from core import db
 
-    bind()
     names = sorted({str(n) for n in (username, user_id) if n})
     async with db.transaction():
         if await EbayDeletion.exists().where(EbayDeletion.notification_id == notification_id):

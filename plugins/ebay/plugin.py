@@ -40,10 +40,7 @@ def register_routes(register):
 
 @hookimpl
 def startup(desk):
-    from plugins.ebay.tables import bind
-
     state.desk = desk
-    bind()
     return None
 
 

@@ -9,13 +9,12 @@ from typing import Any
 from core.errors import ChannelError
 from core.types import Account, OutboundMessage, SendResult
 from plugins.ebay import state
-from plugins.ebay.tables import EbayDispute, bind
+from plugins.ebay.tables import EbayDispute
 
 MAX_TEXT = 2000  # eBay member messages: plain text, at most 2000 characters
 
 
 async def send(account: Account, message: OutboundMessage) -> SendResult:
-    bind()
     client = state.client_for(account)
     text = (message.text or "").strip()
     if not text:

@@ -29,7 +29,7 @@ from core.types import Account, InboundMessage
 from plugins.ebay import state
 from plugins.ebay.catalog import _
 from plugins.ebay.client import EbayClient
-from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder, bind
+from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder
 
 log = logging.getLogger("relaydesk.ebay")
 
@@ -60,7 +60,6 @@ def load_cursor(cursor: str | None) -> dict[str, Any]:
 
 
 async def poll(account: Account, cursor: str | None) -> tuple[list[InboundMessage], str]:
-    bind()
     settings = account.settings
     client = state.client_for(account)
     data = load_cursor(cursor)

@@ -9,6 +9,8 @@ from piccolo.columns import JSON, Integer, Numeric, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.db import register_tables
+
 
 class EbayOrder(Table, tablename="ebay_orders"):
     """One order of one seller account (Sell Fulfillment API), normalized into `data`."""
@@ -74,10 +76,4 @@ class EbayDeletion(Table, tablename="ebay_deletions"):
 EBAY_TABLES: tuple[type[Table], ...] = (EbayOrder, EbayDispute, EbayConversation, EbayDeletion)
 
 
-def bind() -> None:
-    """Point the plugin's tables at the engine the core connected (SQLite or PostgreSQL)."""
-    from core.db import engine
-
-    current = engine()
-    for table in EBAY_TABLES:
-        table._meta.db = current
+register_tables(EBAY_TABLES)  # bound to the desk's database on every connect

@@ -23,7 +23,7 @@ from core.types import Account
 from plugins.shopify import cache, queries, state
 from plugins.shopify.client import ShopifyError, UserErrors
 from plugins.shopify.normalize import gid, graphql_order, money
-from plugins.shopify.tables import ShopifyOrder, bind
+from plugins.shopify.tables import ShopifyOrder
 from web.auth import ROLE_RANK, actor, current_agent, require
 from web import i18n
 from web.errors import error_body
@@ -85,7 +85,6 @@ def _confirm(confirmed: bool, what: str) -> None:
 
 
 async def _order(row_id: int) -> tuple[dict[str, Any], Account]:
-    bind()
     row = await ShopifyOrder.select().where(ShopifyOrder.id == row_id).output(load_json=True).first()
     if row is None:
         raise NotFound(f"no cached Shopify order {row_id}")

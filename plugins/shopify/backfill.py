@@ -10,7 +10,6 @@ from core.types import Account
 from plugins.shopify import cache, queries
 from plugins.shopify.client import AdminClient
 from plugins.shopify.normalize import graphql_order
-from plugins.shopify.tables import bind
 
 PAGE_SIZE = 50
 
@@ -30,7 +29,6 @@ async def backfill(account: Account, client: AdminClient, days: int, *, trust_ve
                    page_size: int = PAGE_SIZE, on_page: Callable[[int], None] | None = None) -> int:
     """Store every order updated in the last `days` days; returns how many. Each page commits on its
     own, so an interrupted backfill keeps what it fetched and a rerun is harmless (upserts)."""
-    bind()
     query = search_query(days)
     after = None
     stored = 0

@@ -26,7 +26,7 @@ from core import clock, db
 from core.tables import Customer, Message
 from plugins.shopify import state
 from plugins.shopify.cache import parse_time
-from plugins.shopify.tables import ShopifyOrder, ShopifyTicketOrder, bind
+from plugins.shopify.tables import ShopifyOrder, ShopifyTicketOrder
 from web import i18n
 
 _ = i18n.translator(Path(__file__).parent / "translations")  # the panel's strings (docs/writing-a-plugin.md)
@@ -110,7 +110,6 @@ async def _customer_ids(customer: dict[str, Any]) -> list[int]:
 
 
 async def build_context(customer: dict[str, Any], ticket: dict[str, Any] | None) -> dict[str, Any]:
-    bind()
     limit = state.settings().context_orders
     ids = await _customer_ids(customer)
     owned_rows = await ShopifyOrder.select().output(load_json=True).where(ShopifyOrder.customer.is_in(ids)).order_by(
@@ -226,7 +225,6 @@ def render_panel_html(context: dict[str, Any]) -> dict[str, Any] | None:
 
 async def link_mentions(ticket_id: int, message_id: int) -> list[str]:
     """Link the ticket to the orders its message names (the channel's order ids and "#1001" in the text)."""
-    bind()
     message = await Message.select(Message.text, Message.subject, Message.metadata).where(Message.id == message_id).output(load_json=True).first()
     if message is None:
         return []

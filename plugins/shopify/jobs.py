@@ -8,7 +8,7 @@ from typing import Any
 from core import clock
 from core.events import Event, publish
 from plugins.shopify import cache, state
-from plugins.shopify.tables import ShopifyFulfillment, ShopifyOrder, bind
+from plugins.shopify.tables import ShopifyFulfillment, ShopifyOrder
 
 SWEEP_EVERY_SECONDS = 900.0
 BATCH = 500
@@ -18,7 +18,6 @@ async def no_tracking_sweep(ctx: dict[str, Any]) -> int:
     """Publish shopify.no_tracking_update once per stale fulfillment; returns how many. Safe to run
     on several workers at once: each fulfillment is claimed by a conditional update."""
     desk = ctx["desk"]
-    bind()
     settings = desk.registry.plugin_settings.get("shopify") or state.settings()
     now = clock.now()
     cutoff = now - timedelta(days=settings.no_tracking_update_days)

@@ -56,10 +56,7 @@ def register_commands(register):
 
 @hookimpl
 def startup(desk):
-    from plugins.shopify.tables import bind
-
     state.desk = desk
-    bind()
     return None
 
 

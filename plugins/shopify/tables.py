@@ -10,6 +10,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.db import register_tables
+
 
 class ShopifyOrder(Table, tablename="shopify_orders"):
     """One order of one store, normalized (see plugins/shopify/normalize.py) into `data`."""
@@ -79,10 +81,4 @@ SHOPIFY_TABLES: tuple[type[Table], ...] = (
 )
 
 
-def bind() -> None:
-    """Point the plugin's tables at the engine the core connected (SQLite or PostgreSQL)."""
-    from core.db import engine
-
-    current = engine()
-    for table in SHOPIFY_TABLES:
-        table._meta.db = current
+register_tables(SHOPIFY_TABLES)  # bound to the desk's database on every connect

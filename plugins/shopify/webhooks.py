@@ -22,7 +22,7 @@ from core.events import Event, publish
 from core.types import Account, WebhookRequest, WebhookResult
 from plugins.shopify import cache, privacy
 from plugins.shopify.normalize import legacy, rest_customer, rest_fulfillment, rest_order, rest_refund
-from plugins.shopify.tables import ShopifyWebhook, bind
+from plugins.shopify.tables import ShopifyWebhook
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -123,7 +123,6 @@ async def _received(account: Account, webhook_id: str) -> bool:
 
 def _applier(account: Account, webhook_id: str, topic: str, handler: Any, meta: dict[str, Any]) -> Any:
     async def apply(desk: "Desk") -> None:
-        bind()
         events: list[Event] = []
         after: Any = None
         for attempt in range(3):

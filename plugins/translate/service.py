@@ -10,7 +10,7 @@ from plugins.translate import providers
 from plugins.translate.mask import mask, unmask
 from plugins.translate.providers import TranslationError
 from plugins.translate.settings import TranslateSettings
-from plugins.translate.tables import TranslationCache, TranslationUsage, bind
+from plugins.translate.tables import TranslationCache, TranslationUsage
 
 
 def cache_key(provider: str, source: str | None, target: str, text: str) -> str:
@@ -24,7 +24,6 @@ async def translate_text(settings: TranslateSettings, text: str, source: str | N
         return text
     if not text.strip():
         return text
-    bind()
     masked, values = mask(text, settings.do_not_translate, settings.glossary)
     # The key covers the masked text and the values, so a changed glossary misses the cache.
     key = cache_key(settings.provider, source, target, masked + "\x1e" + "\x1f".join(values))
@@ -76,7 +75,6 @@ async def _release(provider: str, chars: int) -> None:
 
 
 async def usage(provider: str, day: str | None = None) -> int:
-    bind()
     row = await TranslationUsage.select(TranslationUsage.chars).where(
         (TranslationUsage.provider == provider) & (TranslationUsage.day == (day or _today()))).first()
     return int(row["chars"]) if row else 0

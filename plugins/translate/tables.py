@@ -7,6 +7,8 @@ from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.db import register_tables
+
 
 class TranslationCache(Table, tablename="translate_cache"):
     """One translation, keyed by sha256(provider, source, target, text) so repeats cost nothing."""
@@ -30,10 +32,4 @@ class TranslationUsage(Table, tablename="translate_usage"):
 TRANSLATE_TABLES = (TranslationCache, TranslationUsage)
 
 
-def bind() -> None:
-    """Point the plugin's tables at the engine the core connected (SQLite or PostgreSQL)."""
-    from core.db import engine
-
-    current = engine()
-    for table in TRANSLATE_TABLES:
-        table._meta.db = current
+register_tables(TRANSLATE_TABLES)  # bound to the desk's database on every connect
