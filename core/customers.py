@@ -13,13 +13,15 @@ from core.sql import Conn
 from core.types import InboundMessage
 
 
-async def resolve(conn: Conn, channel_type: str, message: InboundMessage, now: datetime) -> tuple[int, bool]:
-    """Return (customer id, created)."""
-    row = await conn.fetchrow(
-        "SELECT i.customer, c.merged_into FROM customer_identities i JOIN customers c ON c.id = i.customer "
-        "WHERE i.channel_type = $1 AND i.handle = $2", channel_type, message.sender_handle)
-    if row is not None:
-        return (await follow_merges(conn, row["merged_into"]) if row["merged_into"] else row["customer"]), False
+async def resolve(conn: Conn, channel_type: str, message: InboundMessage, now: datetime,
+                  customer: int | None, merged_into: int | None) -> tuple[int, bool]:
+    """Return (customer id, created) for the sender of `message`.
+
+    The caller has already looked the sender's identity up (ingest folds that lookup into its first
+    statement, see core.inbound.PROBE_SQL): `customer` and `merged_into` are that identity's
+    customer and the customer's merge target, `customer` None when the handle is new."""
+    if customer is not None:
+        return (await follow_merges(conn, merged_into) if merged_into else customer), False
 
     email = _lower(message.sender_email)
     customer_id = await _verified_match(conn, email if message.email_verified else None,

@@ -72,6 +72,7 @@ class Desk:
                 await await_me_maybe(result)
             except Exception:
                 log.exception("a plugin failed to shut down")
+        await self.live.close()
         await db.disconnect()
         self.started = False
 

@@ -7,6 +7,7 @@ idempotent on (account, external id): a replayed or duplicated delivery changes 
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from core import attachments, clock, db, sla
 from core.customers import resolve
 from core.sql import Conn, as_json
 from core.events import Event, publish
+from core.group_commit import GroupCommit
 from core.routing import decide, pool_columns, prepare as prepare_routing
 from core.sanitize import sanitize_html
 from core.tables import PRIORITIES, Message, TicketTag
@@ -38,56 +40,129 @@ class IngestResult:
 
 async def ingest(desk: "Desk", account: Account, messages: list[InboundMessage],
                  statuses: list[StatusUpdate] | None = None) -> list[IngestResult]:
-    """Store messages and status updates in one transaction, then publish events."""
+    """Store messages and status updates atomically, then publish events; return once committed.
+
+    Concurrent calls share transactions (core.group_commit): under a burst of webhooks, whatever
+    has queued while the database was busy is stored in one transaction."""
+    for message in messages:
+        _drop_nul(message)
+        _adapt(desk, account, message)  # once, before any attempt: a retried batch must not re-claim
+    return await _committer(desk).submit(_Delivery(account, messages, statuses or []))
+
+
+@dataclass(slots=True)
+class _Delivery:
+    account: Account
+    messages: list[InboundMessage]
+    statuses: list[StatusUpdate]
+
+
+# Lanes: batches stored at once per process. Each holds a pooled connection; the rest of the pool
+# stays free for the inbox and the jobs.
+LANES = 4
+MAX_BATCH = 32
+_committers: "weakref.WeakKeyDictionary[Desk, GroupCommit[_Delivery, list[IngestResult]]]" = weakref.WeakKeyDictionary()
+
+
+def _committer(desk: "Desk") -> GroupCommit[_Delivery, list[IngestResult]]:
+    committer = _committers.get(desk)
+    if committer is None:
+        async def run(deliveries: list[_Delivery]) -> list[list[IngestResult]]:
+            return await _store_deliveries(desk, deliveries)
+
+        committer = _committers[desk] = GroupCommit(run, lanes=LANES, max_batch=MAX_BATCH)
+    return committer
+
+
+def commit_stats() -> tuple[int, int]:
+    """(transactions committed, deliveries they stored) by ingest in this process."""
+    committers = list(_committers.values())
+    return sum(c.batches for c in committers), sum(c.items for c in committers)
+
+
+def _lock_order(delivery: _Delivery) -> tuple[int, str, str]:
+    first = delivery.messages[0] if delivery.messages else None
+    return (delivery.account.id or 0, first.sender_handle if first else "", (first.thread_key or "") if first else "")
+
+
+async def _store_deliveries(desk: "Desk", deliveries: list[_Delivery]) -> list[list[IngestResult]]:
+    """Store several deliveries in one transaction, then publish their events.
+
+    They are stored in the order of their sender and thread, not of arrival (the callers were
+    concurrent, so they had no order), and a stable sort keeps one sender's deliveries in arrival
+    order. Two batches then take their row locks (a ticket's row, a new identity's key) in the same
+    order, which keeps them from waiting on each other in a cycle (a deadlock costs PostgreSQL a
+    second to detect)."""
+    order = sorted(range(len(deliveries)), key=lambda i: _lock_order(deliveries[i]))
     for attempt in range(3):
-        results: list[IngestResult] = []
+        per_delivery: list[list[IngestResult]] = [[] for _ in deliveries]
         events: list[Event] = []
         try:
             async with db.transaction() as transaction:
                 conn = Conn(transaction)
-                for message in messages:
-                    result, event = await _store_one(desk, conn, account, message)
-                    results.append(result)
-                    if event:
-                        events.append(event)
-                for status in statuses or []:
-                    if status.up_to is not None and status.recipient:
-                        events += await apply_watermark(account, status)
-                        continue
-                    event = await apply_status(account, status)
-                    if event:
-                        events.append(event)
+                for index in order:
+                    delivery = deliveries[index]
+                    results: list[IngestResult] = []
+                    for message in delivery.messages:
+                        result, event = await _store_one(desk, conn, delivery.account, message)
+                        results.append(result)
+                        if event:
+                            events.append(event)
+                    for status in delivery.statuses:
+                        if status.up_to is not None and status.recipient:
+                            events += await apply_watermark(delivery.account, status)
+                            continue
+                        event = await apply_status(delivery.account, status)
+                        if event:
+                            events.append(event)
+                    per_delivery[index] = results
             break
         except Exception as exc:
             # Two deliveries racing on PostgreSQL (the same message, or a new customer's first two
-            # messages): the loser's insert hits a unique index. Run the batch again; this time it
-            # sees the winner's rows.
-            if attempt < 2 and _is_unique_violation(exc):
+            # messages): the loser's insert hits a unique index, or two batches wait on each other's
+            # rows. Run the batch again; this time it sees the winner's rows.
+            if attempt < 2 and _is_conflict(exc):
                 continue
             raise
     await publish(desk, events)
-    return results
+    return per_delivery
 
 
-def _is_unique_violation(exc: Exception) -> bool:
+def _is_conflict(exc: Exception) -> bool:
     text = f"{type(exc).__name__} {exc}".lower()
-    return "unique" in text or "duplicate key" in text
+    return "unique" in text or "duplicate key" in text or "deadlock" in text
 
 
 _TICKET_COLUMNS = ("id, status, priority, customer, assignee, team, first_responded_at, language, subject, "
                    "channel_type, next_response_due_at, resolution_due_at")
+_TICKET_KEYS = tuple(c.strip() for c in _TICKET_COLUMNS.split(","))
+
+# One statement answers the three questions every message asks first: was it stored already (the
+# dedupe key), is its sender known (identity -> customer), and which ticket carries its platform
+# thread. Folding them into one round trip matters: ingest time is mostly waiting on the database.
+PROBE_SQL = (
+    "SELECT m.id AS probe_message, m.ticket AS probe_message_ticket, i.customer AS probe_customer, "
+    "c.merged_into AS probe_merged_into, " + ", ".join(f"t.{k}" for k in _TICKET_KEYS) + " "
+    "FROM (SELECT 1 AS one) probe "
+    "LEFT JOIN messages m ON m.account = $1 AND m.external_id = $2 "
+    "LEFT JOIN customer_identities i ON i.channel_type = $3 AND i.handle = $4 "
+    "LEFT JOIN customers c ON c.id = i.customer "
+    "LEFT JOIN tickets t ON t.id = (SELECT MAX(id) FROM tickets WHERE account = $5 AND thread_key = $6)"
+)
 
 
 async def _store_one(desk: "Desk", conn: Conn, account: Account, message: InboundMessage) -> tuple[IngestResult, Event | None]:
-    existing = await conn.fetchrow("SELECT id, ticket FROM messages WHERE account = $1 AND external_id = $2",
-                                   account.id, message.external_id)
-    if existing:
-        return IngestResult(existing["id"], existing["ticket"], duplicate=True), None
+    probe = await conn.fetchrow(PROBE_SQL, account.id, message.external_id, account.channel_type,
+                                message.sender_handle, account.id, message.thread_key)
+    assert probe is not None  # the probe always returns its one row
+    if probe["probe_message"] is not None:
+        return IngestResult(probe["probe_message"], probe["probe_message_ticket"], duplicate=True), None
 
-    _adapt(desk, account, message)
     now = clock.now()
-    customer_id, _ = await resolve(conn, account.channel_type, message, now)
-    ticket, created = await _thread(desk, conn, account, message, customer_id, now)
+    customer_id, new_customer = await resolve(conn, account.channel_type, message, now,
+                                              probe["probe_customer"], probe["probe_merged_into"])
+    thread_ticket = {k: probe[k] for k in _TICKET_KEYS} if probe["id"] is not None else None
+    ticket, created = await _thread(desk, conn, account, message, customer_id, now, thread_ticket, new_customer)
     if ticket is None:
         log.info("skipped %s on %s: it would open a ticket and may not", message.external_id, account.name)
         return IngestResult(0, 0, skipped=True), None
@@ -117,11 +192,12 @@ async def _store_one(desk: "Desk", conn: Conn, account: Account, message: Inboun
 
 
 async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
-                  now: Any) -> tuple[dict[str, Any] | None, bool]:
+                  now: Any, thread_ticket: dict[str, Any] | None,
+                  new_customer: bool) -> tuple[dict[str, Any] | None, bool]:
     """Find the ticket this message belongs to: references, then a ticket number it quotes (same
-    customer only), then the platform's thread id, then the customer's open ticket on this account;
-    otherwise a new ticket. A closed ticket is reopened when the message says so (reopen_closed),
-    else a new message opens a follow-up linked to it."""
+    customer only), then the platform's thread id (`thread_ticket`, looked up by the probe), then
+    the customer's open ticket on this account; otherwise a new ticket. A closed ticket is reopened
+    when the message says so (reopen_closed), else a new message opens a follow-up linked to it."""
     ticket = None
     refs = list(dict.fromkeys(message.references[-50:]))
     if refs:
@@ -138,10 +214,8 @@ async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMe
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = $1 AND customer = $2 AND account = $3",
             message.ticket_ref, customer_id, account.id)
     if ticket is None and message.thread_key:
-        ticket = await conn.fetchrow(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE account = $1 AND thread_key = $2 ORDER BY id DESC LIMIT 1",
-            account.id, message.thread_key)
-    if ticket is None and not message.thread_key:
+        ticket = thread_ticket
+    if ticket is None and not message.thread_key and not new_customer:  # a new customer has no tickets
         ticket = await conn.fetchrow(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE customer = $1 AND account = $2 "
             f"AND status IN ('new', 'open', 'pending', 'on-hold') ORDER BY id DESC LIMIT 1",
@@ -151,17 +225,19 @@ async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMe
     if not message.may_open_ticket:
         return None, False
     return await _open_ticket(desk, conn, account, message, customer_id, now,
-                              linked=ticket["id"] if ticket else None), True
+                              linked=ticket["id"] if ticket else None, new_customer=new_customer), True
 
 
 async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
-                       now: Any, linked: int | None) -> dict[str, Any]:
+                       now: Any, linked: int | None, new_customer: bool = False) -> dict[str, Any]:
     """Classify, prioritize, set SLA due times and route, then insert the ticket in one statement."""
     subject = (message.subject or message.text.strip().split("\n", 1)[0])[:200]
     ticket: dict[str, Any] = {"id": None, "status": "new", "priority": "normal", "customer": customer_id,
                               "assignee": None, "team": None, "first_responded_at": None, "language": message.language,
                               "subject": subject, "channel_type": account.channel_type, "intent": None,
                               "sentiment": None, "account": account.id, "created_at": now}
+    if new_customer:  # created in this transaction: no tags and no earlier helper to read back
+        ticket.update(customer_tags=[], last_helper=None)
     tags = _classify(desk, message, ticket) | set(message.tags)
     ticket["tags"] = sorted(tags)  # sla_targets may match on them (a claimed conversation's kind)
     # Route first, so SLA policies can match on the team; both hooks read snapshots loaded here.
@@ -192,6 +268,24 @@ async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: Inbo
     for tag in sorted(tags):
         await _add_tag(conn, ticket["id"], tag)
     return ticket
+
+
+_STRING_FIELDS = ("external_id", "sender_handle", "text", "html", "subject", "sender_name", "sender_email",
+                  "sender_phone", "thread_key", "language")
+
+
+def _drop_nul(message: InboundMessage) -> None:
+    """PostgreSQL text cannot hold NUL characters (SQLite can): a message that carries one (a
+    broken mail, a JSON "\\u0000") would fail to store. NUL is never meaningful text, so it goes."""
+    for name in _STRING_FIELDS:
+        value = getattr(message, name)
+        if value and "\x00" in value:
+            setattr(message, name, value.replace("\x00", ""))
+    message.references = [r.replace("\x00", "") for r in message.references]
+    message.order_ids = [o.replace("\x00", "") for o in message.order_ids]
+    message.tags = [t.replace("\x00", "") for t in message.tags]
+    for item in message.attachments:
+        item.filename = item.filename.replace("\x00", "")
 
 
 def _adapt(desk: "Desk", account: Account, message: InboundMessage) -> None:
