@@ -4,16 +4,21 @@ Starts `relaydesk serve` (several uvicorn workers, jobs on arq/Redis) against a 
 database, then sends N API-channel webhooks from concurrent senders: half from new customers, half
 replies on existing threads. In the same run it measures the ceiling: the equivalent raw SQL writes
 (dedupe lookup, identity lookup, customer + identity insert or ticket update, ticket insert, message
-insert; one transaction per message) straight through asyncpg with the same concurrency.
+insert) straight through asyncpg with the same concurrency, twice: one transaction per message, and
+through the server's own group commit (core.group_commit with the lanes of every web process), so
+batches form by arrival as they do in the server. The faster is the ceiling the ratio is taken
+against.
 
     python bench/ingest.py            # full: 20,000 messages, 64 concurrent senders
     python bench/ingest.py --quick    # small: 2,000 messages
     python bench/ingest.py -n 5000 -c 32 --workers 2
+    python bench/ingest.py --pg-tcp   # PostgreSQL over 127.0.0.1 instead of its Unix socket
 
 Needs wrk (Debian package "wrk") as the load generator.
 
 Prints the figures and ends with one JSON line:
-{"messages_per_s", "ceiling_per_s", "ratio", "p50_ms", "p99_ms", ...}
+{"messages_per_s", "ceiling_per_s", "ratio", "p50_ms", "p99_ms", "ceiling_per_message_per_s",
+ "ceiling_grouped_per_s", ...}
 """
 
 from __future__ import annotations
@@ -38,9 +43,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.group_commit import GroupCommit  # noqa: E402
+from core.inbound import LANES  # noqa: E402
 from plugins.api_channel import signing  # noqa: E402
 
-PG_ADMIN = os.environ.get("RELAYDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SOCKET_DIR = "/var/run/postgresql"
+PG_TCP = os.environ.get("RELAYDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# On one machine the desk reaches PostgreSQL through its Unix socket, as a single-box install
+# should (docs/operating.md): loopback TCP costs the client 2-3x the CPU per statement here.
+PG_SOCKET = f"postgresql://postgres@/test?host={PG_SOCKET_DIR}"
+PG_ADMIN = PG_TCP
 REDIS = os.environ.get("RELAYDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "bench-secret"
 
@@ -58,7 +70,15 @@ async def create_database(name: str) -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    return with_database(PG_ADMIN, name)
+
+
+def with_database(dsn: str, name: str) -> str:
+    """`dsn` pointing at database `name` (keeps a ?host=/socket/dir query)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 async def drop_database(name: str) -> None:
@@ -202,55 +222,75 @@ CREATE UNIQUE INDEX ON messages (account, external_id);
 """
 
 
-async def ceiling(url: str, items: list[dict], concurrency: int) -> float:
-    """The same writes per message as ingest, as plain SQL through asyncpg: the ceiling."""
+async def reset_ceiling(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    await conn.execute("DROP TABLE messages, tickets, identities, customers")
+    await conn.close()
+
+
+async def ceiling(url: str, items: list[dict], concurrency: int, lanes: int | None = None) -> float:
+    """The same writes per message as ingest, as plain SQL through asyncpg: the ceiling.
+
+    `concurrency` senders each write one message at a time. Without `lanes`, each sender writes its
+    message in its own transaction on its own connection. With `lanes`, the senders hand their
+    messages to the same group commit the server uses (core.group_commit, up to 32 per transaction,
+    `lanes` transactions at once, sorted by sender and thread), so batches form by arrival as they
+    do in the server."""
     conn = await asyncpg.connect(url)
     await conn.execute(CEILING_SCHEMA)
     await conn.close()
-    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
+    pool = await asyncpg.create_pool(url, min_size=lanes or concurrency, max_size=lanes or concurrency)
     queue: asyncio.Queue[dict] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
 
-    async def writer() -> None:
-        async with pool.acquire() as con:
-            while True:
-                try:
-                    m = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                for attempt in range(3):  # like ingest: a racing duplicate retries once it has committed
-                    try:
+    async def write_batch(batch: list[dict]) -> list[None]:
+        batch = sorted(batch, key=lambda m: (m["sender"]["id"], m["thread_id"]))  # lock order, as the server
+        # like ingest: a batch that raced another retries once the other has committed
+        for attempt in range(10):
+            try:
+                async with pool.acquire() as con, con.transaction():
+                    for m in batch:
                         await write_one(con, m)
-                        break
-                    except asyncpg.UniqueViolationError:
-                        if attempt == 2:
-                            raise
+                return [None] * len(batch)
+            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+                if attempt == 9:
+                    raise
+        raise AssertionError("unreachable")
+
+    committer = GroupCommit(write_batch, lanes=lanes, max_batch=32) if lanes else None
+
+    async def sender() -> None:
+        while not queue.empty():
+            m = queue.get_nowait()
+            if committer is not None:
+                await committer.submit(m)
+            else:
+                await write_batch([m])
 
     async def write_one(con: asyncpg.Connection, m: dict) -> None:
-                async with con.transaction():
-                    if await con.fetchval("SELECT id FROM messages WHERE account=1 AND external_id=$1", m["id"]):
-                        return
-                    customer = await con.fetchval("SELECT customer FROM identities WHERE channel_type='api' AND handle=$1",
-                                                  m["sender"]["id"])
-                    if customer is None:
-                        customer = await con.fetchval("INSERT INTO customers (name) VALUES ($1) RETURNING id",
-                                                      m["sender"]["name"])
-                        await con.execute("INSERT INTO identities (customer, channel_type, handle) VALUES ($1,'api',$2)",
-                                          customer, m["sender"]["id"])
-                    ticket = await con.fetchval("SELECT id FROM tickets WHERE account=1 AND thread_key=$1 ORDER BY id DESC LIMIT 1",
-                                                m["thread_id"])
-                    if ticket is None:
-                        ticket = await con.fetchval(
-                            "INSERT INTO tickets (customer, account, thread_key, status, subject) VALUES ($1,1,$2,'new',$3) RETURNING id",
-                            customer, m["thread_id"], m["text"][:200])
-                    else:
-                        await con.execute("UPDATE tickets SET updated_at=now(), last_message_at=now(), status='open' WHERE id=$1", ticket)
-                    await con.execute("INSERT INTO messages (ticket, account, direction, text, external_id) VALUES ($1,1,'inbound',$2,$3)",
-                                      ticket, m["text"], m["id"])
+        if await con.fetchval("SELECT id FROM messages WHERE account=1 AND external_id=$1", m["id"]):
+            return
+        customer = await con.fetchval("SELECT customer FROM identities WHERE channel_type='api' AND handle=$1",
+                                      m["sender"]["id"])
+        if customer is None:
+            customer = await con.fetchval("INSERT INTO customers (name) VALUES ($1) RETURNING id",
+                                          m["sender"]["name"])
+            await con.execute("INSERT INTO identities (customer, channel_type, handle) VALUES ($1,'api',$2)",
+                              customer, m["sender"]["id"])
+        ticket = await con.fetchval("SELECT id FROM tickets WHERE account=1 AND thread_key=$1 ORDER BY id DESC LIMIT 1",
+                                    m["thread_id"])
+        if ticket is None:
+            ticket = await con.fetchval(
+                "INSERT INTO tickets (customer, account, thread_key, status, subject) VALUES ($1,1,$2,'new',$3) RETURNING id",
+                customer, m["thread_id"], m["text"][:200])
+        else:
+            await con.execute("UPDATE tickets SET updated_at=now(), last_message_at=now(), status='open' WHERE id=$1", ticket)
+        await con.execute("INSERT INTO messages (ticket, account, direction, text, external_id) VALUES ($1,1,'inbound',$2,$3)",
+                          ticket, m["text"], m["id"])
 
     started = time.perf_counter()
-    await asyncio.gather(*(writer() for _ in range(concurrency)))
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     await pool.close()
     return len(items) / elapsed
@@ -263,7 +303,12 @@ async def main() -> None:
     parser.add_argument("-c", "--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn web processes")
     parser.add_argument("--quick", action="store_true", help="2,000 messages")
+    parser.add_argument("--pg-tcp", action="store_true",
+                        help=f"reach PostgreSQL over TCP ({PG_TCP}) instead of its Unix socket in {PG_SOCKET_DIR}")
     args = parser.parse_args()
+    global PG_ADMIN
+    use_socket = not args.pg_tcp and Path(PG_SOCKET_DIR, ".s.PGSQL.5432").exists()
+    PG_ADMIN = PG_SOCKET if use_socket else PG_TCP
     n = 2_000 if args.quick else args.messages
     items = workload(n)
 
@@ -314,7 +359,12 @@ secret = {{ env = "BENCH_API_SECRET" }}
         server.terminate()
         server.wait(timeout=30)
     rate = n / elapsed
-    ceiling_rate = await ceiling(ceiling_url, items, args.concurrency)
+    # Two ways to do the same writes as plain SQL; the faster one is the ceiling: one transaction
+    # per message, and the server's own group commit (its lanes in every web process).
+    per_message = await ceiling(ceiling_url, items, args.concurrency)
+    await reset_ceiling(ceiling_url)
+    grouped = await ceiling(ceiling_url, items, args.concurrency, lanes=LANES * args.workers)
+    ceiling_rate = max(per_message, grouped)
     conn = await asyncpg.connect(url)
     stored = await conn.fetchval("SELECT count(*) FROM messages WHERE external_id LIKE 'bench-%'")
     tickets = await conn.fetchval("SELECT count(*) FROM tickets")
@@ -326,13 +376,18 @@ secret = {{ env = "BENCH_API_SECRET" }}
 
     figures = {
         "messages": n, "concurrency": args.concurrency, "workers": args.workers, "tickets": tickets,
+        "postgres": "unix socket" if use_socket else "tcp",
         "messages_per_s": round(rate, 1), "ceiling_per_s": round(ceiling_rate, 1),
         "ratio": round(rate / ceiling_rate, 3),
         "p50_ms": round(p50, 2), "p99_ms": round(p99, 2),
+        "ceiling_per_message_per_s": round(per_message, 1), "ceiling_grouped_per_s": round(grouped, 1),
     }
+    print(f"PostgreSQL over {figures['postgres']}, Redis {REDIS}, webhooks over HTTP (TCP)")
     print(f"ingest through HTTP: {figures['messages_per_s']} messages/s "
           f"(p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, {n} messages, {tickets} tickets)")
-    print(f"raw asyncpg ceiling: {figures['ceiling_per_s']} messages/s; ratio {figures['ratio']}")
+    print(f"raw asyncpg: {figures['ceiling_per_message_per_s']} messages/s a transaction per message, "
+          f"{figures['ceiling_grouped_per_s']} grouped like the server")
+    print(f"ceiling (the faster): {figures['ceiling_per_s']} messages/s; ratio {figures['ratio']}")
     print(json.dumps(figures))
 
 
