@@ -170,8 +170,9 @@ async def test_health_ready_metrics_and_openapi(desk):
     assert front.status_code in (301, 302, 303, 307) and front.headers["location"] == "/inbox"
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
     assert 'relaydesk_messages_ingested_total{plugin="api_channel"}' in metrics.text
-    transactions = float(metrics.text.split("relaydesk_ingest_transactions_total ", 1)[1].split()[0])
-    deliveries = float(metrics.text.split("relaydesk_ingest_deliveries_total ", 1)[1].split()[0])
+    samples = dict(line.split(" ", 1) for line in metrics.text.splitlines() if line and not line.startswith("#"))
+    transactions = float(samples["relaydesk_ingest_transactions_total"])
+    deliveries = float(samples["relaydesk_ingest_deliveries_total"])
     assert 1 <= transactions <= deliveries
     paths = schema.json()["paths"]
     assert "/api/v1/tickets" in paths and "/api/v1/tickets/{ticket_id}/reply" in paths

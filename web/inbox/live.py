@@ -1,8 +1,8 @@
 """Live updates over SSE and collision detection.
 
-Every web process subscribes to the desk's live channel through litestar's channels plugin: the
-Redis pub/sub backend when [relaydesk] redis is set (so an event published by a worker or another
-web process reaches every browser), the in-memory backend in the embedded mode. Browsers get named
+Every web process with a browser connected subscribes to the desk's live channel through litestar's
+channels plugin: the Redis pub/sub backend when [relaydesk] redis is set (so an event published by a
+worker or another web process reaches every browser), the in-memory backend in the embedded mode. Browsers get named
 events that htmx's SSE extension turns into fragment refreshes: `ticket-<id>` for one ticket,
 `queue` for the lists and counts, `presence-<id>` when someone opens a ticket or starts typing.
 Who views and who types is kept in the ticket_viewers table, shared by every process.
@@ -41,7 +41,11 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis))
     else:
         backend = MemoryChannelsBackend()
-    return ChannelsPlugin(backend=backend, channels=[channel], subscriber_max_backlog=1000,
+    # No channels declared up front: the process subscribes to the live channel when its first
+    # browser connects and unsubscribes when its last one leaves, so a process that only takes
+    # webhooks does not read every event of the desk back from Redis. The only subscriber is the
+    # /inbox/live endpoint below, with the desk's own channel name.
+    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=1000,
                           subscriber_backlog_strategy="dropleft")
 
 
