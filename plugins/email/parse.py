@@ -14,6 +14,7 @@ import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -49,7 +50,8 @@ class ParsedEmail:
     cc: list[str] = field(default_factory=list)
     date: datetime | None = None
     text: str = ""
-    html: str | None = None
+    # The HTML body as received: untrusted, never to be shown; `html` is the sanitized copy.
+    unsafe_html: str | None = None
     visible_text: str = ""
     attachments: list[InboundAttachment] = field(default_factory=list)
     is_auto_reply: bool = False
@@ -57,6 +59,17 @@ class ParsedEmail:
     bounce_original_message_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     defects: list[str] = field(default_factory=list)
+    _html: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def html(self) -> str | None:
+        """The HTML body sanitized for display (nh3), made on first use: the desk itself never
+        asks, as the core sanitizes the HTML it stores (to_inbound hands it unsafe_html)."""
+        if not self.unsafe_html:
+            return None
+        if self._html is None:
+            self._html = sanitize_html(self.unsafe_html)
+        return self._html
 
 
 def synthetic_message_id(raw: bytes) -> str:
@@ -70,6 +83,7 @@ def synthetic_message_id(raw: bytes) -> str:
 _SPACE_BEFORE_COLON = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.M)  # RFC 5322 obs-field
 _BOUNDARY_NO_SEMICOLON = re.compile(
     rb"^(content-type:[ \t]*multipart/[\w.+-]+)((?:[ \t]*\r?\n)?[ \t]+boundary=)", re.I | re.M)
+_MESSAGE_TYPES = ("message/rfc822", "message/global")
 _REPAIRABLE = {"MissingHeaderBodySeparatorDefect", "NoBoundaryInMultipartDefect"}
 
 
@@ -85,12 +99,34 @@ def _repair(raw: bytes) -> bytes:
     return _BOUNDARY_NO_SEMICOLON.sub(rb"\1;\2", head + raw[head_end:])
 
 
+def _compat32(raw: bytes) -> Message:
+    # One feed() of the whole mail: message_from_bytes feeds the same parser 8 KiB at a time,
+    # and resuming it per chunk cost a tenth of the parse; the result is the same.
+    parser = BytesFeedParser(policy=email.policy.compat32)
+    parser.feed(raw)
+    return parser.close()
+
+
+class _AsReceived(email.policy.Compat32):
+    """compat32 that writes header fields back as they were read when regenerating an attached
+    message: refolding every field (compat32's way) cost more than the rest of the work."""
+
+    def fold_binary(self, name: str, value: object) -> bytes:
+        if isinstance(value, str) and value.isascii() and name.isascii():
+            return f"{name}: {self.linesep.join(_NEWLINE.split(value))}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)  # compat32 writes 8-bit fields as read, too
+
+
+_AS_RECEIVED = _AsReceived()
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
 def _load(raw: bytes, defects: list[str]) -> Message:
     # compat32 is the primary policy: three times faster than policy.default on this corpus,
     # it never raises on malformed headers, and we decode every header ourselves (with
     # better charset repair than either policy). policy.default is the second opinion.
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        msg = _compat32(raw)
     except Exception as exc:  # noqa: BLE001
         defects.append(f"compat32 parser failed ({type(exc).__name__}); retried with policy.default")
         return email.message_from_bytes(raw, policy=email.policy.default)
@@ -98,7 +134,7 @@ def _load(raw: bytes, defects: list[str]) -> Message:
     if found:
         repaired = _repair(raw)
         if repaired != raw:
-            again = email.message_from_bytes(repaired, policy=email.policy.compat32)
+            again = _compat32(repaired)
             # Better means: more header fields read, or a multipart that found its boundary.
             more_headers = len(again.keys()) > len(msg.keys())
             boundary_fixed = ("NoBoundaryInMultipartDefect" in found
@@ -190,13 +226,16 @@ class _Bodies:
     raw_html: str = ""  # unsanitized, only to see which cid: images are referenced
 
 
-def _leaf_text(leaf: Leaf, defects: list[str], html_cache: dict[int, str]) -> str:
+def _leaf_text(leaf: Leaf, defects: list[str], html_cache: dict[int, str],
+               rendered: list[tuple[str, str]]) -> str:
     try:
         if leaf.content_type == "text/html":
             source = html_cache.get(id(leaf.part))
             if source is None:
                 source = html_cache[id(leaf.part)] = part_text(leaf.part, defects)
-            return html_to_text(source)
+            text = html_to_text(source)
+            rendered.append((source, text))
+            return text
         if leaf.content_type.startswith("text/"):
             return part_text(leaf.part, defects)
     except Exception as exc:  # noqa: BLE001
@@ -208,9 +247,11 @@ def _bodies(msg: Message, structure: Structure, defects: list[str], max_bytes: i
             depth: int, is_report: bool) -> _Bodies:
     out = _Bodies()
     html_cache: dict[int, str] = {}
+    rendered: list[tuple[str, str]] = []  # (HTML source, its text)
     text_leaves = structure.text_body or []
     html_leaves = structure.html_body or []
-    out.text = "\n".join(t for t in (_leaf_text(leaf, defects, html_cache) for leaf in text_leaves) if t)
+    texts = (_leaf_text(leaf, defects, html_cache, rendered) for leaf in text_leaves)
+    out.text = "\n".join(t for t in texts if t)
 
     if any(leaf.content_type == "text/html" for leaf in html_leaves):
         chunks: list[str] = []
@@ -231,12 +272,16 @@ def _bodies(msg: Message, structure: Structure, defects: list[str], max_bytes: i
                 defects.append(f"html part unreadable ({type(exc).__name__})")
         out.raw_html = "\n".join(chunks)
     if not out.text and out.raw_html:
-        out.text = html_to_text(out.raw_html)
+        # Rendering the same single source again (to nothing, again) is the common case here.
+        again = next((text for source, text in rendered if source == out.raw_html), None)
+        out.text = html_to_text(out.raw_html) if again is None else again
 
     # Inline media shown in the bodies are attachments to us too (the desk stores the files).
     seen: set[int] = set()
     leaves = [leaf for leaf in text_leaves + html_leaves if not leaf.content_type.startswith("text/")]
     for leaf in leaves + structure.attachments:
+        if depth and leaf.content_type not in _MESSAGE_TYPES:
+            continue  # an attached message keeps its files inside its .eml: only its text is used
         if id(leaf.part) in seen:
             continue
         seen.add(id(leaf.part))
@@ -260,7 +305,7 @@ def _attach(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int, depth:
     part, ctype = leaf.part, leaf.content_type
     index = len(out.attachments) + 1
     try:
-        if ctype in ("message/rfc822", "message/global"):
+        if ctype in _MESSAGE_TYPES:
             _attach_message(leaf, out, defects, max_bytes, depth, is_report)
             return
         data = _structured_body(part) if part.is_multipart() else payload_bytes(part, defects)
@@ -286,7 +331,7 @@ def _attach(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int, depth:
 def _structured_body(part: Message) -> bytes:
     """The body of a message/* part the stdlib parsed into sub-objects (delivery-status...)."""
     try:
-        generated = part.as_bytes(policy=email.policy.compat32)
+        generated = part.as_bytes(policy=_AS_RECEIVED)
     except Exception:  # noqa: BLE001
         generated = str(part).encode("utf-8", "surrogateescape")
     generated = generated.replace(b"\r\n", b"\n")
@@ -305,7 +350,7 @@ def _inner_message(part: Message, defects: list[str]) -> Message | None:
                 decoded = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/]", b"", encoded) + b"===")
             else:
                 decoded = quopri.decodestring(encoded)
-            return email.message_from_bytes(decoded, policy=email.policy.compat32)
+            return _compat32(decoded)
         except Exception:  # noqa: BLE001
             defects.append(f"attached message with {cte} encoding unreadable")
     return inner if isinstance(inner, Message) else None
@@ -318,7 +363,7 @@ def _attach_message(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int
     if inner is None:
         return
     try:
-        data = inner.as_bytes(policy=email.policy.compat32)
+        data = inner.as_bytes(policy=_AS_RECEIVED)
     except Exception:  # noqa: BLE001 - regenerating broken mail can fail; keep what we can
         data = str(inner).encode("utf-8", "surrogateescape")
     inner_parsed = _parse_message(inner, data, max_bytes, depth + 1)
@@ -392,7 +437,8 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
         message_id = f"<{bare.strip('<>')}>" if bare and " " not in bare else None
     if not message_id:
         defects.append("no Message-ID; synthesized from content")
-        message_id = synthetic_message_id(raw)
+        # Only the outer mail's id is ever used; hashing an attached message would be wasted.
+        message_id = synthetic_message_id(raw) if depth == 0 else ""
 
     subject = clean_line(decode_header(_first(headers, "subject")))
     sender = _addresses(headers.get("from") or headers.get("sender") or headers.get("return-path") or [])
@@ -427,8 +473,10 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
     defects.extend(structure.defects)
     bodies = _bodies(msg, structure, defects, max_bytes, depth, is_report)
     parsed.text = bodies.text.strip("\n")
-    parsed.html = sanitize_html(bodies.raw_html) if bodies.raw_html else None
+    parsed.unsafe_html = bodies.raw_html or None
     parsed.attachments = bodies.attachments
+    if depth:
+        return parsed  # an attached message: its forward block uses the above, nothing below
     parsed.visible_text = fold_quotes(parsed.text, forwarded=bool(_FORWARD_SUBJECT.match(subject)))
 
     parsed.is_bounce = is_report or flags.is_daemon_sender(from_email)
@@ -436,7 +484,7 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
         parsed.bounce_original_message_id = _bounce_original_id(msg, parsed.text, defects)
     parsed.is_auto_reply = parsed.is_bounce or flags.is_auto_reply(headers, subject)
 
-    for part in msg.walk() if depth == 0 else ():
+    for part in msg.walk():
         for defect in getattr(part, "defects", ()):
             defects.append(type(defect).__name__)
     parsed.defects = list(dict.fromkeys(defects))
@@ -479,10 +527,25 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         sender_name=parsed.from_name,
         subject=parsed.subject,
         text=parsed.visible_text or parsed.text,
-        html=parsed.html,
+        html=_html_for_core(parsed),
         references=list(dict.fromkeys(refs)),
         sent_at=parsed.date,
         attachments=list(parsed.attachments),
         is_auto_reply=parsed.is_auto_reply,
         metadata=metadata,
     )
+
+
+def _html_for_core(parsed: ParsedEmail) -> str | None:
+    """The HTML to hand the core, which sanitizes it with nh3 before storing (as for every
+    channel): sanitizing here too would run nh3 twice on each HTML mail."""
+    unsafe = parsed.unsafe_html
+    if not unsafe:
+        return None
+    try:
+        unsafe.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (a UTF-7 or escape-codec body can decode to them) make nh3 raise,
+        # which would fail the store: they become U+FFFD.
+        return unsafe.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return unsafe

@@ -41,6 +41,9 @@ _FROM_LINE = re.compile(r"^\s*\*?(from|von|de|da|van|od|от|发件人|寄件者
 _BARE_ATTRIBUTION = re.compile(r"(@|\d).*[:：]\s*$")
 _SEPARATOR = re.compile(r"^\s*(-{4,}|_{8,}|={8,})\s*$")
 _SIGNATURE = re.compile(r"^--\s?$")
+# Any line that could start a marker (all of the above but '>' quoting and separators).
+_ANY_MARKER = re.compile("|".join(f"(?:{p.pattern})" for p in (
+    _FORWARD_MARKER, _ORIGINAL_MESSAGE, _GERMAN_ATTRIBUTION, _ATTRIBUTION_START, _HEADER_LINE)), re.I)
 MAX_FOLD_CHARS = 200_000  # bigger bodies are dumps and digests: shown whole
 MAX_SCAN_LINES = 5000  # a reply's own text comes first; past this we stop looking for history
 
@@ -91,6 +94,7 @@ def _quote_start(lines: list[str], forwarded: bool) -> int | None:
     # Every marker but '>' quoting has a colon (or a dash rule) within three lines: checking
     # that first keeps huge bodies cheap.
     colon = [":" in line or "：" in line for line in lines]
+    block_end = 0
     for i, line in enumerate(lines):
         if i >= MAX_SCAN_LINES:
             return None
@@ -99,13 +103,18 @@ def _quote_start(lines: list[str], forwarded: bool) -> int | None:
             continue
         if not (stripped[0] in "->_=" or colon[i] or (i + 1 < n and colon[i + 1]) or (i + 2 < n and colon[i + 2])):
             continue
+        if stripped[0] != ">" and not _ANY_MARKER.match(line):
+            continue  # one regex call rules out every marker below
         if _FORWARD_MARKER.match(line):
             return None  # what follows is forwarded content: it stays visible
-        if line.lstrip().startswith(">"):
+        if stripped[0] == ">":
             # An interleaved quote stays when the writer answers below it.
+            if i < block_end:
+                continue  # inside a block already found to be answered below
             k = i
             while k < n and (not lines[k].strip() or lines[k].lstrip().startswith(">")):
                 k += 1
+            block_end = k
             if k >= n or _SIGNATURE.match(lines[k]):
                 j = i - 1
                 while j >= 0 and not lines[j].strip():
@@ -139,7 +148,9 @@ def split_reply(text: str, *, forwarded: bool = False) -> Reply:
     """Split a plain-text body into the new reply, its signature and the quoted history."""
     if len(text) > MAX_FOLD_CHARS:
         return Reply(body=text, signature="", quoted="")  # logs and digests, not replies
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     cut = _quote_start(lines, forwarded)
     body_lines = lines if cut is None else lines[:cut]
     quoted = "" if cut is None else "\n".join(lines[cut:]).strip("\n")

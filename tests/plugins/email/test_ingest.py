@@ -138,3 +138,21 @@ async def test_http_bounce_marks_nothing_when_the_original_is_unknown(make_desk)
                                      headers={"authorization": f"Bearer {INGEST_TOKEN}"})
     assert response.status_code == 200 and response.json()["statuses"] == 1
     assert await Message.count() == 0 and await Ticket.count() == 0
+
+
+async def test_http_ingest_stores_html_mail_sanitized(make_desk):
+    # The parser hands a mail's HTML over as received; the core sanitizes it (nh3) before storing.
+    desk = await make_desk(email_config(), run_jobs=False)
+    html = ('<p onclick="steal()">Hello <b>there</b></p><script>alert(1)</script>'
+            '<a href="javascript:alert(2)">x</a><iframe src="https://evil.example"></iframe><img src="cid:logo@shop">')
+    raw = mail("<html1@buyer.example>", body=html).replace(b"Content-Type: text/plain", b"Content-Type: text/html", 1)
+    async with client_for(desk) as client:
+        response = await client.post("/hooks/email/support", content=raw,
+                                     headers={"authorization": f"Bearer {INGEST_TOKEN}"})
+    assert response.status_code == 200 and response.json()["stored"] == 1, response.text
+    row = await Message.select(Message.html, Message.text).where(Message.external_id == "<html1@buyer.example>").first()
+    lowered = row["html"].lower()
+    for bad in ("<script", "onclick", "javascript:", "alert(", "<iframe"):
+        assert bad not in lowered, bad
+    assert "<b>there</b>" in row["html"] and 'src="cid:logo@shop"' in row["html"]
+    assert row["text"].startswith("Hello there")

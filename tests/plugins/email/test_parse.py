@@ -9,6 +9,7 @@ from datetime import timezone
 
 import pytest
 
+from core.sanitize import sanitize_html as core_sanitize_html
 from plugins.email.attachments import MAX_FILENAME_CHARS, sanitize_filename
 from plugins.email.charsets import decode_bytes
 from plugins.email.headers import decode_header
@@ -146,6 +147,15 @@ def test_mislabelled_charsets() -> None:
     assert text == "这是一封关于退款的邮件，请尽快处理我的订单，谢谢。" and problem
 
 
+def test_binary_labelled_as_text_and_bom_less_utf16() -> None:
+    # Mostly control bytes: only UTF-16/32 are asked about, and UTF-16 text is still recognized.
+    text = "Bitte senden Sie mir die Rechnung für Bestellung 1001 noch einmal zu.\n" * 3
+    assert decode_bytes(text.encode("utf-16-le")) == (text, "charset None undecodable, detected utf_16_le")
+    blob = bytes([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) + bytes(range(32)) * 200
+    decoded, problem = decode_bytes(blob)
+    assert len(decoded) == len(blob) and "latin-1" in (problem or "")
+
+
 def test_undecodable_bytes_never_raise() -> None:
     text, problem = decode_bytes(bytes(range(256)) * 3, "utf-8")
     assert isinstance(text, str) and len(text) > 0 and problem
@@ -206,6 +216,22 @@ def test_html_is_sanitized_but_keeps_cid_images() -> None:
     assert 'href="https://shop.example/track?id=1"' in p.html
 
 
+def test_core_gets_the_html_unsanitized_and_sanitizes_it_the_same_way() -> None:
+    # The core sanitizes all inbound HTML before storing it; the parser hands the mail's HTML over
+    # as received (nh3 runs once per mail, not twice) and sanitizes only when `html` is read.
+    p = parse_email(mail(XSS, ctype="text/html; charset=utf-8"))
+    handed = to_inbound(p).html
+    assert handed == p.unsafe_html and handed is not None and "<script" in handed
+    assert core_sanitize_html(handed) == p.html
+
+
+def test_html_with_lone_surrogates_can_still_be_sanitized_by_the_core() -> None:
+    # UTF-7 decodes "+2AA-" to a lone surrogate, which nh3 refuses: the store must not fail on it.
+    p = parse_email(mail(b"<p>Hi +2AA- there</p><script>alert(1)</script>", ctype="text/html; charset=utf-7"))
+    stored = core_sanitize_html(to_inbound(p).html)
+    assert stored is not None and "Hi \ufffd" in stored and "there" in stored and "<script" not in stored
+
+
 def test_html_to_text_blockquote_becomes_quote() -> None:
     text = html_to_text("<p>Reply</p><blockquote>old<br>older</blockquote>")
     assert text.splitlines() == ["Reply", "", "> old", "> older"]
@@ -247,6 +273,23 @@ def test_regular_attachment_is_not_inline() -> None:
     assert p.text == "Invoice attached"
     [att] = p.attachments
     assert (att.filename, att.inline, att.content_id, att.data) == ("invoice.pdf", False, None, b"%PDF-1.4 data")
+
+
+@pytest.mark.parametrize(("body", "data", "defect"), [
+    (b64(b"%PDF-1.4 " * 40), b"%PDF-1.4 " * 40, None),  # one long line
+    (base64.encodebytes(b"%PDF-1.4 " * 40).decode().replace("\n", "\r\n"), b"%PDF-1.4 " * 40, None),
+    (b64(b"ab") + "\n" + b64(b"cd"), b"ab", None),  # padding ends the data: what follows is ignored
+    (b64(b"abcd").rstrip("="), b"abcd", None),  # padding left out
+    (b64(b"abcd") + "\n==\n" + b64(b"ef"), b"abcd", "data after base64 padding ignored"),
+])
+def test_base64_attachment_bodies(body: str, data: bytes, defect: str | None) -> None:
+    raw = mail(ctype='multipart/mixed; boundary="m"', body=(
+        "--m\nContent-Type: text/plain\n\nSee attached.\n"
+        '--m\nContent-Type: application/pdf; name="a.pdf"\nContent-Disposition: attachment\n'
+        f"Content-Transfer-Encoding: base64\n\n{body}\n--m--\n"))
+    p = parse_email(raw)
+    assert [a.data for a in p.attachments] == [data]
+    assert defect is None or defect in p.defects
 
 
 def test_oversize_attachment_is_dropped_with_defect() -> None:
@@ -455,6 +498,20 @@ def test_attached_rfc822_message_is_shown_and_kept() -> None:
     [att] = p.attachments
     assert att.content_type == "message/rfc822" and att.filename == "Broken item.eml"
     assert b"Message-ID: <inner@example.org>" in att.data
+
+
+def test_attached_message_keeps_its_header_lines_as_received() -> None:
+    long_received = "Received: from mx.example.org (mx.example.org [192.0.2.1]) by mail.shop.example " \
+                    "(Postfix) with ESMTPS id 4Abc for <shop@example.com>; Mon, 02 Apr 2012 10:00:00 +0000"
+    inner = (f"{long_received}\nFrom: Customer <c@example.org>\nSubject: Broken\n"
+             "X-Folded: first part\n\tsecond part\n\nThe mug arrived broken.\n")
+    raw = mail(ctype='multipart/mixed; boundary="f"', body=(
+        "--f\nContent-Type: text/plain\n\nSee below.\n"
+        f"--f\nContent-Type: message/rfc822\n\n{inner}--f--\n"))
+    [att] = parse_email(raw).attachments
+    assert long_received.encode() + b"\n" in att.data  # not refolded at 78 characters
+    assert b"X-Folded: first part\n\tsecond part\n" in att.data
+    assert att.data.endswith(b"\n\nThe mug arrived broken.")
 
 
 def test_talon_style_html_reply_folding() -> None:
