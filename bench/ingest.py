@@ -12,7 +12,7 @@ against.
     python bench/ingest.py            # full: 20,000 messages, 64 concurrent senders
     python bench/ingest.py --quick    # small: 2,000 messages
     python bench/ingest.py -n 5000 -c 32 --workers 2
-    python bench/ingest.py --pg-tcp   # PostgreSQL over 127.0.0.1 instead of its Unix socket
+    python bench/ingest.py --pg-socket   # PostgreSQL through its Unix socket instead of 127.0.0.1
 
 Needs wrk (Debian package "wrk") as the load generator.
 
@@ -49,8 +49,6 @@ from plugins.api_channel import signing  # noqa: E402
 
 PG_SOCKET_DIR = "/var/run/postgresql"
 PG_TCP = os.environ.get("RELAYDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-# On one machine the desk reaches PostgreSQL through its Unix socket, as a single-box install
-# should (docs/operating.md): loopback TCP costs the client 2-3x the CPU per statement here.
 PG_SOCKET = f"postgresql://postgres@/test?host={PG_SOCKET_DIR}"
 PG_ADMIN = PG_TCP
 REDIS = os.environ.get("RELAYDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -303,11 +301,11 @@ async def main() -> None:
     parser.add_argument("-c", "--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn web processes")
     parser.add_argument("--quick", action="store_true", help="2,000 messages")
-    parser.add_argument("--pg-tcp", action="store_true",
-                        help=f"reach PostgreSQL over TCP ({PG_TCP}) instead of its Unix socket in {PG_SOCKET_DIR}")
+    parser.add_argument("--pg-socket", action="store_true",
+                        help=f"reach PostgreSQL through its Unix socket in {PG_SOCKET_DIR} instead of TCP ({PG_TCP})")
     args = parser.parse_args()
     global PG_ADMIN
-    use_socket = not args.pg_tcp and Path(PG_SOCKET_DIR, ".s.PGSQL.5432").exists()
+    use_socket = args.pg_socket
     PG_ADMIN = PG_SOCKET if use_socket else PG_TCP
     n = 2_000 if args.quick else args.messages
     items = workload(n)

@@ -26,18 +26,32 @@ async def resolve(conn: Conn, channel_type: str, message: InboundMessage, now: d
     email = _lower(message.sender_email)
     customer_id = await _verified_match(conn, email if message.email_verified else None,
                                         message.sender_phone if message.phone_verified else None)
-    created = customer_id is None
-    if customer_id is None:
+    identity = (channel_type, message.sender_handle, message.sender_name, email, message.sender_phone,
+                message.email_verified, message.phone_verified, now)
+    if customer_id is not None:  # a verified match: the new identity joins that customer
+        await conn.execute(_identity_insert("$1", 2), customer_id, *identity)
+        return customer_id, False
+    customer = (message.sender_name, email, message.sender_phone, now, now)
+    if conn.postgres:  # the customer and its identity in one round trip (a data-modifying WITH)
         customer_id = await conn.fetchval(
-            "INSERT INTO customers (name, email, phone, tags, notes, merged_into, created_at, updated_at) "
-            "VALUES ($1, $2, $3, '[]', '', NULL, $4, $5) RETURNING id",
-            message.sender_name, email, message.sender_phone, now, now)
-    await conn.execute(
-        "INSERT INTO customer_identities (customer, channel_type, handle, display_name, email, phone, email_verified, "
-        "phone_verified, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        customer_id, channel_type, message.sender_handle, message.sender_name, email, message.sender_phone,
-        message.email_verified, message.phone_verified, now)
-    return customer_id, created
+            f"WITH c AS ({_CUSTOMER_INSERT}) " + _identity_insert("(SELECT id FROM c)", 6)
+            + " RETURNING customer", *customer, *identity)
+    else:
+        customer_id = await conn.fetchval(_CUSTOMER_INSERT, *customer)
+        await conn.execute(_identity_insert("$1", 2), customer_id, *identity)
+    return customer_id, True
+
+
+_CUSTOMER_INSERT = ("INSERT INTO customers (name, email, phone, tags, notes, merged_into, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, '[]', '', NULL, $4, $5) RETURNING id")
+_IDENTITY_COLUMNS = ("customer_identities (customer, channel_type, handle, display_name, email, phone, email_verified, "
+                     "phone_verified, created_at)")
+
+
+def _identity_insert(customer: str, first: int) -> str:
+    """INSERT of one identity: its customer as an SQL expression, its other values from $first on."""
+    marks = ", ".join(f"${i}" for i in range(first, first + 8))
+    return f"INSERT INTO {_IDENTITY_COLUMNS} VALUES ({customer}, {marks})"
 
 
 async def _verified_match(conn: Conn, email: str | None, phone: str | None) -> int | None:

@@ -66,26 +66,27 @@ class RedisLiveBus(LiveBus):
     worker or another web process reaches every browser. Local subscribers still hear it too.
 
     Publishing does not wait on Redis: events queue here and one background task sends whatever
-    has queued in one pipelined round trip, in order. Under load that is one round trip for many
-    events instead of one each; `close` sends what is left before the process stops."""
+    has queued as one PUBLISH of a JSON array, in order. Under load that is one message for many
+    events instead of one each (the SSE endpoint reads an array or a single event); `close` sends
+    what is left before the process stops."""
 
     def __init__(self, url: str, channel: str) -> None:
         super().__init__()
         self.url = url
         self.channel = channel
         self._client: Any = None
-        self._pending: list[str] = []
+        self._pending: list[dict[str, Any]] = []
         self._sender: asyncio.Task[None] | None = None
 
     async def publish(self, payload: dict[str, Any]) -> None:
-        import json
-
         await super().publish(payload)
-        self._pending.append(json.dumps(payload, default=str))
+        self._pending.append(payload)
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self._send_pending())
 
     async def _send_pending(self) -> None:
+        import json
+
         from redis.asyncio import Redis
 
         if self._client is None:
@@ -93,10 +94,7 @@ class RedisLiveBus(LiveBus):
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for item in batch:
-                        pipe.publish(self.channel, item)
-                    await pipe.execute()
+                await self._client.publish(self.channel, json.dumps(batch, default=str))
             except Exception:  # live updates are best effort; the database already has the change
                 log.exception("could not publish %d live event(s) to Redis", len(batch))
 

@@ -90,13 +90,17 @@ async def live(request: Request) -> ServerSentEvent:
             yield ServerSentEventMessage(comment="connected", retry=3000)
             async for raw in subscriber.iter_events():
                 try:
-                    payload = json.loads(raw)
+                    decoded = json.loads(raw)
                 except ValueError:
                     continue
-                if payload.get("name") != "presence":
-                    counts_changed(scope)
-                for message in _messages(payload):
-                    yield message
+                # one event, or several sent together (core.events.RedisLiveBus)
+                for payload in decoded if isinstance(decoded, list) else [decoded]:
+                    if not isinstance(payload, dict):
+                        continue
+                    if payload.get("name") != "presence":
+                        counts_changed(scope)
+                    for message in _messages(payload):
+                        yield message
 
     return ServerSentEvent(stream(), headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
