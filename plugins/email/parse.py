@@ -83,8 +83,15 @@ def synthetic_message_id(raw: bytes) -> str:
 _SPACE_BEFORE_COLON = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.M)  # RFC 5322 obs-field
 _BOUNDARY_NO_SEMICOLON = re.compile(
     rb"^(content-type:[ \t]*multipart/[\w.+-]+)((?:[ \t]*\r?\n)?[ \t]+boundary=)", re.I | re.M)
+# A quoted boundary folded across lines: unfolding (RFC 5322 2.2.3) drops the line break and keeps
+# the blank, which compat32 does not do inside a parameter, so no boundary line ever matched.
+_FOLDED_BOUNDARY = re.compile(rb'(boundary="[^"\r\n]*)\r?\n([ \t][^"\r\n]*")', re.I)
+_BOUNDARY_PARAM = re.compile(rb'boundary=(?:"([^"\r\n]+)"|([^\s";]+))', re.I)
+_DASH_LINE = re.compile(rb"^--([^\r\n]*)", re.M)
+_RENAMED = b"rd."  # put before a renamed boundary: no enclosing boundary starts with it
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
-_REPAIRABLE = {"MissingHeaderBodySeparatorDefect", "NoBoundaryInMultipartDefect"}
+_BOUNDARY_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect"}
+_REPAIRABLE = {"MissingHeaderBodySeparatorDefect"} | _BOUNDARY_DEFECTS
 
 
 def _defect_names(msg: Message) -> set[str]:
@@ -96,7 +103,46 @@ def _repair(raw: bytes) -> bytes:
     end2 = raw.find(b"\r\n\r\n")
     head_end = min(x for x in (end, end2, len(raw)) if x >= 0)
     head = _SPACE_BEFORE_COLON.sub(rb"\1:", raw[:head_end])
-    return _BOUNDARY_NO_SEMICOLON.sub(rb"\1;\2", head + raw[head_end:])
+    raw = _BOUNDARY_NO_SEMICOLON.sub(rb"\1;\2", head + raw[head_end:])
+    return _separate_nested_boundaries(_FOLDED_BOUNDARY.sub(rb"\1\2", raw))
+
+
+def _separate_nested_boundaries(raw: bytes) -> bytes:
+    """Rename an inner boundary that is an enclosing one plus '--' ('a----' inside 'a--'), which
+    RFC 2046 forbids: the stdlib reads the inner's delimiter lines as the outer's close, and the
+    inner parts vanish. From its parameter up to its close line, a line that is the inner's
+    delimiter belongs to the inner, as the sender meant. One pass over the lines, so linear."""
+    seen: set[bytes] = set()
+    nested: list[tuple[int, bytes]] = []  # (where the value starts, the value)
+    for m in _BOUNDARY_PARAM.finditer(raw):
+        value = (m.group(1) or m.group(2)).rstrip()  # as the stdlib's get_boundary() reads it
+        if value.endswith(b"--") and value[:-2] and value[:-2] in seen:
+            nested.append((m.start(1) if m.group(1) else m.start(2), value))
+        seen.add(value)
+    if not nested:
+        return raw
+    pieces: list[bytes] = []
+    done = k = 0
+    active: set[bytes] = set()
+    for line in _DASH_LINE.finditer(raw):
+        while k < len(nested) and nested[k][0] < line.start():
+            start, value = nested[k]
+            pieces += (raw[done:start], _RENAMED)
+            done, k = start, k + 1
+            active.add(value)
+        text = line.group(1).rstrip(b" \t")
+        closing = text not in active
+        if closing and not (text.endswith(b"--") and text[:-2] in active):
+            continue
+        pieces += (raw[done:line.start(1)], _RENAMED)
+        done = line.start(1)
+        if closing:
+            active.discard(text[:-2])
+    for start, _value in nested[k:]:
+        pieces += (raw[done:start], _RENAMED)
+        done = start
+    pieces.append(raw[done:])
+    return b"".join(pieces)
 
 
 def _compat32(raw: bytes) -> Message:
@@ -137,8 +183,8 @@ def _load(raw: bytes, defects: list[str]) -> Message:
             again = _compat32(repaired)
             # Better means: more header fields read, or a multipart that found its boundary.
             more_headers = len(again.keys()) > len(msg.keys())
-            boundary_fixed = ("NoBoundaryInMultipartDefect" in found
-                              and "NoBoundaryInMultipartDefect" not in _defect_names(again))
+            boundary_fixed = bool(found & _BOUNDARY_DEFECTS) and not (
+                found & _BOUNDARY_DEFECTS & _defect_names(again))
             if more_headers or (boundary_fixed and len(again.keys()) >= len(msg.keys())):
                 defects.append(f"repaired before parsing: {', '.join(sorted(found))}")
                 return again

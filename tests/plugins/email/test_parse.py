@@ -536,6 +536,29 @@ def test_truncated_mime_without_closing_boundary() -> None:
     assert "CloseBoundaryNotFoundDefect" in p.defects
 
 
+def test_boundary_folded_inside_its_quotes() -> None:
+    # Unfolding keeps the blank: the boundary is "foo bar", and its lines say so.
+    raw = mail(ctype='multipart/mixed; boundary="foo\n bar"', body=(
+        "--foo bar\nContent-Type: text/plain\n\nFirst\n"
+        '--foo bar\nContent-Type: text/plain\nContent-Disposition: attachment; filename="notes.txt"\n\nx\n'
+        "--foo bar--\n"))
+    p = parse_email(raw)
+    assert p.text == "First"
+    assert [a.filename for a in p.attachments] == ["notes.txt"]
+
+
+def test_inner_boundary_that_is_the_outer_one_plus_dashes() -> None:
+    # "--a----" opens the inner part ("a----"), and "--a------" closes it; only after that
+    # is "--a----" the outer's close. The stdlib alone reads the first as the outer's close.
+    raw = mail(ctype='multipart/mixed; boundary="a--"', body=(
+        '--a--\nContent-Type: multipart/mixed; boundary="a----"\n\n'
+        "--a----\nContent-Type: text/plain\n\nfirst\n--a------\n"
+        "--a--\nContent-Type: text/plain\n\nsecond\n--a----\n"))
+    p = parse_email(raw)
+    assert p.text == "first\nsecond"
+    assert p.defects == ["repaired before parsing: StartBoundaryNotFoundDefect"]
+
+
 def test_quoted_printable_with_trailing_blanks_in_encoding_label() -> None:
     p = parse_email(mail("caf=C3=A9 =\nok", cte="quoted-printable   "))
     assert p.text == "café ok"
