@@ -113,6 +113,18 @@ def _detect(data: bytes) -> str | None:
     return best.encoding if best is not None else None
 
 
+_WIDE_UNITS = {"utf-16-le": 2, "utf-16-be": 2, "utf-16": 2, "utf-32-le": 4, "utf-32-be": 4, "utf-32": 4}
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few broken bytes, read with U+FFFD for them; None when the broken bytes
+    outnumber the valid non-ASCII characters (then the label is wrong, not the bytes)."""
+    text = data.decode(_UTF8, errors="replace")
+    broken = text.count("\ufffd") - data.decode(_UTF8, errors="ignore").count("\ufffd")
+    valid = sum(1 for ch in text if ch > "\x7f") - broken
+    return text if valid >= broken else None
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
     """Decode `data`; return (text, defect) where defect explains a fallback, else None."""
     if not data:
@@ -132,9 +144,16 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
         except UnicodeDecodeError:
             pass
     if codec is not None:
+        if codec in _WIDE_UNITS and len(data) % _WIDE_UNITS[codec]:
+            # A dangling byte after the last whole code unit is a cut, not a wrong label.
+            data = data[:len(data) - len(data) % _WIDE_UNITS[codec]]
         text = _strict(data, codec)
         if text is not None:
             return text, None
+        if codec == _UTF8:
+            text = _mostly_utf8(data)
+            if text is not None:
+                return text, "charset 'utf-8' had invalid bytes"
     if data.isascii() and not codec:
         return data.decode("ascii"), (f"unknown charset {declared!r}" if declared and codec is None else None)
     try:

@@ -8,18 +8,15 @@ displayable version of each alternative wins; inline media between text parts st
 from __future__ import annotations
 
 import binascii
-import re
 from dataclasses import dataclass, field
 from email.message import Message
 
-import pybase64
 
 from .charsets import decode_bytes, decode_header_bytes
 from .headers import clean_line, decode_header
+from .split import decode_base64
 
 MAX_DEPTH = 40  # deeper nesting is an attack or a loop, not a mail
-_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
-_B64_PAD = re.compile(rb"=+")
 
 
 @dataclass(slots=True)
@@ -36,6 +33,7 @@ class Structure:
     html_body: list[Leaf] | None = field(default_factory=list)
     attachments: list[Leaf] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    recovered: list[Message] = field(default_factory=list)  # damaged parts, kept as attachments
 
 
 def _inline_media(content_type: str) -> bool:
@@ -98,7 +96,7 @@ def walk(msg: Message) -> Structure:
             subtype = content_type_of(msg).split("/", 1)[-1]
             _walk(_subparts(msg), subtype, subtype == "alternative", html_body, text_body, out, 1)
         else:
-            _walk([msg], "mixed", False, html_body, text_body, out, 1)
+            _walk([msg], "message", False, html_body, text_body, out, 1)
     except RecursionError:
         out.defects.append("MIME structure too deep; stopped walking")
     out.text_body, out.html_body = text_body, html_body
@@ -122,10 +120,20 @@ def _walk(parts: list[Message], multipart_type: str, in_alternative: bool,
     html_len = len(html_body) if html_body is not None else -1
     for i, part in enumerate(parts):
         ctype = content_type_of(part)
-        if ctype.startswith("multipart/") and not part.is_multipart():
-            # No boundary line ever came: the body is all we have, so read it as text.
-            out.defects.append(f"{ctype} without parts read as text")
-            ctype = "text/plain"
+        damaged = getattr(part, "damaged", False)
+        if damaged and depth == 1 and multipart_type == "message" and ctype == "text/plain":
+            damaged = False  # a message that is one unclosed text: still its text
+        if damaged or (ctype.startswith("multipart/") and not part.is_multipart()):
+            # What could not be read as declared (an unclosed or undecodable part, a multipart
+            # whose boundary never came) is kept whole as a text attachment.
+            if getattr(part, "decoded", None) is not None and not ctype.startswith("multipart/"):
+                out.defects.append(f"{ctype} part cut short; kept as far as it goes")
+                out.attachments.append(Leaf(part, ctype, "attachment", filename_of(part)))
+            else:
+                out.defects.append(f"{ctype} part kept as a text attachment")
+                out.attachments.append(Leaf(part, "text/plain", "attachment", filename_of(part)))
+                out.recovered.append(part)
+            continue
         if ctype.startswith("multipart/"):
             sub = ctype.split("/", 1)[1]
             _walk(_subparts(part), sub, in_alternative or sub == "alternative", html_body, text_body,
@@ -175,6 +183,9 @@ def payload_bytes(part: Message, defects: list[str]) -> bytes:
     Decoded here rather than by get_payload(decode=True): the stdlib ignores an encoding
     label with trailing blanks ("quoted-printable   ") and gives up on bad base64 padding.
     """
+    decoded = getattr(part, "decoded", None)  # base64 the splitter already decoded
+    if decoded is not None:
+        return decoded
     # The raw payload: get_payload() would already turn 8-bit bytes into U+FFFD.
     payload = getattr(part, "_payload", None)
     if payload is None:
@@ -188,10 +199,13 @@ def payload_bytes(part: Message, defects: list[str]) -> bytes:
             data = payload.encode("ascii", "surrogateescape")
         except UnicodeEncodeError:
             data = payload.encode("utf-8", "surrogateescape")
+    if getattr(part, "damaged", False):
+        return data  # what could not be decoded is kept as it came
     cte = str(part.get("content-transfer-encoding", "")).strip().lower()
     try:
-        if cte == "base64":
-            return _b64(data, defects)
+        if cte == "base64":  # parts from split_mail come decoded; this serves any other
+            decoded = decode_base64(data)
+            return decoded if decoded is not None else data
         if cte == "quoted-printable":
             return binascii.a2b_qp(data)
         if cte in ("x-uuencode", "uuencode", "x-uue", "uue"):
@@ -200,35 +214,6 @@ def payload_bytes(part: Message, defects: list[str]) -> bytes:
     except Exception as exc:  # noqa: BLE001
         defects.append(f"undecodable {cte} body ({type(exc).__name__})")
     return data
-
-
-def _b64(data: bytes, defects: list[str]) -> bytes:
-    if data.count(b"=") <= 2:
-        # Fast paths (C): skip line breaks and junk; only padding problems raise.
-        if b"=" not in data.rstrip().rstrip(b"="):
-            # Padding only at the end, as in nearly every attachment: pybase64 (SIMD) decodes it
-            # the same as binascii, seven times faster. It reads on past a "=" in the middle
-            # where binascii stops, hence the check.
-            try:
-                return pybase64.b64decode(data)
-            except binascii.Error:
-                pass
-        try:
-            return binascii.a2b_base64(data)
-        except binascii.Error:
-            pass
-    runs = _B64_PAD.split(_B64_JUNK.sub(b"", data), maxsplit=1)
-    run = runs[0]
-    if len(runs) > 1 and runs[1]:
-        defects.append("data after base64 padding ignored")  # padding ends the data (RFC 2045)
-    if len(run) % 4 == 1:
-        defects.append("base64 body with a dangling character")
-        run = run[:-1]
-    try:
-        return binascii.a2b_base64(run + b"=" * (-len(run) % 4))
-    except binascii.Error:
-        defects.append("base64 body undecodable")
-        return b""
 
 
 def part_text(part: Message, defects: list[str]) -> str:

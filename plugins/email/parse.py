@@ -5,16 +5,13 @@
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
 import hashlib
 import html as html_lib
-import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -27,6 +24,7 @@ from .headers import clean_line, decode_header
 from .html_text import html_to_text, sanitize_html
 from .mime import Leaf, Structure, content_type_of, param_of, part_text, payload_bytes, walk
 from .quotes import visible_text as fold_quotes
+from .split import split_mail
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 MAX_REFERENCES = 100
@@ -49,7 +47,11 @@ class ParsedEmail:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     date: datetime | None = None
+    # The text body as the MIME structure gives it (attached messages follow as forward blocks).
     text: str = ""
+    # What the desk shows: `text`, or when that is blank the HTML's text, or else the text
+    # recovered from damaged parts (which are attachments, as they could not be read as sent).
+    readable_text: str = ""
     # The HTML body as received: untrusted, never to be shown; `html` is the sanitized copy.
     unsafe_html: str | None = None
     visible_text: str = ""
@@ -79,78 +81,7 @@ def synthetic_message_id(raw: bytes) -> str:
 
 # -- message-level parsing ----------------------------------------------------------------
 
-# Repairs applied only when the first parse reports the defect they fix.
-_SPACE_BEFORE_COLON = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.M)  # RFC 5322 obs-field
-_BOUNDARY_NO_SEMICOLON = re.compile(
-    rb"^(content-type:[ \t]*multipart/[\w.+-]+)((?:[ \t]*\r?\n)?[ \t]+boundary=)", re.I | re.M)
-# A quoted boundary folded across lines: unfolding (RFC 5322 2.2.3) drops the line break and keeps
-# the blank, which compat32 does not do inside a parameter, so no boundary line ever matched.
-_FOLDED_BOUNDARY = re.compile(rb'(boundary="[^"\r\n]*)\r?\n([ \t][^"\r\n]*")', re.I)
-_BOUNDARY_PARAM = re.compile(rb'boundary=(?:"([^"\r\n]+)"|([^\s";]+))', re.I)
-_DASH_LINE = re.compile(rb"^--([^\r\n]*)", re.M)
-_RENAMED = b"rd."  # put before a renamed boundary: no enclosing boundary starts with it
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
-_BOUNDARY_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect"}
-_REPAIRABLE = {"MissingHeaderBodySeparatorDefect"} | _BOUNDARY_DEFECTS
-
-
-def _defect_names(msg: Message) -> set[str]:
-    return {type(d).__name__ for part in msg.walk() for d in getattr(part, "defects", ())}
-
-
-def _repair(raw: bytes) -> bytes:
-    end = raw.find(b"\n\n")
-    end2 = raw.find(b"\r\n\r\n")
-    head_end = min(x for x in (end, end2, len(raw)) if x >= 0)
-    head = _SPACE_BEFORE_COLON.sub(rb"\1:", raw[:head_end])
-    raw = _BOUNDARY_NO_SEMICOLON.sub(rb"\1;\2", head + raw[head_end:])
-    return _separate_nested_boundaries(_FOLDED_BOUNDARY.sub(rb"\1\2", raw))
-
-
-def _separate_nested_boundaries(raw: bytes) -> bytes:
-    """Rename an inner boundary that is an enclosing one plus '--' ('a----' inside 'a--'), which
-    RFC 2046 forbids: the stdlib reads the inner's delimiter lines as the outer's close, and the
-    inner parts vanish. From its parameter up to its close line, a line that is the inner's
-    delimiter belongs to the inner, as the sender meant. One pass over the lines, so linear."""
-    seen: set[bytes] = set()
-    nested: list[tuple[int, bytes]] = []  # (where the value starts, the value)
-    for m in _BOUNDARY_PARAM.finditer(raw):
-        value = (m.group(1) or m.group(2)).rstrip()  # as the stdlib's get_boundary() reads it
-        if value.endswith(b"--") and value[:-2] and value[:-2] in seen:
-            nested.append((m.start(1) if m.group(1) else m.start(2), value))
-        seen.add(value)
-    if not nested:
-        return raw
-    pieces: list[bytes] = []
-    done = k = 0
-    active: set[bytes] = set()
-    for line in _DASH_LINE.finditer(raw):
-        while k < len(nested) and nested[k][0] < line.start():
-            start, value = nested[k]
-            pieces += (raw[done:start], _RENAMED)
-            done, k = start, k + 1
-            active.add(value)
-        text = line.group(1).rstrip(b" \t")
-        closing = text not in active
-        if closing and not (text.endswith(b"--") and text[:-2] in active):
-            continue
-        pieces += (raw[done:line.start(1)], _RENAMED)
-        done = line.start(1)
-        if closing:
-            active.discard(text[:-2])
-    for start, _value in nested[k:]:
-        pieces += (raw[done:start], _RENAMED)
-        done = start
-    pieces.append(raw[done:])
-    return b"".join(pieces)
-
-
-def _compat32(raw: bytes) -> Message:
-    # One feed() of the whole mail: message_from_bytes feeds the same parser 8 KiB at a time,
-    # and resuming it per chunk cost a tenth of the parse; the result is the same.
-    parser = BytesFeedParser(policy=email.policy.compat32)
-    parser.feed(raw)
-    return parser.close()
 
 
 class _AsReceived(email.policy.Compat32):
@@ -165,30 +96,6 @@ class _AsReceived(email.policy.Compat32):
 
 _AS_RECEIVED = _AsReceived()
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-def _load(raw: bytes, defects: list[str]) -> Message:
-    # compat32 is the primary policy: three times faster than policy.default on this corpus,
-    # it never raises on malformed headers, and we decode every header ourselves (with
-    # better charset repair than either policy). policy.default is the second opinion.
-    try:
-        msg = _compat32(raw)
-    except Exception as exc:  # noqa: BLE001
-        defects.append(f"compat32 parser failed ({type(exc).__name__}); retried with policy.default")
-        return email.message_from_bytes(raw, policy=email.policy.default)
-    found = _defect_names(msg) & _REPAIRABLE
-    if found:
-        repaired = _repair(raw)
-        if repaired != raw:
-            again = _compat32(repaired)
-            # Better means: more header fields read, or a multipart that found its boundary.
-            more_headers = len(again.keys()) > len(msg.keys())
-            boundary_fixed = bool(found & _BOUNDARY_DEFECTS) and not (
-                found & _BOUNDARY_DEFECTS & _defect_names(again))
-            if more_headers or (boundary_fixed and len(again.keys()) >= len(msg.keys())):
-                defects.append(f"repaired before parsing: {', '.join(sorted(found))}")
-                return again
-    return msg
 
 
 def _header_map(msg: Message) -> dict[str, list[str]]:
@@ -267,6 +174,7 @@ def _date(headers: dict[str, list[str]], defects: list[str]) -> datetime | None:
 @dataclass(slots=True)
 class _Bodies:
     text: str = ""
+    readable: str = ""
     html: str | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
     raw_html: str = ""  # unsanitized, only to see which cid: images are referenced
@@ -317,17 +225,24 @@ def _bodies(msg: Message, structure: Structure, defects: list[str], max_bytes: i
             except Exception as exc:  # noqa: BLE001
                 defects.append(f"html part unreadable ({type(exc).__name__})")
         out.raw_html = "\n".join(chunks)
-    if not out.text and out.raw_html:
+    out.readable = out.text
+    if not out.text.strip() and out.raw_html:
+        # Some mailers send an empty text version beside the HTML one: show the HTML's text.
         # Rendering the same single source again (to nothing, again) is the common case here.
         again = next((text for source, text in rendered if source == out.raw_html), None)
-        out.text = html_to_text(out.raw_html) if again is None else again
+        out.readable = html_to_text(out.raw_html) if again is None else again
+    if not out.readable.strip() and structure.recovered:
+        recovered = (part_text(part, defects) for part in structure.recovered)
+        out.readable = "\n\n".join(t.strip("\n") for t in recovered if t.strip())
 
     # Inline media shown in the bodies are attachments to us too (the desk stores the files).
     seen: set[int] = set()
     leaves = [leaf for leaf in text_leaves + html_leaves if not leaf.content_type.startswith("text/")]
     for leaf in leaves + structure.attachments:
-        if depth and leaf.content_type not in _MESSAGE_TYPES:
-            continue  # an attached message keeps its files inside its .eml: only its text is used
+        if depth:
+            # An attached message keeps its files (and the messages attached to it) inside its
+            # .eml: only its own text is shown.
+            continue
         if id(leaf.part) in seen:
             continue
         seen.add(id(leaf.part))
@@ -354,7 +269,7 @@ def _attach(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int, depth:
         if ctype in _MESSAGE_TYPES:
             _attach_message(leaf, out, defects, max_bytes, depth, is_report)
             return
-        data = _structured_body(part) if part.is_multipart() else payload_bytes(part, defects)
+        data = payload_bytes(part, defects)
         name = leaf.filename
         if len(data) > max_bytes:
             defects.append(f"attachment {name or ctype!r} dropped: {len(data)} bytes > {max_bytes}")
@@ -374,32 +289,18 @@ def _attach(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int, depth:
         defects.append(f"attachment {index} unreadable ({type(exc).__name__})")
 
 
-def _structured_body(part: Message) -> bytes:
-    """The body of a message/* part the stdlib parsed into sub-objects (delivery-status...)."""
-    try:
-        generated = part.as_bytes(policy=_AS_RECEIVED)
-    except Exception:  # noqa: BLE001
-        generated = str(part).encode("utf-8", "surrogateescape")
-    generated = generated.replace(b"\r\n", b"\n")
-    return generated.split(b"\n\n", 1)[1] if b"\n\n" in generated else b""
-
-
 def _inner_message(part: Message, defects: list[str]) -> Message | None:
     payload = part.get_payload()
-    inner = payload[0] if isinstance(payload, list) and payload else None
-    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-    if cte in ("base64", "quoted-printable"):
-        # Not allowed by RFC 2046, but sent anyway: decode, then parse what it hides.
-        encoded = _structured_body(part) if inner is not None else (payload or "").encode("ascii", "replace")
-        try:
-            if cte == "base64":
-                decoded = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/]", b"", encoded) + b"===")
-            else:
-                decoded = quopri.decodestring(encoded)
-            return _compat32(decoded)
-        except Exception:  # noqa: BLE001
-            defects.append(f"attached message with {cte} encoding unreadable")
-    return inner if isinstance(inner, Message) else None
+    if isinstance(payload, list):
+        return payload[0] if payload and isinstance(payload[0], Message) else None
+    # Base64 or quoted-printable: not allowed by RFC 2046, but sent anyway. Decode, then read
+    # the message they hide.
+    data = payload_bytes(part, defects)
+    if not data.strip():
+        return None
+    inner = split_mail(data)
+    inner.source = data
+    return inner
 
 
 def _attach_message(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int, depth: int,
@@ -408,10 +309,12 @@ def _attach_message(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int
     inner = _inner_message(leaf.part, defects)
     if inner is None:
         return
-    try:
-        data = inner.as_bytes(policy=_AS_RECEIVED)
-    except Exception:  # noqa: BLE001 - regenerating broken mail can fail; keep what we can
-        data = str(inner).encode("utf-8", "surrogateescape")
+    data = getattr(inner, "source", None)  # the attached message's bytes as they came
+    if data is None:
+        try:
+            data = inner.as_bytes(policy=_AS_RECEIVED)
+        except Exception:  # noqa: BLE001 - regenerating broken mail can fail; keep what we can
+            data = str(inner).encode("utf-8", "surrogateescape")
     inner_parsed = _parse_message(inner, data, max_bytes, depth + 1)
     if len(data) <= max_bytes:
         stem = leaf.filename or (inner_parsed.subject[:80] + ".eml" if inner_parsed.subject else None)
@@ -420,12 +323,13 @@ def _attach_message(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int
             content_type="message/rfc822", data=data))
     else:
         defects.append(f"attached message dropped: {len(data)} bytes > {max_bytes}")
-    if is_report or not inner.keys():
-        return  # a bounce's copy of our mail is evidence; a headerless one is no message
+    if is_report or not (inner_parsed.from_email or inner_parsed.subject or inner_parsed.readable_text.strip()):
+        return  # a bounce's copy of our mail is evidence; one without sender, subject or text is none
     block = _forward_block(inner_parsed)
     out.text = f"{out.text}\n\n{block}" if out.text else block
+    out.readable = f"{out.readable}\n\n{block}" if out.readable else block
     if out.raw_html:
-        inner_html = inner_parsed.html or f"<pre>{html_lib.escape(inner_parsed.text)}</pre>"
+        inner_html = inner_parsed.html or f"<pre>{html_lib.escape(inner_parsed.readable_text)}</pre>"
         head = html_lib.escape(block.split("\n\n", 1)[0]).replace("\n", "<br>")
         out.raw_html += f"<hr><p>{head}</p>{inner_html}"
 
@@ -438,7 +342,7 @@ def _forward_block(inner: ParsedEmail) -> str:
     lines.append(f"Subject: {inner.subject}")
     if inner.to:
         lines.append(f"To: {', '.join(inner.to)}")
-    return "\n".join(lines) + "\n\n" + inner.text
+    return "\n".join(lines) + "\n\n" + inner.readable_text
 
 
 # -- bounces -------------------------------------------------------------------------------
@@ -459,12 +363,6 @@ def _bounce_original_id(msg: Message, text: str, defects: list[str]) -> str | No
                 found = flags.original_id_in_text(body, any_message_id=ctype != "message/delivery-status")
                 if found:
                     return found
-            elif ctype == "message/delivery-status" and part.is_multipart():
-                # The stdlib parses delivery-status into header blocks.
-                for block in part.get_payload():
-                    value = block.get("original-message-id") if isinstance(block, Message) else None
-                    if value:
-                        return flags.first_msgid(str(value))
     except Exception as exc:  # noqa: BLE001
         defects.append(f"bounce report unreadable ({type(exc).__name__})")
     # Non-standard bounces quote the original headers in their text.
@@ -519,20 +417,21 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
     defects.extend(structure.defects)
     bodies = _bodies(msg, structure, defects, max_bytes, depth, is_report)
     parsed.text = bodies.text.strip("\n")
+    parsed.readable_text = bodies.readable.strip("\n")
     parsed.unsafe_html = bodies.raw_html or None
     parsed.attachments = bodies.attachments
     if depth:
         return parsed  # an attached message: its forward block uses the above, nothing below
-    parsed.visible_text = fold_quotes(parsed.text, forwarded=bool(_FORWARD_SUBJECT.match(subject)))
+    parsed.visible_text = fold_quotes(parsed.readable_text, forwarded=bool(_FORWARD_SUBJECT.match(subject)))
 
     parsed.is_bounce = is_report or flags.is_daemon_sender(from_email)
     if parsed.is_bounce:
-        parsed.bounce_original_message_id = _bounce_original_id(msg, parsed.text, defects)
+        parsed.bounce_original_message_id = _bounce_original_id(msg, parsed.readable_text, defects)
     parsed.is_auto_reply = parsed.is_bounce or flags.is_auto_reply(headers, subject)
 
     for part in msg.walk():
         for defect in getattr(part, "defects", ()):
-            defects.append(type(defect).__name__)
+            defects.append(defect if isinstance(defect, str) else type(defect).__name__)
     parsed.defects = list(dict.fromkeys(defects))
     return parsed
 
@@ -544,14 +443,14 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMEN
     raw = bytes(raw)
     defects: list[str] = []
     try:
-        msg = _load(raw, defects)
+        msg = split_mail(raw)
         parsed = _parse_message(msg, raw, max_attachment_bytes)
         parsed.defects[:0] = defects
         return parsed
     except Exception as exc:  # noqa: BLE001 - the contract: never raise, salvage the text
         text, _ = decode_bytes(raw)
         return ParsedEmail(
-            message_id=synthetic_message_id(raw), text=text, visible_text=text,
+            message_id=synthetic_message_id(raw), text=text, readable_text=text, visible_text=text,
             defects=defects + [f"unparseable mail ({type(exc).__name__}: {exc})"[:300]],
         )
 
@@ -564,15 +463,15 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
     if parsed.in_reply_to:
         refs.append(parsed.in_reply_to)
     metadata: dict[str, object] = {"to": list(parsed.to), "cc": list(parsed.cc)}
-    if parsed.visible_text != parsed.text:
-        metadata["original_text"] = parsed.text
+    if parsed.visible_text != parsed.readable_text:
+        metadata["original_text"] = parsed.readable_text
     return InboundMessage(
         external_id=parsed.message_id,
         sender_handle=parsed.from_email,
         sender_email=parsed.from_email or None,
         sender_name=parsed.from_name,
         subject=parsed.subject,
-        text=parsed.visible_text or parsed.text,
+        text=parsed.visible_text or parsed.readable_text,
         html=_html_for_core(parsed),
         references=list(dict.fromkeys(refs)),
         sent_at=parsed.date,

@@ -55,7 +55,7 @@ def receive(raw: bytes, settings: EmailAccountSettings, account_name: str,
     parsed = parse_email(raw, max_attachment_bytes=settings.max_attachment_bytes)
     out = Received()
     if parsed.is_bounce and parsed.bounce_original_message_id:
-        report = read_report(raw, parsed.text)
+        report = read_report(raw, parsed.readable_text)
         outcome = report.outcome
         original = stored_id(parsed.bounce_original_message_id)
         if outcome == "delayed":

@@ -200,55 +200,6 @@ def mismatches(exp: Expectation, parsed: ParsedEmail) -> list[str]:
     return bad
 
 
-# Cases where stalwart's reading of a broken mail differs from ours by design, with the reason.
-# Each holds for both line-end variants (.json and .crlf.json) of the mail.
-_OVERLAP = ("nested multiparts with overlapping or unterminated boundaries: the stdlib ends an inner "
-            "part at any enclosing boundary and keeps every readable part as text; stalwart keeps "
-            "the inner part open and files what follows as one unnamed attachment")
-_NO_PARTS = ("a multipart whose boundary never appears: we show its body as text so the agent can "
-             "read it; stalwart files it as an unnamed attachment")
-_REASONS = {
-    "stalwart-malformed/001": _OVERLAP,
-    "stalwart-malformed/002": _NO_PARTS,
-    "stalwart-malformed/003": _OVERLAP + " (inner and outer boundary are identical)",
-    "stalwart-malformed/004": _NO_PARTS + " (the only boundary lines belong to other boundaries)",
-    "stalwart-malformed/006": _OVERLAP,
-    "stalwart-malformed/007": ("an empty text part right after a header block without blank line: stalwart "
-                               "adds an extra empty unnamed attachment, the stdlib does not"),
-    "stalwart-malformed/008": _OVERLAP,
-    "stalwart-malformed/009": _OVERLAP,
-    "stalwart-malformed/011": _OVERLAP,
-    "stalwart-malformed/012": _OVERLAP + " (three attached messages for us, two for stalwart)",
-    "stalwart-malformed/016": ("boundaries longer than the RFC 2046 limit of 70 characters that differ only in "
-                               "their last character: the stdlib and stalwart split them differently"),
-    "stalwart-malformed/019": ("fuzzed fixture with overwritten bytes: the boundary case differs ('Boundary42' "
-                               "vs 'boundary42'); we show the readable text, stalwart shows none"),
-    "stalwart-malformed/020": ("two Content-Type fields in one part: the stdlib uses the first "
-                               "(multipart/alternative, so the HTML version shows), stalwart the last, "
-                               "which shows the boundary lines and the HTML source as text"),
-    "stalwart-malformed/021": "two Content-Type fields in one part: as 020",
-    "stalwart-thirdparty/002": ("base64 that is pure garbage ('?garbage'): both salvage bytes, but different ones; "
-                                "stalwart also files the part as an unnamed attachment"),
-    "stalwart-thirdparty/005": ("a closing boundary not at the start of a line ('invalid--1--'): RFC 2046 makes it "
-                                "body text, which we keep; stalwart strips it"),
-    "stalwart-thirdparty/015": ("attached messages whose boundary has trailing blanks: the stdlib attaches the "
-                                "inner forwarded messages at top level (3 blocks), stalwart nests them (1)"),
-}
-KNOWN_DIFFERENCES: dict[str, str] = {
-    f"{name}{suffix}": reason for name, reason in _REASONS.items() for suffix in (".json", ".crlf.json")
-}
-
-
-def _params(expectations: list[Expectation]) -> list[Any]:
-    out = []
-    for exp in expectations:
-        marks = []
-        if exp.name in KNOWN_DIFFERENCES:
-            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[exp.name]))
-        out.append(pytest.param(exp, id=exp.name, marks=marks))
-    return out
-
-
 # -- tests -----------------------------------------------------------------------------------
 
 def test_corpus_is_present() -> None:
@@ -268,7 +219,7 @@ def test_every_mail_parses(path: Path) -> None:
     assert parse_email(raw).message_id == parsed.message_id
 
 
-@pytest.mark.parametrize("exp", _params(all_expectations()))
+@pytest.mark.parametrize("exp", all_expectations(), ids=lambda e: e.name)
 def test_expectation(exp: Expectation) -> None:
     parsed = parse_email(raw_for(exp))
     assert mismatches(exp, parsed) == []
@@ -279,5 +230,4 @@ def test_pass_rate() -> None:
     failed = [e.name for e in expectations if mismatches(e, parse_email(raw_for(e)))]
     rate = 1 - len(failed) / len(expectations)
     print(f"email corpus expectations: {len(expectations) - len(failed)}/{len(expectations)} ({rate:.1%})")
-    # Exactly the documented differences fail; anything else is a regression.
-    assert sorted(failed) == sorted(KNOWN_DIFFERENCES)
+    assert failed == []

@@ -278,9 +278,11 @@ def test_regular_attachment_is_not_inline() -> None:
 @pytest.mark.parametrize(("body", "data", "defect"), [
     (b64(b"%PDF-1.4 " * 40), b"%PDF-1.4 " * 40, None),  # one long line
     (base64.encodebytes(b"%PDF-1.4 " * 40).decode().replace("\n", "\r\n"), b"%PDF-1.4 " * 40, None),
-    (b64(b"ab") + "\n" + b64(b"cd"), b"ab", None),  # padding ends the data: what follows is ignored
+    # Padding ends a group, not the data: runs encoded one after the other are all read.
+    (b64(b"ab") + "\n" + b64(b"cd"), b"abcd", None),
     (b64(b"abcd").rstrip("="), b"abcd", None),  # padding left out
-    (b64(b"abcd") + "\n==\n" + b64(b"ef"), b"abcd", "data after base64 padding ignored"),
+    (b64(b"abcd") + "\n==\n" + b64(b"ef"), b"abcdef", None),
+    (b64(b"abcde").rstrip("="), b"abcde", None),
 ])
 def test_base64_attachment_bodies(body: str, data: bytes, defect: str | None) -> None:
     raw = mail(ctype='multipart/mixed; boundary="m"', body=(
@@ -290,6 +292,19 @@ def test_base64_attachment_bodies(body: str, data: bytes, defect: str | None) ->
     p = parse_email(raw)
     assert [a.data for a in p.attachments] == [data]
     assert defect is None or defect in p.defects
+
+
+def test_base64_with_foreign_characters_is_kept_as_text() -> None:
+    # Not base64 at all: decoding would invent bytes, so the body is kept as it came.
+    raw = mail(ctype='multipart/mixed; boundary="m"', body=(
+        "--m\nContent-Type: text/plain\n\nSee attached.\n"
+        '--m\nContent-Type: application/pdf; name="a.pdf"\nContent-Transfer-Encoding: base64\n\n'
+        "?this is no base64!\n--m--\n"))
+    p = parse_email(raw)
+    assert p.text == "See attached."
+    assert [(a.filename, a.content_type, a.data) for a in p.attachments] == [
+        ("a.pdf", "text/plain", b"?this is no base64!")]
+    assert "base64 body with characters outside the alphabet" in p.defects
 
 
 def test_oversize_attachment_is_dropped_with_defect() -> None:
@@ -532,8 +547,8 @@ def test_truncated_mime_without_closing_boundary() -> None:
     p = parse_email(raw)
     assert p.text == "Still readable text"
     assert [a.filename for a in p.attachments] == ["cut.pdf"]
-    assert p.attachments[0].data.startswith(b"%PDF-1.4")
-    assert "CloseBoundaryNotFoundDefect" in p.defects
+    assert p.attachments[0].data == b"%PDF-1.4\n"  # the lone last character carries no byte
+    assert "part not closed by its boundary" in p.defects
 
 
 def test_boundary_folded_inside_its_quotes() -> None:
@@ -556,7 +571,7 @@ def test_inner_boundary_that_is_the_outer_one_plus_dashes() -> None:
         "--a--\nContent-Type: text/plain\n\nsecond\n--a----\n"))
     p = parse_email(raw)
     assert p.text == "first\nsecond"
-    assert p.defects == ["repaired before parsing: StartBoundaryNotFoundDefect"]
+    assert p.defects == []
 
 
 def test_quoted_printable_with_trailing_blanks_in_encoding_label() -> None:

@@ -1,0 +1,328 @@
+"""Split a raw mail into its MIME tree: header blocks, bodies and boundaries; never raises.
+
+The tree is made of the stdlib's compat32 `Message` objects, so the rest of the plugin reads
+parameters and headers through the usual API. The splitting itself is ours, because broken mail
+needs one consistent reading and the stdlib's feedparser gives several (it ends an inner part at
+any enclosing boundary, treats a header line without a colon as the start of the body, and keeps
+the first of two Content-Type fields). The reading here is strict and predictable:
+
+- A part ends at the next "--boundary" of its own multipart, wherever it is; enclosing boundaries
+  mean nothing inside an open inner multipart (RFC 2046 forbids them there).
+- A part whose boundary never comes back is *damaged*: its raw bytes become a text attachment, and
+  the rest of the mail is its. A base64 body with characters outside the alphabet is damaged too.
+- A multipart whose boundary never appears is one undivided text part.
+- In a header block, a line without a colon is skipped; of repeated Content-Type fields the last
+  counts; white space around a field name is ignored.
+
+Parts carry two extra attributes: `source` (the raw bytes of an attached message) and `decoded`
+(a base64 body decoded while its end was looked for), plus `damaged` and `unsplit` flags.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+import pybase64
+
+MAX_DEPTH = 40  # deeper nesting is an attack or a loop, not a mail
+_WS = b" \t\r\x0c"  # white space that may lead a header line (a newline ends the block)
+_B64_VALID = re.compile(rb"[A-Za-z0-9+/]*={0,3}")
+_B64_NOISE = re.compile(rb"[ \t\r\n]+")
+_B64_PIECES = re.compile(rb"([A-Za-z0-9+/]*)(=*)")
+_B64_ALPHABET = re.compile(rb"[^A-Za-z0-9+/=\- \t\r\n]")
+_BOUNDARY_FALLBACK = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^\s";]+))', re.I)
+_MESSAGE_TYPES = ("message/rfc822", "message/global")
+
+
+def split_mail(raw: bytes) -> Message:
+    """The MIME tree of a raw mail."""
+    reader = _Reader(raw)
+    root, _pos, _found = reader.entity(0, None, False, 0)
+    if root is None:  # the header block ran to the end of the data
+        root = _message(reader.last_fields)
+        root._payload = ""
+    return root
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.size = len(data)
+        self.last_fields: list[tuple[str, str]] = []
+
+    # -- header blocks -------------------------------------------------------------------
+
+    def headers(self, pos: int) -> tuple[list[tuple[str, str]], int, bool]:
+        """(fields, where the body starts, whether a blank line ended the block)."""
+        data, size = self.data, self.size
+        fields: list[tuple[str, str]] = []
+        while True:
+            while pos < size and data[pos] in _WS:
+                pos += 1
+            if pos >= size:
+                return fields, size, False
+            if data[pos] == 10:  # "\n": the blank line
+                return fields, pos + 1, True
+            eol = data.find(b"\n", pos)
+            colon = data.find(b":", pos, eol if eol >= 0 else size)
+            if colon < 0:
+                if eol < 0:
+                    return fields, size, False
+                pos = eol + 1  # a line that is no field: skipped
+                continue
+            name = data[pos:colon].strip()
+            if not name:
+                # ": value" - the colon came before any name; the name is what follows it.
+                pos = colon + 1
+                continue
+            end = self._field_end(colon + 1)
+            value = data[colon + 1:end].lstrip(b" \t").rstrip(b"\r\n")
+            fields.append((name.decode("ascii", "surrogateescape"),
+                           value.decode("ascii", "surrogateescape")))
+            pos = end
+
+    def _field_end(self, pos: int) -> int:
+        """Just past the last line of a field value (continuation lines start with a blank)."""
+        data, size = self.data, self.size
+        while True:
+            eol = data.find(b"\n", pos)
+            if eol < 0:
+                return size
+            pos = eol + 1
+            if pos >= size or data[pos] not in b" \t":
+                return pos
+
+    # -- entities ------------------------------------------------------------------------
+
+    def entity(self, pos: int, boundary: bytes | None, in_digest: bool,
+               depth: int) -> tuple[Message | None, int, bool]:
+        """Read one entity (headers and body) starting at `pos`.
+
+        Returns (the entity or None if its header block hit the end of the data, the position
+        after it, whether it ended at `boundary` - False means the data ran out first and every
+        enclosing multipart ends with it).
+        """
+        fields, pos, ok = self.headers(pos)
+        if not ok:
+            self.last_fields = fields
+            return None, self.size, False
+        msg = _message(fields)
+        if in_digest:
+            msg.set_default_type("message/rfc822")
+        ctype = _content_type(msg)
+        cte = str(msg.get("content-transfer-encoding", "")).strip().lower()
+
+        if ctype.startswith("multipart/") and depth < MAX_DEPTH:
+            own = _boundary(msg)
+            if own is not None:
+                marker = b"--" + own
+                first = self.data.find(marker, pos)
+                if first >= 0:
+                    msg.preamble = self.data[pos:first].decode("ascii", "surrogateescape") or None
+                    return self._multipart(msg, first + len(marker), own, boundary,
+                                           ctype == "multipart/digest", depth)
+                msg.unsplit = True  # the boundary never appears: one undivided part
+            # A multipart without a boundary parameter is read as one opaque part.
+        elif ctype in _MESSAGE_TYPES and cte not in ("base64", "quoted-printable") and depth < MAX_DEPTH:
+            inner, end, found = self.entity(pos, boundary, False, depth + 1)
+            if inner is None:
+                # No header block ends before the data does: no message, only damaged text.
+                msg.damaged = True
+                msg.defects.append("attached message without a header block")
+                msg._payload = self._unclosed_text(pos, boundary).decode("ascii", "surrogateescape")
+                return msg, self.size, False
+            msg._payload = [inner]
+            inner.source = self.data[pos:self._content_end(pos, end, found, boundary)]
+            return msg, end, found
+
+        return self._leaf(msg, pos, boundary, cte)
+
+    def _multipart(self, msg: Message, pos: int, own: bytes, boundary: bytes | None,
+                   is_digest: bool, depth: int) -> tuple[Message, int, bool]:
+        parts: list[Message] = []
+        msg._payload = parts
+        pos = self._after_delimiter(pos)
+        while True:
+            child, pos, found = self.entity(pos, own, is_digest, depth + 1)
+            if child is not None:
+                parts.append(child)
+            if not found:
+                return msg, self.size, False  # the data ran out inside this multipart
+            closed, pos = self._is_close(pos)
+            if closed:
+                break
+        # Closed: what follows up to the enclosing boundary is epilogue.
+        if boundary is None:
+            msg.epilogue = self.data[pos:].decode("ascii", "surrogateescape") or None
+            return msg, self.size, False
+        marker = b"--" + boundary
+        at = self.data.find(marker, pos)
+        if at < 0:
+            return msg, self.size, False
+        return msg, at + len(marker), True
+
+    def _leaf(self, msg: Message, pos: int, boundary: bytes | None,
+              cte: str) -> tuple[Message, int, bool]:
+        data = self.data
+        if boundary is None:
+            end, after, found = self.size, self.size, False
+        else:
+            marker = b"--" + boundary
+            at = data.find(marker, pos)
+            if at < 0:
+                # The boundary never returns: the part is damaged and the mail ends with it.
+                # A cut base64 file still decodes to its first bytes (an image shows in part).
+                msg.damaged = True
+                msg.defects.append("part not closed by its boundary")
+                msg._payload = data[pos:].decode("ascii", "surrogateescape")
+                if cte == "base64":
+                    decoded = decode_base64(data[pos:])
+                    if decoded is not None:
+                        msg.decoded = decoded
+                return msg, self.size, False
+            end, after, found = self._line_start_end(pos, at), at + len(marker), True
+        body = data[pos:end]
+        if cte == "base64":
+            decoded = decode_base64(body)
+            if decoded is None:
+                msg.damaged = True
+                msg.defects.append("base64 body with characters outside the alphabet")
+            else:
+                msg.decoded = decoded
+        msg._payload = body.decode("ascii", "surrogateescape")
+        return msg, after, found
+
+    # -- boundaries ----------------------------------------------------------------------
+
+    def _line_start_end(self, pos: int, at: int) -> int:
+        """Where a body ends when its boundary starts at `at`: a delimiter at the start of a
+        line takes the line break before it (RFC 2046); one in mid-line ends the body there."""
+        data = self.data
+        if at > pos and data[at - 1] == 10:
+            at -= 1
+            if at > pos and data[at - 1] == 13:
+                at -= 1
+        return at
+
+    def _content_end(self, pos: int, end: int, found: bool, boundary: bytes | None) -> int:
+        if not found or boundary is None:
+            return end
+        return self._line_start_end(pos, end - len(boundary) - 2)
+
+    def _unclosed_text(self, pos: int, boundary: bytes | None) -> bytes:
+        """The rest of the data, less a last delimiter line of `boundary` at its end."""
+        text = self.data[pos:]
+        if boundary is not None:
+            at = text.rfind(b"--" + boundary)
+            if at >= 0:
+                text = text[:at]
+                text = text[:-1] if text.endswith(b"\n") else text
+                text = text[:-1] if text.endswith(b"\r") else text
+        return text
+
+    def _after_delimiter(self, pos: int) -> int:
+        """Skip the rest of a delimiter line: blanks and one line break."""
+        data, size = self.data, self.size
+        while pos < size:
+            ch = data[pos]
+            if ch in b"\r \t":
+                pos += 1
+            elif ch == 10:
+                return pos + 1
+            else:
+                return pos
+        return pos
+
+    def _is_close(self, pos: int) -> tuple[bool, int]:
+        """After a delimiter: "--" closes the multipart; a line break or blanks lead to the next
+        part's headers; anything else is read as part of those headers."""
+        data = self.data
+        head = data[pos:pos + 2]
+        if head == b"--":
+            return True, pos + 2
+        if head == b"\r\n":
+            return False, pos + 2
+        if head[:1] == b"\n":
+            return False, pos + 1
+        if head[:1] and head[0] in b" \t\r\x0c":
+            return False, self._after_delimiter(pos + 1)
+        return False, pos
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _message(fields: list[tuple[str, str]]) -> Message:
+    msg = Message()
+    kept: list[tuple[str, str]] = []
+    for name, value in fields:
+        if name.lower() == "content-type":
+            # Of repeated Content-Type fields the last counts (the earlier stay as X- fields).
+            kept = [(f"X-Replaced-{n}" if n.lower() == "content-type" else n, v) for n, v in kept]
+        kept.append((name, value))
+    msg._headers = kept  # compat32 keeps (name, raw value) pairs; we fill them directly
+    return msg
+
+
+def _content_type(msg: Message) -> str:
+    try:
+        return msg.get_content_type().lower()
+    except Exception:  # noqa: BLE001
+        return "application/octet-stream"
+
+
+def _boundary(msg: Message) -> bytes | None:
+    try:
+        value = msg.get_boundary()
+    except Exception:  # noqa: BLE001
+        value = None
+    if value is None:
+        # "multipart/mixed boundary=x" (no semicolon) and other shapes get_param cannot read.
+        found = _BOUNDARY_FALLBACK.search(str(msg.get("content-type", "")))
+        value = (found.group(1) or found.group(2)) if found else None
+    if not value:
+        return None
+    # A quoted boundary folded across lines: unfolding drops the line break (RFC 5322 2.2.3).
+    value = value.replace("\r", "").replace("\n", "")
+    return value.encode("ascii", "surrogateescape") if value else None
+
+
+def decode_base64(body: bytes) -> bytes | None:
+    """Decode a base64 body; None when it holds characters outside the alphabet.
+
+    Padding ends a group wherever it stands (several base64 runs may follow each other). An
+    unpadded incomplete group is decoded when the body has no padding at all (encoders that
+    leave it out); after padded runs it is noise, and dropped.
+    """
+    compact = _B64_NOISE.sub(b"", body)
+    if _B64_VALID.fullmatch(compact):
+        data = compact.rstrip(b"=")
+        if len(data) == len(compact) and len(data) % 4 == 1:
+            data = data[:-1]  # a lone trailing character carries no whole byte
+        return _b64_run(data, True)
+    if _B64_ALPHABET.search(compact) or b"--" in compact:
+        return None
+    compact = compact.replace(b"-", b"")
+    out = []
+    for run, pad in _B64_PIECES.findall(compact):
+        if run or pad:
+            out.append(_b64_run(run, bool(pad)))
+    return b"".join(out)
+
+
+def _b64_run(run: bytes, padded: bool) -> bytes:
+    whole = len(run) - len(run) % 4
+    out = pybase64.b64decode(run[:whole]) if whole else b""
+    rest = run[whole:]
+    if not rest or not padded:
+        return out
+    # A padded partial group: one or two bytes (a lone character still yields its top bits).
+    value = 0
+    for ch in rest:
+        value = (value << 6) | _B64_VALUE[ch]
+    value <<= 6 * (4 - len(rest))
+    tail = value.to_bytes(3, "big")
+    return out + tail[: 1 if len(rest) < 3 else 2]
+
+
+_B64_VALUE = {ch: i for i, ch in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
