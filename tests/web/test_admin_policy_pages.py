@@ -217,3 +217,31 @@ async def test_notifications_show_in_the_header_and_can_be_read(desk):
         done = await form_post(client, "/inbox/notifications/read", {}, page="/inbox/notifications")
         assert done.status_code in (302, 303)
         assert 'data-unread="0"' in (await client.get("/inbox/q/open")).text
+
+
+async def test_the_admin_apis_own_refusals_follow_the_admins_language(desk):
+    """web/api/admin.py's refusals (duplicate names, inconsistent peak windows) reach the pages
+    translated; the JSON API answers the same refusal in English, with its own status."""
+    from tests.helpers import auth
+
+    admin, token = await make_agent("admin", email="boss@example.com")
+    await Agent.update({Agent.locale: "zh"}).where(Agent.id == admin)
+    async with client_for(desk) as client:
+        await sign_in(client, "boss@example.com")
+        first = await form_post(client, "/inbox/admin/calendars", {"name": "上海", "timezone": "Asia/Shanghai",
+                                                                   "hours_mon": "09:00-18:00"},
+                                page="/inbox/admin/calendars")
+        assert first.status_code in (302, 303)
+        again = await form_post(client, "/inbox/admin/calendars", {"name": "上海", "timezone": "Asia/Shanghai",
+                                                                   "hours_tue": "09:00-18:00"},
+                                page="/inbox/admin/calendars")
+        assert again.status_code == 400
+        assert error_box(again.text) == "未保存： 名为 '上海' 的日历已存在"
+        peak = await form_post(client, "/inbox/admin/sla", {
+            "name": "双11", "first_response_minutes": "60", "starts_at": "2026-11-13T00:00:00+08:00",
+            "ends_at": "2026-11-10T00:00:00+08:00"}, page="/inbox/admin/sla")
+        assert peak.status_code == 400 and error_box(peak.text) == "未保存： ends_at：必须晚于 starts_at"
+        api = await client.post("/api/v1/admin/calendars", headers=auth(token), json={
+            "name": "上海", "timezone": "Asia/Shanghai", "hours": {"wed": [["09:00", "18:00"]]}})
+    assert api.status_code == 409 and "a calendar named '上海' already exists" in api.text
+    assert await BusinessCalendar.count() == 1 and await SlaPolicy.count() == 0

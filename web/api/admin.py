@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 
 from core import audit, routing, rules, sla
-from core.errors import Conflict, InvalidRequest, NotFound
+from core.errors import N_, Conflict, Invalid, InvalidRequest, NotFound, RelaydeskError
 from core.tables import (
     PRIORITIES, Agent, AgentTeam, AutomationRule, BusinessCalendar, SlaPolicy, Team, TeamRouting,
 )
@@ -79,6 +79,13 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
     return {k: json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for k, v in row.items()}
 
 
+def refuse(error: type[RelaydeskError], template: str, **params: object) -> NoReturn:
+    """Raise `error` with the English text of a catalog template: the API answers in English, and
+    the admin pages translate it (web.i18n.translate_error reads the Invalid it comes from)."""
+    reason = Invalid(template, **params)
+    raise error(str(reason)) from reason
+
+
 def _check(fn: Any, *args: Any) -> None:
     try:
         fn(*args)
@@ -89,9 +96,9 @@ def _check(fn: Any, *args: Any) -> None:
 def _name(value: str, what: str = "name") -> str:
     name = (value or "").strip()
     if not name:
-        raise InvalidRequest(f"{what}: must not be empty")
+        refuse(InvalidRequest, N_("{what}: must not be empty"), what=what)
     if len(name) > 100:
-        raise InvalidRequest(f"{what}: at most 100 characters")
+        refuse(InvalidRequest, N_("{what}: at most 100 characters"), what=what)
     return name
 
 
@@ -101,10 +108,10 @@ def _name(value: str, what: str = "name") -> str:
 async def create_team(data: TeamIn, who: str) -> dict[str, Any]:
     name = _name(data.name)
     if await Team.exists().where(Team.name == name):
-        raise Conflict(f"a team named {name!r} already exists")
+        refuse(Conflict, N_("a team named {name} already exists"), name=repr(name))
     for agent_id in data.agent_ids:
         if not await Agent.exists().where(Agent.id == agent_id):
-            raise InvalidRequest(f"agent_ids: agent {agent_id} does not exist")
+            refuse(InvalidRequest, N_("agent_ids: agent {agent_id} does not exist"), agent_id=agent_id)
     team_id = (await Team.insert(Team(name=name)).returning(Team.id))[0]["id"]
     for agent_id in sorted(set(data.agent_ids)):
         await AgentTeam.insert(AgentTeam(agent=agent_id, team=team_id))
@@ -115,10 +122,10 @@ async def create_team(data: TeamIn, who: str) -> dict[str, Any]:
 
 async def set_members(team_id: int, agent_ids: list[int], who: str) -> None:
     if not await Team.exists().where(Team.id == team_id):
-        raise NotFound(f"team {team_id} does not exist")
+        refuse(NotFound, N_("team {team_id} does not exist"), team_id=team_id)
     for agent_id in agent_ids:
         if not await Agent.exists().where(Agent.id == agent_id):
-            raise InvalidRequest(f"agent_ids: agent {agent_id} does not exist")
+            refuse(InvalidRequest, N_("agent_ids: agent {agent_id} does not exist"), agent_id=agent_id)
     await AgentTeam.delete().where(AgentTeam.team == team_id)
     for agent_id in sorted(set(agent_ids)):
         await AgentTeam.insert(AgentTeam(agent=agent_id, team=team_id))
@@ -128,26 +135,27 @@ async def set_members(team_id: int, agent_ids: list[int], who: str) -> None:
 
 async def save_routing(team_id: int, data: RoutingIn, who: str) -> dict[str, Any]:
     if not await Team.exists().where(Team.id == team_id):
-        raise NotFound(f"team {team_id} does not exist")
+        refuse(NotFound, N_("team {team_id} does not exist"), team_id=team_id)
     if (data.overflow_team is None) != (data.overflow_threshold is None):
-        raise InvalidRequest("overflow_team and overflow_threshold go together: set both or neither")
+        refuse(InvalidRequest, N_("overflow_team and overflow_threshold go together: set both or neither"))
     if data.overflow_team is not None:
         if data.overflow_team == team_id:
-            raise InvalidRequest("overflow_team: a team cannot overflow into itself")
+            refuse(InvalidRequest, N_("overflow_team: a team cannot overflow into itself"))
         if not await Team.exists().where(Team.id == data.overflow_team):
-            raise InvalidRequest(f"overflow_team: team {data.overflow_team} does not exist")
+            refuse(InvalidRequest, N_("overflow_team: team {team} does not exist"), team=data.overflow_team)
         if data.overflow_threshold < 1:
-            raise InvalidRequest("overflow_threshold: must be at least 1")
+            refuse(InvalidRequest, N_("overflow_threshold: must be at least 1"))
     unknown = [p for p in data.pool_priorities if p not in PRIORITIES]
     if unknown:
-        raise InvalidRequest(f"pool_priorities: {', '.join(map(repr, unknown))} not a priority; use {', '.join(PRIORITIES)}")
+        refuse(InvalidRequest, N_("pool_priorities: {unknown} not a priority; use {known}"),
+               unknown=", ".join(map(repr, unknown)), known=", ".join(PRIORITIES))
     if data.claim_cap is not None and data.claim_cap < 1:
-        raise InvalidRequest("claim_cap: must be at least 1 (or empty for no cap)")
+        refuse(InvalidRequest, N_("claim_cap: must be at least 1 (or empty for no cap)"))
     if data.pool_alert_minutes is not None and data.pool_alert_minutes < 1:
-        raise InvalidRequest("pool_alert_minutes: must be at least 1 (or empty for no alert)")
+        refuse(InvalidRequest, N_("pool_alert_minutes: must be at least 1 (or empty for no alert)"))
     if (data.claim_cap is not None or data.pool_alert_minutes is not None) and not data.pool_priorities:
-        raise InvalidRequest("claim_cap and pool_alert_minutes apply to the claim pool: choose the pool_priorities "
-                             "that go to it (e.g. low) first")
+        refuse(InvalidRequest, N_("claim_cap and pool_alert_minutes apply to the claim pool: choose the "
+                               "pool_priorities that go to it (e.g. low) first"))
     values = msgspec.structs.asdict(data)
     values["keywords"] = [k.strip().lower() for k in data.keywords if k.strip()]
     values["vip_tags"] = [k.strip().lower() for k in data.vip_tags if k.strip()]
@@ -166,10 +174,10 @@ async def save_calendar(data: CalendarIn, who: str, calendar_id: int | None = No
     clash = BusinessCalendar.exists().where(BusinessCalendar.name == name)
     if calendar_id is not None:
         if not await BusinessCalendar.exists().where(BusinessCalendar.id == calendar_id):
-            raise NotFound(f"calendar {calendar_id} does not exist")
+            refuse(NotFound, N_("calendar {calendar_id} does not exist"), calendar_id=calendar_id)
         clash = BusinessCalendar.exists().where((BusinessCalendar.name == name) & (BusinessCalendar.id != calendar_id))
     if await clash:
-        raise Conflict(f"a calendar named {name!r} already exists")
+        refuse(Conflict, N_("a calendar named {name} already exists"), name=repr(name))
     values = {"name": name, "timezone": data.timezone, "hours": data.hours, "holidays": data.holidays}
     if calendar_id is None:
         calendar_id = (await BusinessCalendar.insert(BusinessCalendar(**values)).returning(BusinessCalendar.id))[0]["id"]
@@ -184,7 +192,8 @@ async def save_calendar(data: CalendarIn, who: str, calendar_id: int | None = No
 
 async def delete_calendar(calendar_id: int, who: str) -> None:
     if await SlaPolicy.exists().where(SlaPolicy.calendar == calendar_id):
-        raise Conflict(f"calendar {calendar_id} is used by an SLA policy; change the policy first")
+        refuse(Conflict, N_("calendar {calendar_id} is used by an SLA policy; change the policy first"),
+               calendar_id=calendar_id)
     await BusinessCalendar.delete().where(BusinessCalendar.id == calendar_id)
     await audit.record(who, "delete", "calendar", calendar_id)
     sla.invalidate()
@@ -195,19 +204,20 @@ async def save_policy(data: PolicyIn, who: str, policy_id: int | None = None) ->
     _check(sla.validate_conditions, data.conditions)
     targets = (data.first_response_minutes, data.next_response_minutes, data.resolution_minutes)
     if all(t is None for t in targets):
-        raise InvalidRequest("a policy needs at least one of first_response_minutes, next_response_minutes, "
-                             "resolution_minutes")
+        refuse(InvalidRequest, N_("a policy needs at least one of first_response_minutes, "
+                               "next_response_minutes, resolution_minutes"))
     if any(t is not None and t <= 0 for t in targets):
-        raise InvalidRequest("target minutes must be positive")
+        refuse(InvalidRequest, N_("target minutes must be positive"))
     _check(sla.validate_warning, data.warning_minutes)
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
-        raise InvalidRequest("ends_at: must be later than starts_at")
+        refuse(InvalidRequest, N_("ends_at: must be later than starts_at"))
     if any(t is not None and t.tzinfo is None for t in (data.starts_at, data.ends_at)):
-        raise InvalidRequest("starts_at/ends_at: give a time zone offset, e.g. 2026-11-11T00:00:00+08:00")
+        refuse(InvalidRequest, N_("starts_at/ends_at: give a time zone offset, e.g. 2026-11-11T00:00:00+08:00"))
     if data.notice and not (data.starts_at or data.ends_at):
-        raise InvalidRequest("notice: only a peak profile (a policy with starts_at/ends_at) sends a notice to customers")
+        refuse(InvalidRequest, N_("notice: only a peak profile (a policy with starts_at/ends_at) sends a notice to "
+                               "customers"))
     if data.calendar is not None and not await BusinessCalendar.exists().where(BusinessCalendar.id == data.calendar):
-        raise InvalidRequest(f"calendar: calendar {data.calendar} does not exist")
+        refuse(InvalidRequest, N_("calendar: calendar {calendar} does not exist"), calendar=data.calendar)
     values = msgspec.structs.asdict(data)
     values["name"] = data.name.strip()
     values["notice"] = (data.notice or "").strip() or None
@@ -216,7 +226,7 @@ async def save_policy(data: PolicyIn, who: str, policy_id: int | None = None) ->
         await audit.record(who, "create", "sla_policy", policy_id, {"name": data.name})
     else:
         if not await SlaPolicy.exists().where(SlaPolicy.id == policy_id):
-            raise NotFound(f"SLA policy {policy_id} does not exist")
+            refuse(NotFound, N_("SLA policy {policy_id} does not exist"), policy_id=policy_id)
         await SlaPolicy.update({getattr(SlaPolicy, k): v for k, v in values.items()}).where(SlaPolicy.id == policy_id)
         await audit.record(who, "update", "sla_policy", policy_id, {"name": data.name})
     sla.invalidate()
@@ -237,7 +247,7 @@ async def save_rule(data: RuleIn, who: str, rule_id: int | None = None) -> dict[
         await audit.record(who, "create", "rule", rule_id, {"name": data.name})
     else:
         if not await AutomationRule.exists().where(AutomationRule.id == rule_id):
-            raise NotFound(f"rule {rule_id} does not exist")
+            refuse(NotFound, N_("rule {rule_id} does not exist"), rule_id=rule_id)
         await AutomationRule.update({getattr(AutomationRule, k): v for k, v in values.items()}).where(
             AutomationRule.id == rule_id)
         await audit.record(who, "update", "rule", rule_id, {"name": data.name})

@@ -156,3 +156,11 @@ def test_utf8_with_a_few_broken_bytes_stays_utf8() -> None:
 def test_utf16_with_a_dangling_byte_is_still_utf16() -> None:
     text, _ = decode_bytes("Test".encode("utf-16-le") + b"\x00", "utf-16le")
     assert text == "Test"
+
+
+def test_a_mail_whose_only_text_part_is_never_closed_is_still_read() -> None:
+    # Scripts often forget the closing delimiter: the part is damaged, the desk shows its text.
+    raw = mail('multipart/mixed; boundary="X"', "--X\nContent-Type: text/plain\n\nWhere is order 123?\n")
+    p = parse_email(raw)
+    assert p.text == "" and [a.data for a in p.attachments] == [b"Where is order 123?\n"]
+    assert to_inbound(p).text == "Where is order 123?"
