@@ -106,7 +106,8 @@ def send_message(channel_type: str, account: Any, message: Any) -> Awaitable[Any
 
     Return an awaitable of core.types.SendResult with the platform's message id. Pass
     ``message.idempotency_key`` to the platform when it supports one: the same key arrives on every
-    retry of the same message. Raise core.errors.ChannelError(retryable=...) on failure, with the
+    retry of the same message. A platform without one can lose the answer to a message it took;
+    from ``message.attempt`` > 1 on, look for that earlier copy before sending again. Raise core.errors.ChannelError(retryable=...) on failure, with the
     platform's code. Return None for channel types you did not register. Stops at the first
     non-None result.
     """

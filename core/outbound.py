@@ -240,6 +240,7 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
     if claim is None:
         return "skipped"
     outbound, account_id, ticket_id = await build_outbound(claim["message"])
+    outbound.attempt = claim["attempts"]
     account = desk.registry.account_by_id(account_id)
     try:
         if account is None:

@@ -178,6 +178,10 @@ class OutboundMessage:
     # When the customer last wrote on this ticket: channels with a messaging window (Meta's 24 hours)
     # decide from it whether a free-form reply may go out.
     last_customer_message_at: datetime | None = None
+    # Which delivery attempt this is (1 for the first). A later attempt may follow one whose answer
+    # was lost after the platform took the message: a channel without idempotency keys looks for
+    # that earlier copy before sending again.
+    attempt: int = 1
     # Channel-specific instructions stored with the reply, e.g. {"template": {"name", "language",
     # "params"}} for a WhatsApp template or {"media": {"type", "link"}}.
     metadata: dict[str, Any] = field(default_factory=dict)

@@ -138,7 +138,11 @@ class EbayClient:
                       json: Any = None, auth: str = "user", what: str = "call eBay") -> Any:
         """One API call with retries. ``auth``: "user" (Bearer), "iaf" (Post-Order's
         ``Authorization: IAF <token>``) or "app" (an application token). Returns the JSON body
-        (None for an empty one)."""
+        (None for an empty one).
+
+        A write (anything but GET) is repeated here only when eBay cannot have carried it out: the
+        connection was never made, or eBay throttled it. After a lost answer or a 5xx it may have
+        been done, so the caller decides (a reply looks for its earlier copy first)."""
         url = path if path.startswith("http") else self.settings.base + path
         refreshed = False
         attempt = 0
@@ -153,7 +157,8 @@ class EbayClient:
             try:
                 response = await self.http.request(method, url, params=params, json=json, headers=headers)
             except httpx.HTTPError as exc:
-                if attempt < self.settings.max_attempts:
+                unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                if attempt < self.settings.max_attempts and (method == "GET" or unsent):
                     await asyncio.sleep(min(2 ** attempt * 0.1, 2))
                     continue
                 raise ChannelError(f"could not {what}: {exc.__class__.__name__}", retryable=True,
@@ -177,7 +182,8 @@ class EbayClient:
                 wait = retry_after(response)
                 if wait is None:
                     wait = min(2 ** attempt * 0.25, 5.0)
-                if attempt < self.settings.max_attempts and waited + wait <= self.settings.max_wait_seconds:
+                repeatable = method == "GET" or throttled
+                if repeatable and attempt < self.settings.max_attempts and waited + wait <= self.settings.max_wait_seconds:
                     waited += wait
                     log.info("eBay %s (%s): waiting %.1fs before retrying %s", response.status_code, code, wait, path)
                     await asyncio.sleep(wait)

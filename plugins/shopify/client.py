@@ -100,8 +100,13 @@ class AdminClient:
             await self._sleep(seconds)
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run a query or mutation and return its ``data``. Raises ShopifyError."""
+        """Run a query or mutation and return its ``data``. Raises ShopifyError.
+
+        A mutation is repeated here only when Shopify cannot have run it (the connection was never
+        made, or it was throttled). After a lost answer or a 5xx it may have run: repeating a
+        refund would refund twice, so the caller is told to check the order instead."""
         attempts = max(1, self.settings.max_attempts)
+        write = query.lstrip().startswith("mutation")
         for attempt in range(1, attempts + 1):
             known = self.costs.get(query)
             if known is not None and self.bucket is not None:
@@ -110,6 +115,11 @@ class AdminClient:
             try:
                 response = await self._http.post(self.url, json={"query": query, "variables": variables or {}})
             except httpx.HTTPError as exc:
+                unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                if write and not unsent:
+                    raise ShopifyError(f"Shopify's answer was lost ({type(exc).__name__}); the change may have "
+                                       "been made: check the order before trying again", retryable=False,
+                                       platform_code="answer_lost") from None
                 if attempt == attempts:
                     raise ShopifyError(f"Shopify could not be reached: {type(exc).__name__}: {exc}",
                                        retryable=True) from None
@@ -123,6 +133,10 @@ class AdminClient:
                 await self._wait(retry_after if retry_after is not None else _backoff(attempt))
                 continue
             if response.status_code >= 500:
+                if write:
+                    raise ShopifyError(f"Shopify answered {response.status_code}; the change may have been made: "
+                                       "check the order before trying again", retryable=False,
+                                       platform_code=str(response.status_code))
                 if attempt == attempts:
                     raise ShopifyError(f"Shopify answered {response.status_code}", retryable=True,
                                        platform_code=str(response.status_code))

@@ -40,6 +40,7 @@ class Failure:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    lost: bool = False  # the request is carried out, then the connection drops: the answer is lost
 
 
 def now_iso() -> str:
@@ -71,9 +72,9 @@ class FakeEbay(HttpFake):
         self.lock = threading.Lock()
         super().__init__()
     def fail(self, prefix: str, status: int, body: Any = None, headers: dict[str, str] | None = None,
-             times: int = 1, drop: bool = False) -> None:
+             times: int = 1, drop: bool = False, lost: bool = False) -> None:
         for _ in range(times):
-            self.failures.append(Failure(prefix, status, body, headers or {}, drop))
+            self.failures.append(Failure(prefix, status, body, headers or {}, drop, lost))
 
     def revoke_tokens(self) -> None:
         with self.lock:
@@ -122,46 +123,53 @@ class FakeEbay(HttpFake):
             for failure in self.failures:
                 if path.startswith(failure.prefix):
                     self.failures.remove(failure)
+                    if failure.lost:
+                        self._route(method, path, query, headers, raw)
+                        return -1, None, {}
                     if failure.drop:
                         return -1, None, {}
                     return failure.status, failure.body, failure.headers
-            if path == "/identity/v1/oauth2/token" and method == "POST":
-                return self.token(headers, raw)
-            auth = headers.get("authorization", "")
-            scheme, _, token = auth.partition(" ")
-            if path.startswith("/commerce/notification/v1/public_key/"):
-                if scheme != "Bearer" or token not in self.app_tokens:
-                    return 401, INVALID_TOKEN, {}
-                return self.public_key(path.rsplit("/", 1)[1])
-            expected = "IAF" if path.startswith("/post-order/") else "Bearer"
-            if scheme != expected or token not in self.user_tokens:
+            return self._route(method, path, query, headers, raw)
+
+    def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
+               raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        if path == "/identity/v1/oauth2/token" and method == "POST":
+            return self.token(headers, raw)
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if path.startswith("/commerce/notification/v1/public_key/"):
+            if scheme != "Bearer" or token not in self.app_tokens:
                 return 401, INVALID_TOKEN, {}
-            if headers.get("x-ebay-c-marketplace-id") is None:
-                return 400, {"errors": [{"errorId": 2004, "domain": "ACCESS", "category": "REQUEST",
-                                         "message": "Invalid request", "longMessage": "X-EBAY-C-MARKETPLACE-ID missing"}]}, {}
-            body = json.loads(raw) if raw else None
-            if path == "/commerce/message/v1/conversation" and method == "GET":
-                return self.get_conversations(query)
-            if path.startswith("/commerce/message/v1/conversation/") and method == "GET":
-                return self.get_conversation(path.rsplit("/", 1)[1], query)
-            if path == "/commerce/message/v1/send_message" and method == "POST":
-                return self.send_message(body or {})
-            if path == "/sell/fulfillment/v1/order" and method == "GET":
-                return self.get_orders(query)
-            if path == "/post-order/v2/return/search":
-                return self.search(self.returns, query, "members", "total")
-            if path.startswith("/post-order/v2/return/") and path.endswith("/send_message") and method == "POST":
-                return self.return_message(path.split("/")[4], body or {})
-            if path == "/post-order/v2/casemanagement/search":
-                return self.search(self.cases, query, "members", "totalNumberOfCases")
-            if path.startswith("/post-order/v2/casemanagement/"):
-                detail = self.case_details.get(path.rsplit("/", 1)[1])
-                if detail is None:
-                    return 404, {"error": [{"errorId": 1617, "domain": "caseManagementErrorDomain", "severity": "ERROR",
-                                            "category": "REQUEST", "message": "The case id is invalid"}]}, {}
-                return 200, detail, {}
-            return 404, {"errors": [{"errorId": 2002, "domain": "ACCESS", "category": "REQUEST",
-                                     "message": "Resource not found"}]}, {}
+            return self.public_key(path.rsplit("/", 1)[1])
+        expected = "IAF" if path.startswith("/post-order/") else "Bearer"
+        if scheme != expected or token not in self.user_tokens:
+            return 401, INVALID_TOKEN, {}
+        if headers.get("x-ebay-c-marketplace-id") is None:
+            return 400, {"errors": [{"errorId": 2004, "domain": "ACCESS", "category": "REQUEST",
+                                     "message": "Invalid request", "longMessage": "X-EBAY-C-MARKETPLACE-ID missing"}]}, {}
+        body = json.loads(raw) if raw else None
+        if path == "/commerce/message/v1/conversation" and method == "GET":
+            return self.get_conversations(query)
+        if path.startswith("/commerce/message/v1/conversation/") and method == "GET":
+            return self.get_conversation(path.rsplit("/", 1)[1], query)
+        if path == "/commerce/message/v1/send_message" and method == "POST":
+            return self.send_message(body or {})
+        if path == "/sell/fulfillment/v1/order" and method == "GET":
+            return self.get_orders(query)
+        if path == "/post-order/v2/return/search":
+            return self.search(self.returns, query, "members", "total")
+        if path.startswith("/post-order/v2/return/") and path.endswith("/send_message") and method == "POST":
+            return self.return_message(path.split("/")[4], body or {})
+        if path == "/post-order/v2/casemanagement/search":
+            return self.search(self.cases, query, "members", "totalNumberOfCases")
+        if path.startswith("/post-order/v2/casemanagement/"):
+            detail = self.case_details.get(path.rsplit("/", 1)[1])
+            if detail is None:
+                return 404, {"error": [{"errorId": 1617, "domain": "caseManagementErrorDomain", "severity": "ERROR",
+                                        "category": "REQUEST", "message": "The case id is invalid"}]}, {}
+            return 200, detail, {}
+        return 404, {"errors": [{"errorId": 2002, "domain": "ACCESS", "category": "REQUEST",
+                                 "message": "Resource not found"}]}, {}
 
     def token(self, headers: dict[str, str], raw: bytes) -> tuple[int, Any, dict[str, str]]:
         form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}

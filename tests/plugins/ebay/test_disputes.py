@@ -13,7 +13,7 @@ from core.polling import poll_account
 from core.tables import Customer, Message, Ticket
 from plugins.ebay.state import parse_time
 from tests.plugins.ebay.fake_ebay import make_case, make_case_detail, make_order, make_return
-from tests.plugins.ebay.test_messages import BUYER, account, deliver, iso, messages_of, tickets
+from tests.plugins.ebay.test_messages import BUYER, account, deliver, iso, messages_of, retry_now, tickets
 
 
 def seed_return(fake: Any, respond_by: str | None) -> None:
@@ -124,6 +124,24 @@ async def test_an_item_not_received_case_opens_its_own_ticket_and_replies_reach_
     [sent] = fake.calls("/commerce/message/v1/send_message")
     assert json.loads(sent["body"]) == {"otherPartyUsername": BUYER, "messageText": "Tracking: DHL 00340434",
                                         "reference": {"referenceId": "110559999", "referenceType": "LISTING"}}
+
+
+async def test_a_case_reply_whose_answer_was_lost_is_found_in_the_new_conversation(ebay_desk: Any, fake: Any) -> None:
+    fake.orders.append(make_order("12-05555-11111", BUYER, "110559999", updated=iso(-timedelta(days=20))))
+    fake.cases.append(make_case("5200111222", BUYER, "110559999", respond_by=iso(timedelta(days=1)),
+                                transaction_id="2914099999001"))
+    fake.case_details["5200111222"] = make_case_detail("5200111222", case_type="ITEM_NOT_RECEIVED")
+    await poll_account(ebay_desk, account(ebay_desk))
+    [ticket] = await tickets()
+    fake.fail("/commerce/message/v1/send_message", 0, lost=True)
+    message = await outbound.reply(ebay_desk, ticket["id"], author_id=None, text="Tracking: DHL 00340434")
+    assert (await deliver(ebay_desk, message["id"]))["delivery_status"] in (None, "queued")
+    row = await retry_now(ebay_desk, message["id"])
+    assert row["delivery_status"] == "sent"
+    [opened] = [c for c in fake.conversations.values() if c["buyer"] == BUYER]
+    assert [m["messageBody"] for m in opened["messages"]] == ["Tracking: DHL 00340434"]
+    assert row["external_id"] == f"msg:{opened['messages'][0]['messageId']}"
+    assert len(fake.calls("/commerce/message/v1/send_message")) == 1
 
 
 async def test_a_closed_return_never_seen_opens_no_ticket(ebay_desk: Any, fake: Any) -> None:

@@ -216,6 +216,51 @@ async def test_a_reply_goes_into_the_conversation_and_its_echo_is_not_stored_twi
     assert len(await messages_of(ticket["id"])) == before
 
 
+async def retry_now(desk: Any, message_id: int) -> dict[str, Any]:
+    """The next delivery attempt, without waiting out the backoff."""
+    await Outbox.update({Outbox.next_attempt_at: datetime.now(timezone.utc) - timedelta(seconds=1)}).where(
+        Outbox.message == message_id)
+    return await deliver(desk, message_id)
+
+
+async def test_a_reply_whose_answer_was_lost_is_not_sent_twice(ebay_desk: Any, fake: Any) -> None:
+    # eBay takes the message, then the connection drops: sendMessage has no idempotency key, so the
+    # retry must find the first copy instead of sending a second one to the buyer.
+    seed_conversation(fake)
+    await poll_account(ebay_desk, account(ebay_desk))
+    [ticket] = await tickets()
+    fake.fail("/commerce/message/v1/send_message", 0, lost=True)
+    message = await outbound.reply(ebay_desk, ticket["id"], author_id=None, text="Refund issued today.")
+    first = await deliver(ebay_desk, message["id"])
+    assert first["delivery_status"] in (None, "queued") and first["external_id"] is None
+    copies = [m for m in fake.conversations["conv-100"]["messages"] if m["messageBody"] == "Refund issued today."]
+    assert len(copies) == 1  # eBay has it; the desk does not know yet
+    second = await retry_now(ebay_desk, message["id"])
+    assert second["delivery_status"] == "sent" and second["external_id"] == f"msg:{copies[0]['messageId']}"
+    assert len(fake.calls("/commerce/message/v1/send_message")) == 1
+    assert [m["messageBody"] for m in fake.conversations["conv-100"]["messages"]].count("Refund issued today.") == 1
+    before = len(await messages_of(ticket["id"]))
+    await poll_account(ebay_desk, account(ebay_desk))  # the echo matches the reply's id: stored once
+    assert len(await messages_of(ticket["id"])) == before
+
+
+async def test_a_retry_after_a_failure_before_sending_sends_once(ebay_desk: Any, fake: Any) -> None:
+    # The same text sent earlier and known to the desk is no earlier copy of this reply.
+    seed_conversation(fake)
+    await poll_account(ebay_desk, account(ebay_desk))
+    [ticket] = await tickets()
+    earlier = await outbound.reply(ebay_desk, ticket["id"], author_id=None, text="Thanks!")
+    assert (await deliver(ebay_desk, earlier["id"]))["delivery_status"] == "sent"
+    fake.fail("/commerce/message/v1/send_message", 503, {"errors": [{"errorId": 2003, "domain": "ACCESS",
+                                                                    "category": "APPLICATION", "message": "Internal error"}]})
+    again = await outbound.reply(ebay_desk, ticket["id"], author_id=None, text="Thanks!")
+    assert (await deliver(ebay_desk, again["id"]))["delivery_status"] in (None, "queued")
+    row = await retry_now(ebay_desk, again["id"])
+    assert row["delivery_status"] == "sent"
+    assert [m["messageBody"] for m in fake.conversations["conv-100"]["messages"]].count("Thanks!") == 2
+    assert len({row["external_id"], (await Message.select().where(Message.id == earlier["id"]).first())["external_id"]}) == 2
+
+
 async def test_ebay_refusing_a_reply_fails_it_with_ebays_code(ebay_desk: Any, fake: Any) -> None:
     seed_conversation(fake)
     await poll_account(ebay_desk, account(ebay_desk))

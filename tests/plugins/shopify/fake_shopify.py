@@ -25,6 +25,7 @@ class Failure:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    lost: bool = False  # the request is carried out, then the connection drops: the answer is lost
 
 
 def money(amount: str, currency: str = "USD") -> dict[str, Any]:
@@ -84,6 +85,8 @@ class FakeShopify(HttpFake):
         if method != "POST":  # the Admin API is GraphQL: POST only
             return 405, {"errors": "Not Found"}, {}
         status, payload, extra = self.handle(path, headers, body)
+        if status == -1:
+            return None  # drop the connection without an answer
         return status, json.dumps(payload).encode(), {"content-type": "application/json", **extra}
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, dict[str, str]]:
@@ -97,9 +100,12 @@ class FakeShopify(HttpFake):
                 return 404, {"errors": "Not Found"}, {}
             if headers.get("x-shopify-access-token") != TOKEN:
                 return 401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}, {}
+            lost = False
             if self.failures:
                 failure = self.failures.pop(0)
-                return failure.status, failure.body or {"errors": "Internal Server Error"}, failure.headers
+                if not failure.lost:
+                    return failure.status, failure.body or {"errors": "Internal Server Error"}, failure.headers
+                lost = True
             now = time.monotonic()
             self.available = min(self.maximum, self.available + (now - self._last) * self.restore_rate)
             self._last = now
@@ -111,6 +117,8 @@ class FakeShopify(HttpFake):
                     "extensions": self._cost(cost, None)}, {}
             self.available -= cost
             data = getattr(self, "op_" + operation.removeprefix("Relaydesk"))(request.get("variables") or {})
+            if lost:
+                return -1, None, {}
             return 200, {"data": data, "extensions": self._cost(cost, cost)}, {}
 
     def _cost(self, requested: int, actual: int | None) -> dict[str, Any]:

@@ -102,3 +102,25 @@ async def test_agents_add_notes_and_tags(shop_desk, fake):
     entry = await AuditEntry.select().output(load_json=True).where(AuditEntry.action == "shopify.order_note_added").first()
     assert entry["actor"] == f"agent:{agent_id}" and entry["changes"]["ticket_id"] == 5
     assert await AuditEntry.count().where(AuditEntry.action == "shopify.order_tagged") == 1
+
+
+async def test_a_refund_whose_answer_is_lost_is_not_repeated(shop_desk, fake):
+    """refundCreate has no idempotency key: after a lost answer or a 5xx the refund may have been made,
+    so the desk never repeats it and tells the agent to check the order."""
+    from tests.plugins.shopify.fake_shopify import Failure
+
+    row_id = await _cached_order(shop_desk, fake)
+    _, token = await make_agent("admin")
+    async with client_for(shop_desk) as client:
+        fake.failures.append(Failure(0, lost=True))
+        lost = await client.post(f"{BASE}/{row_id}/refund", json={"confirm": True, "line_items": [
+            {"line_item_id": "60017", "quantity": 1}]}, headers=auth(token))
+        fake.failures.append(Failure(503, {"errors": "Service Unavailable"}))
+        failed = await client.post(f"{BASE}/{row_id}/refund", json={"confirm": True, "line_items": [
+            {"line_item_id": "60017", "quantity": 1}]}, headers=auth(token))
+    assert lost.status_code == 502 and "check the order before trying again" in lost.json()["error"]["message"]
+    assert lost.json()["error"]["retryable"] is False and lost.json()["error"]["platform_code"] == "answer_lost"
+    assert failed.status_code == 502 and failed.json()["error"]["retryable"] is False
+    attempts = [r for r in fake.requests if r["operation"] == "RelaydeskRefundCreate"]
+    assert len(attempts) == 2  # one each: neither was repeated
+    assert len(fake.orders["gid://shopify/Order/6001"]["refunds"]) == 1  # the lost one went through, once
