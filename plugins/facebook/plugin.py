@@ -14,7 +14,7 @@ from core.types import (
     Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, SendResult, WebhookRequest, WebhookResult,
 )
 from core.webhooks import hub_challenge, verify_hmac_sha256
-from plugins.facebook import client, media, window
+from plugins.facebook import client, media, profiles, window
 from plugins.facebook.parse import OWN_METADATA_PREFIX, parse_payload
 from plugins.facebook.settings import InstagramAccountSettings, MessengerAccountSettings
 
@@ -45,24 +45,33 @@ def register_channels(register):
 def register_jobs(register):
     register(JobSpec(name=media.JOB, func=media.fetch_job))
     register(JobSpec(name=media.SWEEP_JOB, func=media.sweep_job, every=media.SWEEP_SECONDS))
+    register(JobSpec(name=profiles.JOB, func=profiles.fetch_job))
 
 
 @hookimpl
 def startup(desk):
     media.DESKS.append(desk)
+    profiles.DESKS.append(desk)
 
 
 @hookimpl
 def shutdown(desk):
     if desk in media.DESKS:
         media.DESKS.remove(desk)
+    if desk in profiles.DESKS:
+        profiles.DESKS.remove(desk)
 
 
 @hookimpl
 def ticket_event(event):
     if event.name in ("created", "customer_replied") and event.message_id and media.DESKS:
-        return media.enqueue(event.message_id)
+        return _after_inbound(event.message_id)
     return None
+
+
+async def _after_inbound(message_id: int) -> None:
+    await media.enqueue(message_id)
+    await profiles.enqueue(message_id)
 
 
 def node_id(account: Account) -> str:

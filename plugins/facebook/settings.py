@@ -19,6 +19,9 @@ class MessengerAccountSettings(msgspec.Struct, forbid_unknown_fields=True):
     download_media: bool = True
     rate_limit_backoff_seconds: float = 60.0
     max_media_bytes: int = 25 * 1024 * 1024
+    # Name customers through the User Profile API (a Business app needs Meta's Business Asset User
+    # Profile Access for Messenger).
+    fetch_names: bool = True
 
 
 class InstagramAccountSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,3 +39,6 @@ class InstagramAccountSettings(msgspec.Struct, forbid_unknown_fields=True):
     download_media: bool = False
     rate_limit_backoff_seconds: float = 60.0
     max_media_bytes: int = 25 * 1024 * 1024
+    # Name customers through the User Profile API (a Business app needs Meta's Business Asset User
+    # Profile Access for Messenger).
+    fetch_names: bool = True

@@ -7,6 +7,7 @@
 - GET /{version}/{media-id} -> {"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}
 - GET the media URL with the same bearer token -> the bytes
 - GET /{version}/{waba-id}/message_templates -> {"data": [...], "paging": {...}}
+- GET /{version}/{psid|igsid}?fields=... (User Profile API) -> the asked fields that are set, and "id"
 - errors as {"error": {"message", "type", "code", "error_subcode", "error_data", "fbtrace_id"}}
 
 A request without the expected bearer token gets Graph's OAuth error (code 190).
@@ -70,6 +71,7 @@ class GraphLoopback(HttpFake):
     failures: list[Failure] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     templates: list[dict[str, Any]] = field(default_factory=list)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # scoped user id -> profile fields
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -115,6 +117,10 @@ class GraphLoopback(HttpFake):
             return 200, {"id": f"upl{n}"}, "application/json"
         if call.method == "GET" and parts[-1] == "message_templates":
             return 200, {"data": self.templates, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}, "application/json"
+        if call.method == "GET" and len(parts) == 2 and parts[1] in self.profiles:
+            asked = (call.query.get("fields") or [""])[0].split(",")
+            profile = self.profiles[parts[1]]
+            return 200, {"id": parts[1], **{k: profile[k] for k in asked if k in profile}}, "application/json"
         if call.method == "GET" and len(parts) == 2:
             data, mime = self.media.get(parts[1], (None, ""))
             if data is None:
