@@ -13,6 +13,7 @@ from core.errors import N_, Invalid
 
 TARGET_KEYS = ("agent", "team", "role")
 MAX_TEXT = 2000
+LIVE_EVENT = "notification"  # on the desk's live bus: {"data": {"agents": [ids]}}
 
 
 def validate_target(target: Any, where: str = "to") -> None:
@@ -56,8 +57,10 @@ async def recipients(spec: dict[str, Any]) -> list[int]:
     raise Invalid(N_("unknown notification target {spec}"), spec=repr(spec))
 
 
-async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = None, kind: str = "rule") -> int:
-    """Store a notification for every recipient of `spec`. Returns how many were stored."""
+async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = None, kind: str = "rule",
+                 desk: Any = None) -> int:
+    """Store a notification for every recipient of `spec`. Returns how many were stored. With the
+    desk, the recipients' open inbox pages are told at once (a live `notification` event)."""
     from core.tables import Notification
 
     ids = await recipients(spec)
@@ -65,6 +68,8 @@ async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = Non
     if ids:
         await Notification.insert(*[Notification(agent=i, ticket=ticket_id, kind=kind[:32], text=text[:MAX_TEXT],
                                                  created_at=now) for i in ids])
+        if desk is not None:
+            await desk.live.publish({"name": LIVE_EVENT, "ticket_id": None, "data": {"agents": ids}})
     return len(ids)
 
 

@@ -407,7 +407,7 @@ async def sweep_pool(desk: "Desk", now: Any = None, limit: int = 500) -> PoolSwe
                f"{team['name'] if team else '?'}"
         await audit.record("system:pool", "pool_alert", "ticket", row["id"], {"waited_minutes": waited, "team": row["team"]})
         if row["team"] is not None:
-            await notifications.notify({"team": row["team"]}, text, ticket_id=row["id"], kind="pool_alert")
+            await notifications.notify({"team": row["team"]}, text, ticket_id=row["id"], kind="pool_alert", desk=desk)
         events.append(Event("pool_alert", row["id"], actor="system:pool", data={"team": row["team"], "waited_minutes": waited}))
         result.alerts += 1
     await publish(desk, events)

@@ -459,7 +459,7 @@ async def _act(desk: "Desk", rule: Rule, ctx: dict[str, Any]) -> None:
             if spec is None:
                 log.info("rule %s: notify %s on ticket %s found nobody", rule.id, value["to"], ticket_id)
             else:
-                await notifications.notify(spec, text, ticket_id=ticket_id, kind="rule")
+                await notifications.notify(spec, text, ticket_id=ticket_id, kind="rule", desk=desk)
 
 
 TICKET_FIELDS = ("id", "subject", "priority", "status", "language", "channel_type", "tags", "assignee", "team",

@@ -64,6 +64,40 @@ def test_message_arrives_live_in_a_second_session(server, browser_factory):
                what="the new ticket in the other agent's queue")
 
 
+def test_a_notification_shows_in_the_header_without_a_reload(server, browser_factory):
+    driver = browser_factory()
+    sign_in(driver, server.url, "ann@example.com")
+    driver.get(server.url + "/inbox/admin/rules")
+    form = driver.find_element(By.ID, "rule-form")
+    form.find_element(By.NAME, "name").send_keys("Tell supervisors about live parcels")
+    form.find_element(By.NAME, "event").send_keys("created")
+    active = form.find_element(By.NAME, "active")
+    if not active.is_selected():
+        active.click()
+    for name, value in (("conditions", '{"text_contains": ["parcel-live-check"]}'),
+                        ("actions", '[{"notify": {"to": "supervisors"}}]')):
+        field = form.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button.primary").click()
+    row = wait_until(lambda: [r for r in driver.find_elements(By.CSS_SELECTOR, "tr[data-rule]")
+                              if "Tell supervisors about live parcels" in r.text], what="the saved rule")[0]
+    rule_id = row.get_attribute("data-rule")
+    try:
+        driver.get(server.url + "/inbox/q/open")
+        wait_until(lambda: sse_connected(driver), what="the live stream")
+        badge = driver.find_element(By.ID, "notifications-badge")
+        before = int(badge.get_attribute("data-unread"))
+        server.post_messages([_msg("where is my parcel-live-check?", sender="notify-1")])
+        wait_until(lambda: int(driver.find_element(By.ID, "notifications-badge").get_attribute("data-unread")) == before + 1,
+                   what="the badge counting the new notification")
+        assert driver.find_element(By.CSS_SELECTOR, "#notifications-badge .count").text == str(before + 1)
+    finally:
+        driver.get(server.url + "/inbox/admin/rules")
+        driver.find_element(By.CSS_SELECTOR, f'tr[data-rule="{rule_id}"] button.danger-text').click()
+        wait_until(lambda: not driver.find_elements(By.CSS_SELECTOR, f'tr[data-rule="{rule_id}"]'), what="the rule deleted")
+
+
 def test_script_payload_is_rendered_inert(server, browser_factory):
     payload = ('<p>Hello <b>agent</b></p><script>window.__pwned = 1</script>'
                '<img src="x" onerror="window.__pwned = 2"><a href="javascript:window.__pwned=3">click</a>')

@@ -104,3 +104,31 @@ async def test_presence_shows_who_views_and_who_types(desk):
     assert await TicketViewer.count().where(TicketViewer.ticket == ticket) == 2
 
 
+
+
+async def test_a_notification_reaches_its_agents_open_pages_at_once(desk):
+    """A rule's notification is a live event naming its recipients; only their streams turn it
+    into an SSE `notifications` event, which refreshes the header's badge."""
+    from core import notifications
+    from tests.helpers import auth
+    from web.inbox.live import _messages
+
+    admin, token = await make_agent("admin", email="boss@example.com")
+    bo, _ = await make_agent("agent", email="bo@example.com")
+    heard = desk.live.subscribe()
+    async with client_for(desk) as client:
+        rule = await client.post("/api/v1/admin/rules", headers=auth(token), json={
+            "name": "tell Bo", "event": "created", "conditions": {}, "actions": [{"notify": {"to": f"agent:{bo}"}}]})
+        assert rule.status_code in (200, 201), rule.text
+        await post_messages(client, [message("n1", text="where is my parcel?")])
+        await sign_in(client, "bo@example.com")
+        badge = await client.get("/inbox/notifications/badge")
+    events = []
+    while not heard.empty():
+        events.append(heard.get_nowait())
+    [event] = [e for e in events if e["name"] == notifications.LIVE_EVENT]
+    assert event["data"]["agents"] == [bo]
+    assert [m.event for m in _messages(event, bo)] == ["notifications"]
+    assert _messages(event, admin) == []  # nobody else hears of it
+    assert badge.status_code == 200 and 'id="notifications-badge"' in badge.text
+    assert '<span class="count">1</span>' in badge.text and 'hx-trigger="sse:notifications"' in badge.text

@@ -4,7 +4,8 @@ Every web process with a browser connected subscribes to the desk's live channel
 channels plugin: the Redis pub/sub backend when [relaydesk] redis is set (so an event published by a
 worker or another web process reaches every browser), the in-memory backend in the embedded mode. Browsers get named
 events that htmx's SSE extension turns into fragment refreshes: `ticket-<id>` for one ticket,
-`queue` for the lists and counts, `presence-<id>` when someone opens a ticket or starts typing.
+`queue` for the lists and counts, `presence-<id>` when someone opens a ticket or starts typing,
+`notifications` (to the recipients only) when an agent gets a notification.
 Who views and who types is kept in the ticket_viewers table, shared by every process.
 """
 
@@ -20,7 +21,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.response import ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 
-from core import clock, db
+from core import clock, db, notifications
 from core.config import Settings
 from core.events import LiveBus, live_channel
 from core.tables import Agent, TicketViewer
@@ -68,9 +69,12 @@ class ChannelsLiveBus(LiveBus):
             pass
 
 
-def _messages(payload: dict[str, Any]) -> list[ServerSentEventMessage]:
+def _messages(payload: dict[str, Any], agent_id: int) -> list[ServerSentEventMessage]:
     ticket_id = payload.get("ticket_id")
     name = payload.get("name", "")
+    if name == notifications.LIVE_EVENT:
+        recipients = (payload.get("data") or {}).get("agents") or []
+        return [ServerSentEventMessage(event="notifications", data="1")] if agent_id in recipients else []
     if name == "presence":
         return [ServerSentEventMessage(event=f"presence-{ticket_id}", data=str(ticket_id))]
     out = [ServerSentEventMessage(event="queue", data=name)]
@@ -84,6 +88,8 @@ async def live(request: Request) -> ServerSentEvent:
     plugin: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
     scope = request.app.state.desk.settings.queue_name
     channel = live_channel(scope)
+    agent = await session_agent(request)
+    agent_id = agent["id"] if agent else 0
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         async with plugin.start_subscription([channel]) as subscriber:
@@ -97,9 +103,9 @@ async def live(request: Request) -> ServerSentEvent:
                 for payload in decoded if isinstance(decoded, list) else [decoded]:
                     if not isinstance(payload, dict):
                         continue
-                    if payload.get("name") != "presence":
+                    if payload.get("name") not in ("presence", notifications.LIVE_EVENT):
                         counts_changed(scope)
-                    for message in _messages(payload):
+                    for message in _messages(payload, agent_id):
                         yield message
 
     return ServerSentEvent(stream(), headers={"cache-control": "no-store", "x-accel-buffering": "no"})

@@ -347,6 +347,12 @@ async def notifications_page(request: Request) -> Template:
     return await page(request, "inbox/notifications.html", items=await notifications.latest(agent["id"]))
 
 
+@get("/inbox/notifications/badge", include_in_schema=False, guards=[page_guard("readonly")])
+async def notifications_badge(request: Request) -> Template:
+    """The header's notifications link with the unread count (swapped in on a live event)."""
+    return await page(request, "inbox/_notifications_badge.html")
+
+
 @post("/inbox/notifications/read", include_in_schema=False, guards=[page_guard("readonly")])
 async def notifications_read(request: Request) -> Redirect:
     agent = await session_agent(request)
@@ -357,4 +363,5 @@ async def notifications_read(request: Request) -> Redirect:
 
 
 ROUTES = [teams_page, team_create, team_save, calendars_page, calendar_save, calendar_delete, sla_page, sla_save,
-          sla_delete, rules_page, rule_save, rule_delete, claim, notifications_page, notifications_read]
+          sla_delete, rules_page, rule_save, rule_delete, claim, notifications_page, notifications_badge,
+          notifications_read]
