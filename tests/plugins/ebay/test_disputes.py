@@ -111,11 +111,15 @@ async def test_a_case_escalated_from_the_return_joins_its_ticket(ebay_desk: Any,
     assert len(fake.calls("/post-order/v2/casemanagement/5200998877")) == 1
 
 
-async def test_an_item_not_received_case_opens_its_own_ticket_and_replies_reach_the_buyer(ebay_desk: Any, fake: Any) -> None:
+def seed_item_not_received_case(fake: Any) -> None:
     fake.orders.append(make_order("12-05555-11111", BUYER, "110559999", updated=iso(-timedelta(days=20))))
     fake.cases.append(make_case("5200111222", BUYER, "110559999", respond_by=iso(timedelta(days=1)),
                                 transaction_id="2914099999001"))
     fake.case_details["5200111222"] = make_case_detail("5200111222", case_type="ITEM_NOT_RECEIVED")
+
+
+async def test_an_item_not_received_case_opens_its_own_ticket_and_replies_reach_the_buyer(ebay_desk: Any, fake: Any) -> None:
+    seed_item_not_received_case(fake)
     await poll_account(ebay_desk, account(ebay_desk))
     [ticket] = await tickets()
     assert ticket["thread_key"] == "case:5200111222"
@@ -127,10 +131,7 @@ async def test_an_item_not_received_case_opens_its_own_ticket_and_replies_reach_
 
 
 async def test_a_case_reply_whose_answer_was_lost_is_found_in_the_new_conversation(ebay_desk: Any, fake: Any) -> None:
-    fake.orders.append(make_order("12-05555-11111", BUYER, "110559999", updated=iso(-timedelta(days=20))))
-    fake.cases.append(make_case("5200111222", BUYER, "110559999", respond_by=iso(timedelta(days=1)),
-                                transaction_id="2914099999001"))
-    fake.case_details["5200111222"] = make_case_detail("5200111222", case_type="ITEM_NOT_RECEIVED")
+    seed_item_not_received_case(fake)
     await poll_account(ebay_desk, account(ebay_desk))
     [ticket] = await tickets()
     fake.fail("/commerce/message/v1/send_message", 0, lost=True)
