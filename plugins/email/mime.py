@@ -11,7 +11,6 @@ import binascii
 from dataclasses import dataclass, field
 from email.message import Message
 
-
 from .charsets import decode_bytes, decode_header_bytes
 from .headers import clean_line, decode_header
 from .split import decode_base64

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import html as html_lib
 import re
@@ -24,7 +22,7 @@ from .headers import clean_line, decode_header
 from .html_text import html_to_text, sanitize_html
 from .mime import Leaf, Structure, content_type_of, param_of, part_text, payload_bytes, walk
 from .quotes import visible_text as fold_quotes
-from .split import split_mail
+from .split import MESSAGE_TYPES, split_mail
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 MAX_REFERENCES = 100
@@ -80,23 +78,6 @@ def synthetic_message_id(raw: bytes) -> str:
 
 
 # -- message-level parsing ----------------------------------------------------------------
-
-_MESSAGE_TYPES = ("message/rfc822", "message/global")
-
-
-class _AsReceived(email.policy.Compat32):
-    """compat32 that writes header fields back as they were read when regenerating an attached
-    message: refolding every field (compat32's way) cost more than the rest of the work."""
-
-    def fold_binary(self, name: str, value: object) -> bytes:
-        if isinstance(value, str) and value.isascii() and name.isascii():
-            return f"{name}: {self.linesep.join(_NEWLINE.split(value))}{self.linesep}".encode("ascii")
-        return super().fold_binary(name, value)  # compat32 writes 8-bit fields as read, too
-
-
-_AS_RECEIVED = _AsReceived()
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-
 
 def _header_map(msg: Message) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
@@ -266,7 +247,7 @@ def _attach(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int, depth:
     part, ctype = leaf.part, leaf.content_type
     index = len(out.attachments) + 1
     try:
-        if ctype in _MESSAGE_TYPES:
+        if ctype in MESSAGE_TYPES:
             _attach_message(leaf, out, defects, max_bytes, depth, is_report)
             return
         data = payload_bytes(part, defects)
@@ -309,12 +290,7 @@ def _attach_message(leaf: Leaf, out: _Bodies, defects: list[str], max_bytes: int
     inner = _inner_message(leaf.part, defects)
     if inner is None:
         return
-    data = getattr(inner, "source", None)  # the attached message's bytes as they came
-    if data is None:
-        try:
-            data = inner.as_bytes(policy=_AS_RECEIVED)
-        except Exception:  # noqa: BLE001 - regenerating broken mail can fail; keep what we can
-            data = str(inner).encode("utf-8", "surrogateescape")
+    data: bytes = inner.source  # the attached message's bytes as they came (set by split_mail's reader)
     inner_parsed = _parse_message(inner, data, max_bytes, depth + 1)
     if len(data) <= max_bytes:
         stem = leaf.filename or (inner_parsed.subject[:80] + ".eml" if inner_parsed.subject else None)

@@ -32,7 +32,7 @@ _B64_NOISE = re.compile(rb"[ \t\r\n]+")
 _B64_PIECES = re.compile(rb"([A-Za-z0-9+/]*)(=*)")
 _B64_ALPHABET = re.compile(rb"[^A-Za-z0-9+/=\- \t\r\n]")
 _BOUNDARY_FALLBACK = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^\s";]+))', re.I)
-_MESSAGE_TYPES = ("message/rfc822", "message/global")
+MESSAGE_TYPES = ("message/rfc822", "message/global")
 
 
 def split_mail(raw: bytes) -> Message:
@@ -124,7 +124,7 @@ class _Reader:
                                            ctype == "multipart/digest", depth)
                 msg.unsplit = True  # the boundary never appears: one undivided part
             # A multipart without a boundary parameter is read as one opaque part.
-        elif ctype in _MESSAGE_TYPES and cte not in ("base64", "quoted-printable") and depth < MAX_DEPTH:
+        elif ctype in MESSAGE_TYPES and cte not in ("base64", "quoted-printable") and depth < MAX_DEPTH:
             inner, end, found = self.entity(pos, boundary, False, depth + 1)
             if inner is None:
                 # No header block ends before the data does: no message, only damaged text.

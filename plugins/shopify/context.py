@@ -124,7 +124,6 @@ async def build_context(customer: dict[str, Any], ticket: dict[str, Any] | None)
             found = {r["id"]: r for r in await ShopifyOrder.select().output(load_json=True).where(ShopifyOrder.id.is_in(row_ids))}
             mentioned_rows = [found[i] for i in row_ids if i in found]
     mentioned_ids = {r["id"] for r in mentioned_rows}
-    owned_ids = {r["id"] for r in owned_rows}
     orders = [_view(r, mentioned=True, owned=r["customer"] in ids) for r in mentioned_rows]
     orders += [_view(r, mentioned=False, owned=True) for r in owned_rows if r["id"] not in mentioned_ids]
     primary = next((o for o in orders if o["mentioned"] and o["customer_match"]), None) \

@@ -34,7 +34,6 @@ TYPING_TTL = timedelta(seconds=8)
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
-    channel = live_channel(settings.queue_name)
     if settings.redis:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
