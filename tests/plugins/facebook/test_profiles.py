@@ -58,31 +58,45 @@ async def test_an_instagram_customer_gets_name_or_username(make_desk, graph):
 
 async def test_an_agents_name_for_the_customer_stays(make_desk, graph):
     graph.profiles[PSID] = {"first_name": "Lena", "last_name": "Vogel"}
-    desk = await make_desk(facebook(graph, fetch_names=False))
+    desk = await make_desk(facebook(graph))
+    # The customer is known already, under the name an agent gave.
+    customer = (await Customer.insert(Customer(name="Frau Vogel (VIP)")).returning(Customer.id))[0]["id"]
+    await Identity.insert(Identity(customer=customer, channel_type="messenger", handle=PSID))
     ticket_id = await send_in(desk, page_payload([incoming("m_1")]))
-    customer = await customer_of(ticket_id)
-    await Customer.update({Customer.name: "Frau Vogel (VIP)"}).where(Customer.id == customer["id"])
-    assert profile_calls(graph, PSID) == []  # fetch_names = false: no call at all
-    from plugins.facebook import profiles
-    desk.registry.account("facebook", "shop").settings.fetch_names = True
-    message = await _last_message(ticket_id)
-    assert await profiles.fetch_job({"desk": desk}, message) is True
+    assert (await customer_of(ticket_id))["id"] == customer
+
+    async def channel_name():
+        row = await Identity.select(Identity.display_name).where(Identity.customer == customer).first()
+        return row["display_name"]
+
+    assert await wait_for(channel_name) == "Lena Vogel"  # the channel's name is kept beside it
     assert (await customer_of(ticket_id))["name"] == "Frau Vogel (VIP)"
-    identity = await Identity.select().where(Identity.customer == customer["id"]).first()
-    assert identity["display_name"] == "Lena Vogel"  # the channel's name is kept beside it
 
 
 async def test_a_person_meta_will_not_describe_is_asked_once(make_desk, graph):
+    from plugins.facebook import profiles
+
+    graph.failures.append(Failure(PSID, 400, 230, "User consent is required to access user profile"))
+    desk = await make_desk(facebook(graph))
+    ticket_id = await send_in(desk, page_payload([incoming("m_1")]))
+    await wait_for(lambda: _refused(profiles, desk))
+    second = await send_in(desk, page_payload([incoming("m_2", text="Hello?")]))
+    assert await profiles.fetch_job({"desk": desk}, await _last_message(second)) is False
+    assert len(profile_calls(graph, PSID)) == 1
+    assert (await customer_of(ticket_id))["name"] in (None, "", PSID)
+
+
+async def test_no_call_when_turned_off(make_desk, graph):
+    graph.profiles[PSID] = {"first_name": "Lena", "last_name": "Vogel"}
     desk = await make_desk(facebook(graph, fetch_names=False))
     ticket_id = await send_in(desk, page_payload([incoming("m_1")]))
     from plugins.facebook import profiles
-    desk.registry.account("facebook", "shop").settings.fetch_names = True
-    graph.failures.append(Failure(PSID, 400, 230, "User consent is required to access user profile"))
-    message = await _last_message(ticket_id)
-    assert await profiles.fetch_job({"desk": desk}, message) is False
-    assert await profiles.fetch_job({"desk": desk}, message) is False
-    assert len(profile_calls(graph, PSID)) == 1
-    assert (await customer_of(ticket_id))["name"] in (None, "", PSID)
+    assert await profiles.fetch_job({"desk": desk}, await _last_message(ticket_id)) is False
+    assert profile_calls(graph, PSID) == []
+
+
+async def _refused(profiles, desk) -> bool:
+    return bool(profiles._REFUSED.get(desk))
 
 
 async def _last_message(ticket_id: int) -> int:
