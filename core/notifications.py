@@ -14,6 +14,11 @@ from core.errors import N_, Invalid
 TARGET_KEYS = ("agent", "team", "role")
 MAX_TEXT = 2000
 LIVE_EVENT = "notification"  # on the desk's live bus: {"data": {"agents": [ids]}}
+# The texts of system notifications, by kind: English with {named} params, marked for the catalogs
+# so the inbox shows them in the reader's language. A rule's notify text is the admin's own words.
+TEMPLATES = {
+    "pool_alert": N_("Ticket #{ticket} ({subject}) has waited {minutes} min in the claim pool of team {team}"),
+}
 
 
 def validate_target(target: Any, where: str = "to") -> None:
@@ -58,16 +63,17 @@ async def recipients(spec: dict[str, Any]) -> list[int]:
 
 
 async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = None, kind: str = "rule",
-                 desk: Any = None) -> int:
+                 desk: Any = None, params: dict[str, Any] | None = None) -> int:
     """Store a notification for every recipient of `spec`. Returns how many were stored. With the
-    desk, the recipients' open inbox pages are told at once (a live `notification` event)."""
+    desk, the recipients' open inbox pages are told at once (a live `notification` event).
+    `params` fill TEMPLATES[kind] when the inbox shows it; `text` is what everything else reads."""
     from core.tables import Notification
 
     ids = await recipients(spec)
     now = clock.now()
     if ids:
         await Notification.insert(*[Notification(agent=i, ticket=ticket_id, kind=kind[:32], text=text[:MAX_TEXT],
-                                                 created_at=now) for i in ids])
+                                                 params=params, created_at=now) for i in ids])
         if desk is not None:
             await desk.live.publish({"name": LIVE_EVENT, "ticket_id": None, "data": {"agents": ids}})
     return len(ids)

@@ -403,11 +403,13 @@ async def sweep_pool(desk: "Desk", now: Any = None, limit: int = 500) -> PoolSwe
             continue
         waited = int((now - row["pooled_at"]).total_seconds() // 60) if row["pooled_at"] else None
         team = await Team.select(Team.name).where(Team.id == row["team"]).first() if row["team"] else None
-        text = f"Ticket #{row['id']} ({row['subject']}) has waited {waited} min in the claim pool of team " \
-               f"{team['name'] if team else '?'}"
+        params = {"ticket": row["id"], "subject": row["subject"], "minutes": waited,
+                  "team": team["name"] if team else "?"}
+        text = notifications.TEMPLATES["pool_alert"].format(**params)
         await audit.record("system:pool", "pool_alert", "ticket", row["id"], {"waited_minutes": waited, "team": row["team"]})
         if row["team"] is not None:
-            await notifications.notify({"team": row["team"]}, text, ticket_id=row["id"], kind="pool_alert", desk=desk)
+            await notifications.notify({"team": row["team"]}, text, ticket_id=row["id"], kind="pool_alert", desk=desk,
+                                       params=params)
         events.append(Event("pool_alert", row["id"], actor="system:pool", data={"team": row["team"], "waited_minutes": waited}))
         result.alerts += 1
     await publish(desk, events)

@@ -329,6 +329,9 @@ class Notification(Table, tablename="notifications"):
     ticket = Integer(null=True, default=None)
     kind = Varchar(length=32, default="rule")
     text = Text(default="")
+    # core_0006: a system notification's template params; `text` is its English rendering, and the
+    # inbox renders the template (core.notifications.TEMPLATES[kind]) in the reader's language.
+    params = JSON(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)
 

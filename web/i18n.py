@@ -138,6 +138,28 @@ def translate_error(exc: BaseException) -> str:
         return english
 
 
+def notification_text(notification: dict[str, Any]) -> str:
+    """A notification in the current language: a system notification's template (by kind) filled
+    with its params; a rule's text (an admin's own words), or anything that does not fit, as stored."""
+    import json
+
+    from core.notifications import TEMPLATES
+
+    template = TEMPLATES.get(notification.get("kind") or "")
+    params = notification.get("params")
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            params = None
+    if template is None or not isinstance(params, dict):
+        return notification.get("text") or ""
+    try:
+        return gettext_(template).format(**params)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return notification.get("text") or ""
+
+
 def babel_locale() -> Locale:
     return Locale.parse(LANGUAGES.get(current_language.get(), "en"))
 
@@ -175,6 +197,7 @@ def install(env: Any) -> None:
     env.install_gettext_callables(gettext_, ngettext_, newstyle=True)
     env.filters["datetime"] = format_time
     env.filters["relative"] = format_relative
+    env.filters["notification_text"] = notification_text
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     env.globals["current_language"] = current_language.get
     env.globals["current_timezone"] = current_timezone.get

@@ -132,3 +132,22 @@ async def test_a_notification_reaches_its_agents_open_pages_at_once(desk):
     assert _messages(event, admin) == []  # nobody else hears of it
     assert badge.status_code == 200 and 'id="notifications-badge"' in badge.text
     assert '<span class="count">1</span>' in badge.text and 'hx-trigger="sse:notifications"' in badge.text
+
+
+async def test_a_claim_pool_alert_reads_in_the_agents_language(desk):
+    """System notifications keep their template's params: the page renders the template in the
+    reader's language; the stored text (what the API and the logs read) stays English."""
+    from core import notifications
+
+    li, _ = await make_agent("agent", email="li@example.com")
+    await Agent.update({Agent.locale: "zh"}).where(Agent.id == li)
+    params = {"ticket": 7, "subject": "退货申请", "minutes": 31, "team": "售后"}
+    text = notifications.TEMPLATES["pool_alert"].format(**params)
+    await notifications.notify({"agent": li}, text, ticket_id=7, kind="pool_alert", params=params)
+    await notifications.notify({"agent": li}, "Rule text as the admin wrote it", kind="rule")
+    async with client_for(desk) as client:
+        await sign_in(client, "li@example.com")
+        page = await client.get("/inbox/notifications")
+    assert "工单 #7（退货申请）已在团队 售后 的认领池中等待 31 分钟" in page.text
+    assert "Rule text as the admin wrote it" in page.text
+    assert text == "Ticket #7 (退货申请) has waited 31 min in the claim pool of team 售后"
