@@ -38,7 +38,11 @@ MESSAGE_TYPES = ("message/rfc822", "message/global")
 def split_mail(raw: bytes) -> Message:
     """The MIME tree of a raw mail."""
     reader = _Reader(raw)
-    root, _pos, _found = reader.entity(0, None, False, 0)
+    start = 0
+    if raw.startswith(b"From "):
+        # An mbox envelope line ("From sender date", as an MTA pipe may prepend): no header field.
+        start = raw.find(b"\n") + 1 or len(raw)
+    root, _pos, _found = reader.entity(start, None, False, 0)
     if root is None:  # the header block ran to the end of the data
         root = _message(reader.last_fields)
         root._payload = ""

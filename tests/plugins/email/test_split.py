@@ -164,3 +164,11 @@ def test_a_mail_whose_only_text_part_is_never_closed_is_still_read() -> None:
     p = parse_email(raw)
     assert p.text == "" and [a.data for a in p.attachments] == [b"Where is order 123?\n"]
     assert to_inbound(p).text == "Where is order 123?"
+
+
+def test_an_mbox_envelope_line_is_no_header_field() -> None:
+    # An MTA pipe may prepend "From sender date"; its colons make no header field.
+    p = parse_email(b"From ann@example.com Mon Nov 30 10:00:00 2026\n" + mail("text/plain", "Body"))
+    assert (p.from_email, p.subject, p.text) == ("ann@example.com", "Order", "Body")
+    assert not any(name.lower().startswith("from ") for name in split_mail(
+        b"From ann@example.com Mon Nov 30 10:00:00 2026\nSubject: x\n\nBody").keys())
