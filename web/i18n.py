@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import gettext
 import io
+import json
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -141,8 +142,6 @@ def translate_error(exc: BaseException) -> str:
 def notification_text(notification: dict[str, Any]) -> str:
     """A notification in the current language: a system notification's template (by kind) filled
     with its params; a rule's text (an admin's own words), or anything that does not fit, as stored."""
-    import json
-
     from core.notifications import TEMPLATES
 
     template = TEMPLATES.get(notification.get("kind") or "")

@@ -15,6 +15,7 @@ from core import attachments, clock
 from core.errors import ChannelError
 from core.types import InboundAttachment
 from plugins.facebook import client
+from plugins.facebook.desks import DESKS, accounts
 
 log = logging.getLogger("relaydesk.facebook")
 
@@ -23,32 +24,23 @@ SWEEP_JOB = "facebook_media_sweep"
 SWEEP_SECONDS = 60.0
 # Meta's CDN links expire; after a few hours there is nothing left to fetch.
 SWEEP_HORIZON = timedelta(hours=6)
-CHANNELS = ("messenger", "instagram")
-
-DESKS: list[Any] = []
-
-
 async def enqueue(message_id: int) -> None:
     desk = DESKS[-1]
-    if any(a.settings.download_media for a in _accounts(desk).values()):
+    if any(a.settings.download_media for a in accounts(desk).values()):
         await desk.enqueue(JOB, message_id, job_id=f"{JOB}:{message_id}")
-
-
-def _accounts(desk: Any) -> dict[int, Any]:
-    return {a.id: a for a in desk.registry.accounts.values() if a.channel_type in CHANNELS}
 
 
 async def fetch_job(ctx: dict[str, Any], message_id: int) -> int:
     desk = ctx["desk"]
-    accounts = _accounts(desk)
-    rows = await attachments.pending_for(list(accounts), clock.now() - SWEEP_HORIZON, message_ids=[message_id])
-    return await _fetch(desk, accounts, rows)
+    by_id = accounts(desk)
+    rows = await attachments.pending_for(list(by_id), clock.now() - SWEEP_HORIZON, message_ids=[message_id])
+    return await _fetch(desk, by_id, rows)
 
 
 async def sweep_job(ctx: dict[str, Any]) -> int:
     desk = ctx["desk"]
-    accounts = _accounts(desk)
-    return await _fetch(desk, accounts, await attachments.pending_for(list(accounts), clock.now() - SWEEP_HORIZON))
+    by_id = accounts(desk)
+    return await _fetch(desk, by_id, await attachments.pending_for(list(by_id), clock.now() - SWEEP_HORIZON))
 
 
 async def _fetch(desk: Any, accounts: dict[int, Any], rows: list[dict[str, Any]]) -> int:

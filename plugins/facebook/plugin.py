@@ -15,6 +15,7 @@ from core.types import (
 )
 from core.webhooks import hub_challenge, verify_hmac_sha256
 from plugins.facebook import client, media, profiles, window
+from plugins.facebook.desks import DESKS
 from plugins.facebook.parse import OWN_METADATA_PREFIX, parse_payload
 from plugins.facebook.settings import InstagramAccountSettings, MessengerAccountSettings
 
@@ -50,21 +51,18 @@ def register_jobs(register):
 
 @hookimpl
 def startup(desk):
-    media.DESKS.append(desk)
-    profiles.DESKS.append(desk)
+    DESKS.append(desk)
 
 
 @hookimpl
 def shutdown(desk):
-    if desk in media.DESKS:
-        media.DESKS.remove(desk)
-    if desk in profiles.DESKS:
-        profiles.DESKS.remove(desk)
+    if desk in DESKS:
+        DESKS.remove(desk)
 
 
 @hookimpl
 def ticket_event(event):
-    if event.name in ("created", "customer_replied") and event.message_id and media.DESKS:
+    if event.name in ("created", "customer_replied") and event.message_id and DESKS:
         return _after_inbound(event.message_id)
     return None
 

@@ -18,39 +18,34 @@ import httpx
 from core.errors import ChannelError
 from core.tables import Customer, Identity, Message
 from plugins.facebook import graph
+from plugins.facebook.desks import DESKS, accounts
 
 log = logging.getLogger("relaydesk.facebook")
 
 JOB = "facebook_fetch_profile"
-CHANNELS = ("messenger", "instagram")
 FIELDS = {"messenger": "first_name,last_name", "instagram": "name,username"}
 MAX_REMEMBERED = 10_000
 
-DESKS: list[Any] = []
 # Per desk: (account id, scoped id) pairs Meta will not describe.
 _REFUSED: "weakref.WeakKeyDictionary[Any, set[tuple[int, str]]]" = weakref.WeakKeyDictionary()
 
 
 async def enqueue(message_id: int) -> None:
     desk = DESKS[-1]
-    if any(a.settings.fetch_names for a in _accounts(desk).values()):
+    if any(a.settings.fetch_names for a in accounts(desk).values()):
         await desk.enqueue(JOB, message_id, job_id=f"{JOB}:{message_id}")
-
-
-def _accounts(desk: Any) -> dict[int, Any]:
-    return {a.id: a for a in desk.registry.accounts.values() if a.channel_type in CHANNELS}
 
 
 async def fetch_job(ctx: dict[str, Any], message_id: int) -> bool:
     """Name the customer who sent this message, if they have no name yet. True when named."""
     desk = ctx["desk"]
-    accounts = _accounts(desk)
+    by_id = accounts(desk)
     refused = _REFUSED.setdefault(desk, set())
     message = await Message.select(Message.account, Message.customer, Message.direction).where(
         Message.id == message_id).first()
     if not message or message["direction"] != "inbound" or not message["customer"]:
         return False
-    account = accounts.get(message["account"])
+    account = by_id.get(message["account"])
     if account is None or not account.settings.fetch_names:
         return False
     identity = await Identity.select(Identity.id, Identity.handle, Identity.display_name).where(
