@@ -8,6 +8,7 @@ attachment names. bench/email_parse.py imports this module to report the pass ra
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,22 @@ from plugins.email.html_text import html_to_text
 from plugins.email.parse import ParsedEmail, parse_email
 from plugins.email.quotes import split_reply
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "email"
+
+def _find_corpus() -> Path:
+    # ../shared/corpora/email beside the checkout; a git worktree sits a level deeper, so the
+    # nearest parent that holds it counts. RELAYDESK_EMAIL_CORPUS names it outright.
+    named = os.environ.get("RELAYDESK_EMAIL_CORPUS")
+    if named:
+        return Path(named)
+    repo = Path(__file__).resolve().parents[3]
+    for parent in repo.parents:
+        candidate = parent / "shared" / "corpora" / "email"
+        if candidate.is_dir():
+            return candidate
+    return repo.parent / "shared" / "corpora" / "email"
+
+
+CORPUS = _find_corpus()
 FORWARD_SPLIT = re.compile(r"(?:^|\n\n)---------- Forwarded message ---------\n")
 TALON_HTML_REPLY = "Hi. I am fine. Thanks, Alex"
 
