@@ -6,13 +6,20 @@ needs one consistent reading and the stdlib's feedparser gives several (it ends 
 any enclosing boundary, treats a header line without a colon as the start of the body, and keeps
 the first of two Content-Type fields). The reading here is strict and predictable:
 
-- A part ends at the next "--boundary" of its own multipart, wherever it is; enclosing boundaries
-  mean nothing inside an open inner multipart (RFC 2046 forbids them there).
+- A part ends at the next "--boundary" of its own multipart at the start of a line (RFC 2046: the
+  same string in mid-line is text, unless no line starts with it: then the first one ends the
+  part, as a writer that forgot a line break meant); enclosing boundaries mean nothing inside an open inner
+  multipart (RFC 2046 forbids them there).
 - A part whose boundary never comes back is *damaged*: its raw bytes become a text attachment, and
   the rest of the mail is its. A base64 body with characters outside the alphabet is damaged too.
 - A multipart whose boundary never appears is one undivided text part.
-- In a header block, a line without a colon is skipped; of repeated Content-Type fields the last
-  counts; white space around a field name is ignored.
+- A header block ends at a blank line, and a line of only white space is blank too. A line that is
+  no field (no colon, or a name with spaces) is skipped when more fields follow, or when a blank
+  line still comes (a broken header line); otherwise the body starts with it: the sender left out
+  the blank line (a MIME part's headers followed directly by its text and then the next delimiter
+  line, or by the end of the mail), or a mail starts with no header at all. Of repeated
+  Content-Type fields the last counts; white space after a field name is ignored.
+- White-space-only lines before the first field of a mail are skipped (some gateways prepend one).
 
 Parts carry two extra attributes: `source` (the raw bytes of an attached message) and `decoded`
 (a base64 body decoded while its end was looked for), plus `damaged` and `unsplit` flags.
@@ -31,6 +38,9 @@ _B64_VALID = re.compile(rb"[A-Za-z0-9+/]*={0,3}")
 _B64_NOISE = re.compile(rb"[ \t\r\n]+")
 _B64_PIECES = re.compile(rb"([A-Za-z0-9+/]*)(=*)")
 _B64_ALPHABET = re.compile(rb"[^A-Za-z0-9+/=\- \t\r\n]")
+# A field name: printable ASCII but the colon, then optional blanks (RFC 5322 obs-fields allow them).
+_FIELD_NAME = re.compile(rb"[!-9;-~]+[ \t]*")
+_FIELD_LINE = re.compile(rb"[ \t]*[!-9;-~]+[ \t]*:")
 _BOUNDARY_FALLBACK = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^\s";]+))', re.I)
 MESSAGE_TYPES = ("message/rfc822", "message/global")
 
@@ -42,7 +52,8 @@ def split_mail(raw: bytes) -> Message:
     if raw.startswith(b"From "):
         # An mbox envelope line ("From sender date", as an MTA pipe may prepend): no header field.
         start = raw.find(b"\n") + 1 or len(raw)
-    root, _pos, _found = reader.entity(start, None, False, 0)
+    start = reader.skip_blank_lead(start)
+    root, _pos, _found = reader.entity(start, None, False, 0, top=True)
     if root is None:  # the header block ran to the end of the data
         root = _message(reader.last_fields)
         root._payload = ""
@@ -57,11 +68,45 @@ class _Reader:
 
     # -- header blocks -------------------------------------------------------------------
 
-    def headers(self, pos: int) -> tuple[list[tuple[str, str]], int, bool]:
-        """(fields, where the body starts, whether a blank line ended the block)."""
+    def skip_blank_lead(self, pos: int) -> int:
+        """Past white-space-only lines (at least one blank each) that come before a header field."""
+        data, size = self.data, self.size
+        start = pos
+        while pos < size and data[pos] in b" \t":
+            eol = data.find(b"\n", pos)
+            if eol < 0 or data[pos:eol].strip(b" \t\r\x0c"):
+                return start
+            pos = eol + 1
+        return pos if pos > start and _FIELD_LINE.match(data, pos) else start
+
+    def _next_field(self, pos: int, marker: bytes | None) -> int:
+        """Where the next header field line starts; else -1 when a blank line comes first, -2
+        when the delimiter line of `marker` or the end of the data does."""
+        data, size = self.data, self.size
+        while pos < size:
+            eol = data.find(b"\n", pos)
+            line = data[pos:eol if eol >= 0 else size]
+            if not line.strip(_WS):
+                return -1
+            if _is_delimiter_line(line, marker):
+                return -2
+            if _FIELD_LINE.match(line) and line.lstrip(b" \t")[:1] != b":":
+                return pos
+            if eol < 0:
+                return -2
+            pos = eol + 1
+        return -2
+
+    def headers(self, pos: int, boundary: bytes | None = None,
+                top: bool = False) -> tuple[list[tuple[str, str]], int, bool]:
+        """(fields, where the body starts, whether the block ended before the data did).
+        `boundary` is the enclosing multipart's: its delimiter line ends the block. `top`: the
+        header of the mail itself."""
         data, size = self.data, self.size
         fields: list[tuple[str, str]] = []
+        marker = b"--" + boundary if boundary is not None else None
         while True:
+            line = pos
             while pos < size and data[pos] in _WS:
                 pos += 1
             if pos >= size:
@@ -70,10 +115,17 @@ class _Reader:
                 return fields, pos + 1, True
             eol = data.find(b"\n", pos)
             colon = data.find(b":", pos, eol if eol >= 0 else size)
-            if colon < 0:
-                if eol < 0:
-                    return fields, size, False
-                pos = eol + 1  # a line that is no field: skipped
+            if colon < 0 or (colon > pos and not _FIELD_NAME.fullmatch(data, pos, colon)):
+                # No field. Skipped when more fields follow, or when a blank line still comes
+                # (a broken header line); else the body starts here: the sender left out the
+                # blank line. A mail (not a part) that starts with no field has no header at all.
+                after = self._next_field(eol + 1, marker) if eol >= 0 else -2
+                if after >= 0:
+                    pos = after
+                    continue
+                if (after == -2 and fields) or (top and not fields):
+                    return fields, line, True
+                pos = eol + 1
                 continue
             name = data[pos:colon].strip()
             if not name:
@@ -96,18 +148,24 @@ class _Reader:
             pos = eol + 1
             if pos >= size or data[pos] not in b" \t":
                 return pos
+            # A continuation line of only white space is the blank line that ends the block.
+            blank = pos
+            while blank < size and data[blank] in _WS:
+                blank += 1
+            if blank >= size or data[blank] == 10:
+                return pos
 
     # -- entities ------------------------------------------------------------------------
 
     def entity(self, pos: int, boundary: bytes | None, in_digest: bool,
-               depth: int) -> tuple[Message | None, int, bool]:
+               depth: int, top: bool = False) -> tuple[Message | None, int, bool]:
         """Read one entity (headers and body) starting at `pos`.
 
         Returns (the entity or None if its header block hit the end of the data, the position
         after it, whether it ended at `boundary` - False means the data ran out first and every
         enclosing multipart ends with it).
         """
-        fields, pos, ok = self.headers(pos)
+        fields, pos, ok = self.headers(pos, boundary, top)
         if not ok:
             self.last_fields = fields
             return None, self.size, False
@@ -121,7 +179,7 @@ class _Reader:
             own = _boundary(msg)
             if own is not None:
                 marker = b"--" + own
-                first = self.data.find(marker, pos)
+                first = self.delimiter(marker, pos)
                 if first >= 0:
                     msg.preamble = self.data[pos:first].decode("ascii", "surrogateescape") or None
                     return self._multipart(msg, first + len(marker), own, boundary,
@@ -161,7 +219,7 @@ class _Reader:
             msg.epilogue = self.data[pos:].decode("ascii", "surrogateescape") or None
             return msg, self.size, False
         marker = b"--" + boundary
-        at = self.data.find(marker, pos)
+        at = self.delimiter(marker, pos)
         if at < 0:
             return msg, self.size, False
         return msg, at + len(marker), True
@@ -173,7 +231,7 @@ class _Reader:
             end, after, found = self.size, self.size, False
         else:
             marker = b"--" + boundary
-            at = data.find(marker, pos)
+            at = self.delimiter(marker, pos)
             if at < 0:
                 # The boundary never returns: the part is damaged and the mail ends with it.
                 # A cut base64 file still decodes to its first bytes (an image shows in part).
@@ -199,8 +257,19 @@ class _Reader:
 
     # -- boundaries ----------------------------------------------------------------------
 
+    def delimiter(self, marker: bytes, pos: int) -> int:
+        """Where the next `marker` at the start of a line is, from `pos` (which counts as a line
+        start: a body begins on one). RFC 2046: only there is it a delimiter; in mid-line the
+        same string is text. When no line starts with it, the first one in mid-line still ends
+        the part (a writer that forgot the line break), else -1."""
+        data = self.data
+        first = at = data.find(marker, pos)
+        while at > pos and data[at - 1] != 10:
+            at = data.find(marker, at + 1)
+        return at if at >= 0 else first
+
     def _line_start_end(self, pos: int, at: int) -> int:
-        """Where a body ends when its boundary starts at `at`: a delimiter at the start of a
+        """Where a body ends when its delimiter starts at `at`: a delimiter at the start of a
         line takes the line break before it (RFC 2046); one in mid-line ends the body there."""
         data = self.data
         if at > pos and data[at - 1] == 10:
@@ -255,6 +324,12 @@ class _Reader:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+def _is_delimiter_line(line: bytes, marker: bytes | None) -> bool:
+    """The whole line is `marker`, perhaps closing ("--"), perhaps with trailing blanks."""
+    return marker is not None and line.startswith(marker) \
+        and line[len(marker):].rstrip(b" \t\r") in (b"", b"--")
+
 
 def _message(fields: list[tuple[str, str]]) -> Message:
     msg = Message()
