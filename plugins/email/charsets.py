@@ -1,13 +1,18 @@
 """Turn bytes of unknown or mislabelled charset into text, never raising.
 
-Order of attempts: the declared charset (mapped to its usual superset), then UTF-8, then
-charset-normalizer detection, then Latin-1 (which decodes any byte sequence).
+Order of attempts: the declared charset (mapped to its usual superset), then UTF-8, then the
+other charsets the message declares (headers only), then a statistical guess (charset-normalizer)
+for text long enough to guess from, among the encodings real mail is written in, then Windows-1252
+(Latin-1 for its five unassigned bytes). The guess only ever picks a non-Latin script: between
+Western and Central European readings of a few accented letters it is no better than a coin, and
+Western text is by far the more common.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 # Senders label mail with the narrow standard name but write with the vendor superset.
@@ -50,6 +55,19 @@ _SUPERSETS: dict[str, str] = {
 }
 
 _UTF8 = "utf-8"
+_WESTERN = "cp1252"
+# Labels that say nothing about 8-bit bytes: a mail that declares them has no 8-bit charset.
+_ASCII_LABELS = {"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us"}
+# What the guess may choose from: the encodings mail is really written in (charset-normalizer
+# otherwise weighs every codec Python has: HP Roman-8, Mac code pages, EBCDIC...).
+MAIL_ENCODINGS = ["cp1252", "cp1250", "gb18030", "big5", "cp932", "euc_jp", "cp949", "cp1251", "koi8_r",
+                  "cp1253", "cp1255", "cp1256", "cp874", "cp1254", "cp1257"]
+# A guess of one of these means "Latin script": Windows-1252 reads it.
+_LATIN_GUESSES = {"cp1252", "cp1250", "cp1254", "cp1257", "latin_1", "iso8859_15", "iso8859_2",
+                  "iso8859_9", "iso8859_13", "iso8859_4", "iso8859_3", "mac_roman", "hp_roman8"}
+# Fewer 8-bit bytes than this give a statistical guess nothing to go on.
+GUESS_MIN_BYTES = 10
+_HIGH = bytes(range(0x80, 0x100))
 _SINGLE_BYTE = {"cp1252", "cp1250", "cp1254", "iso8859-15", "iso8859-2", "cp1257"}
 
 # Labels whose real-world mail needs more than one codec to read fully.
@@ -107,10 +125,45 @@ def _detect(data: bytes) -> str | None:
     # ~100x cheaper on binary labelled as text (the mess check would reject the rest anyway).
     binary = len(sample) - len(sample.translate(None, _UNPRINTABLE)) > len(sample) * _BINARY_SHARE
     try:
-        best = from_bytes(sample, cp_isolation=_WIDE_UNICODE if binary else None).best()
+        best = from_bytes(sample, cp_isolation=_WIDE_UNICODE if binary else MAIL_ENCODINGS).best()
     except Exception:  # noqa: BLE001 - detection must never break parsing
         return None
     return best.encoding if best is not None else None
+
+
+def _guess(data: bytes) -> str | None:
+    """A non-Latin encoding the bytes are statistically written in, or None (too few 8-bit bytes
+    to tell, or a Latin script, which Windows-1252 then reads)."""
+    sample = data[:32768]
+    binary = len(sample) - len(sample.translate(None, _UNPRINTABLE)) > len(sample) * _BINARY_SHARE
+    if not binary and len(data) - len(data.translate(None, _HIGH)) < GUESS_MIN_BYTES:
+        return None  # (control bytes everywhere: UTF-16/32 text is still worth asking about)
+    guess = _detect(data)
+    if guess is None or guess.replace("-", "_").lower() in _LATIN_GUESSES:
+        return None
+    return guess
+
+
+def _western(data: bytes) -> str:
+    """Windows-1252, with Latin-1 for the five bytes it leaves unassigned: never fails."""
+    try:
+        return data.decode(_WESTERN)
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _declared(data: bytes, charsets: Iterable[str]) -> str | None:
+    """The bytes read strictly in the first of the message's own charsets that fits."""
+    for label in charsets:
+        if not label or label.strip().strip("\"'").lower() in _ASCII_LABELS:
+            continue
+        codec = codec_for(label)
+        if codec is None or codec == _UTF8:
+            continue
+        text = _strict(data, codec)
+        if text is not None:
+            return text
+    return None
 
 
 _WIDE_UNITS = {"utf-16-le": 2, "utf-16-be": 2, "utf-16": 2, "utf-32-le": 4, "utf-32-be": 4, "utf-32": 4}
@@ -162,24 +215,28 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
         return text, why
     except UnicodeDecodeError:
         pass
-    guess = _detect(data)
+    guess = _guess(data)
     if guess:
         try:
             return data.decode(guess), f"charset {declared!r} undecodable, detected {guess}"
         except Exception:  # noqa: BLE001
             pass
-    # A declared charset that almost fits beats a blind Latin-1 read.
+    # A declared charset that almost fits beats a blind Windows-1252 read.
     if codec is not None:
         try:
             return data.decode(codec, errors="replace"), f"charset {declared!r} had invalid bytes"
         except Exception:  # noqa: BLE001
             pass
-    return data.decode("latin-1"), f"charset {declared!r} undecodable, read as latin-1"
+    return _western(data), f"charset {declared!r} undecodable, read as windows-1252"
 
 
-def decode_header_bytes(data: bytes, declared: str | None = None) -> str:
-    """Like decode_bytes but for short header snippets: detection is unreliable there."""
+def decode_header_bytes(data: bytes, declared: str | None = None, charsets: Iterable[str] = ()) -> str:
+    """Text of raw header bytes: the encoded-word's `declared` charset, UTF-8, then `charsets`
+    (those the message declares for its bodies), a guess when there is enough to guess from,
+    and Windows-1252 last."""
     codec = codec_for(declared)
+    if codec is None and b"\x1b" in data:
+        codec = "iso2022_jp_ext"  # raw ISO-2022-JP: 7-bit, but it is no ASCII
     if codec is not None:
         text = _strict(data, codec)
         if text is not None:
@@ -188,16 +245,18 @@ def decode_header_bytes(data: bytes, declared: str | None = None) -> str:
         return data.decode(_UTF8)
     except UnicodeDecodeError:
         pass
-    if len(data) >= 8:
-        guess = _detect(data)
-        if guess:
-            try:
-                return data.decode(guess)
-            except Exception:  # noqa: BLE001
-                pass
+    text = _declared(data, charsets)
+    if text is not None:
+        return text
+    guess = _guess(data)
+    if guess:
+        try:
+            return data.decode(guess)
+        except Exception:  # noqa: BLE001
+            pass
     if codec is not None:
         try:
             return data.decode(codec, errors="replace")
         except Exception:  # noqa: BLE001
             pass
-    return data.decode("latin-1")
+    return _western(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterable
 
 from .charsets import decode_header_bytes
 
@@ -31,26 +32,27 @@ def _word_bytes(kind: str, text: str) -> bytes:
     return _QHEX.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"_", b" "))
 
 
-def _raw_text(segment: str) -> str:
+def _raw_text(segment: str, charsets: Iterable[str]) -> str:
     """A non-encoded stretch; 8-bit bytes arrive surrogate-escaped from the parser."""
     try:
         data = segment.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         return segment.encode("utf-8", "replace").decode("utf-8")
-    if data.isascii():
+    if data.isascii() and "\x1b" not in segment:
         return segment
-    return decode_header_bytes(data)
+    return decode_header_bytes(data, None, charsets)
 
 
-def decode_header(value: object) -> str:
-    """Readable text of a raw header value; never raises."""
+def decode_header(value: object, charsets: Iterable[str] = ()) -> str:
+    """Readable text of a raw header value; never raises. `charsets`: those the message
+    declares for its bodies, to read raw 8-bit header bytes with (see decode_header_bytes)."""
     if value is None:
         return ""
     try:
         raw = value if isinstance(value, str) else str(value)
         raw = _FOLD.sub("", raw)
         if "=?" not in raw:
-            return _raw_text(raw).strip()
+            return _raw_text(raw, charsets).strip()
         out: list[str] = []
         pos = 0
         run_charset: str | None = None
@@ -59,14 +61,14 @@ def decode_header(value: object) -> str:
         def flush() -> None:
             nonlocal run_bytes, run_charset
             if run_bytes:
-                out.append(decode_header_bytes(run_bytes, run_charset))
+                out.append(decode_header_bytes(run_bytes, run_charset, charsets))
             run_bytes, run_charset = b"", None
 
         for m in _WORD.finditer(raw):
             gap = raw[pos : m.start()]
             if gap and not gap.isspace():
                 flush()
-                out.append(_raw_text(gap))
+                out.append(_raw_text(gap, charsets))
             elif gap and run_charset is None and not out:
                 out.append(gap)
             charset = m.group(1).split("*", 1)[0]
@@ -79,7 +81,7 @@ def decode_header(value: object) -> str:
             run_bytes += data
             pos = m.end()
         flush()
-        out.append(_raw_text(raw[pos:]))
+        out.append(_raw_text(raw[pos:], charsets))
         return "".join(out).strip()
     except Exception:  # noqa: BLE001 - a header is never worth losing the mail
         return str(value).encode("utf-8", "replace").decode("utf-8", "replace").strip()

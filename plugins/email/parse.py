@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import html as html_lib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import Message
@@ -90,12 +91,36 @@ def _header_map(msg: Message) -> dict[str, list[str]]:
     return out
 
 
+class DeclaredCharsets:
+    """The charsets a message declares for its parts, to read raw 8-bit header bytes with;
+    collected on first use (only a header that is neither ASCII nor UTF-8 asks)."""
+
+    __slots__ = ("_msg", "_found")
+
+    def __init__(self, msg: Message) -> None:
+        self._msg = msg
+        self._found: list[str] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._found is None:
+            found: list[str] = []
+            try:
+                for part in self._msg.walk():
+                    label = param_of(part, "charset")
+                    if label and label.lower() not in found:
+                        found.append(label.lower())
+            except Exception:  # noqa: BLE001 - a broken tree declares what was read so far
+                pass
+            self._found = found
+        return iter(self._found)
+
+
 def _first(headers: dict[str, list[str]], name: str) -> str:
     values = headers.get(name)
     return values[0] if values else ""
 
 
-def _addresses(raw_values: list[str]) -> list[tuple[str, str]]:
+def _addresses(raw_values: list[str], charsets: Iterable[str] = ()) -> list[tuple[str, str]]:
     """(display name, lower-cased address) pairs; tolerant of broken syntax."""
     out: list[tuple[str, str]] = []
     for raw in raw_values:
@@ -104,19 +129,31 @@ def _addresses(raw_values: list[str]) -> list[tuple[str, str]]:
             pairs = getaddresses([raw])
         except Exception:  # noqa: BLE001
             pairs = []
-        found = False
+        read: list[tuple[str, str]] = []
+        misread = False
         for name, addr in pairs:
-            addr = decode_header(addr).strip().strip("<>").lower()
+            addr = decode_header(addr, charsets).strip().strip("<>").lower()
             # Local-only addresses count when bracketed ("Moderator <moderator>").
             if addr and " " not in addr and ("@" in addr or f"<{addr}>" in raw.lower()):
-                out.append((clean_line(decode_header(name)), addr))
-                found = True
+                local, _, domain = addr.rpartition("@")
+                if "@" in addr and (not local or not domain):
+                    misread = True  # "a@x.example b@y.example" reads as "@y.example"
+                    continue
+                read.append((clean_line(decode_header(name, charsets)), addr))
+        if read and not misread:
+            out.extend(read)
+            continue
+        # "John Doe john@example.com", bare addresses without commas, and other shapes
+        # getaddresses misreads: the addresses in the text, the rest is the name.
+        text = decode_header(raw, charsets)
+        found = [m.group(0) for m in _EMAIL.finditer(text)]
+        rest = text
+        for addr in found:
+            rest = rest.replace(addr, "")
+        name = clean_line(rest.replace("<>", "").strip(" \"'<>,"))
+        out.extend((name if len(found) == 1 else "", addr.lower()) for addr in found)
         if not found:
-            # "John Doe john@example.com" and other shapes getaddresses misreads.
-            text = decode_header(raw)
-            for m in _EMAIL.finditer(text):
-                name = clean_line(text.replace(m.group(0), "").replace("<>", "").strip(" \"'<>,"))
-                out.append((name, m.group(0).lower()))
+            out.extend(read)
     return out
 
 
@@ -360,13 +397,14 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
         # Only the outer mail's id is ever used; hashing an attached message would be wasted.
         message_id = synthetic_message_id(raw) if depth == 0 else ""
 
-    subject = clean_line(decode_header(_first(headers, "subject")))
-    sender = _addresses(headers.get("from") or headers.get("sender") or headers.get("return-path") or [])
+    charsets = DeclaredCharsets(msg)
+    subject = clean_line(decode_header(_first(headers, "subject"), charsets))
+    sender = _addresses(headers.get("from") or headers.get("sender") or headers.get("return-path") or [], charsets)
     from_name, from_email = sender[0] if sender else ("", "")
     if not sender:
         defects.append("no readable sender address")
         # "From: Whomever": keep the name so the agent sees who it claims to be.
-        from_name = clean_line(decode_header(_first(headers, "from")))[:200]
+        from_name = clean_line(decode_header(_first(headers, "from"), charsets))[:200]
 
     in_reply_to_ids = _msgids(decode_header(_first(headers, "in-reply-to")))
     references = _msgids(" ".join(decode_header(v) for v in headers.get("references", [])))
@@ -379,10 +417,10 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
         from_email=from_email,
         in_reply_to=in_reply_to_ids[0] if in_reply_to_ids else None,
         references=references,
-        to=[addr for _, addr in _addresses(headers.get("to", []))],
-        cc=[addr for _, addr in _addresses(headers.get("cc", []))],
+        to=[addr for _, addr in _addresses(headers.get("to", []), charsets)],
+        cc=[addr for _, addr in _addresses(headers.get("cc", []), charsets)],
         date=_date(headers, defects),
-        headers={name: clean_line(decode_header(_first(headers, name)))[:2000]
+        headers={name: clean_line(decode_header(_first(headers, name), charsets))[:2000]
                  for name in KEPT_HEADERS if name in headers},
         defects=defects,
     )
