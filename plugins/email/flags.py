@@ -41,6 +41,35 @@ def is_daemon_sender(address: str) -> bool:
     return local in _DAEMON_LOCALPARTS
 
 
+# The subjects and opening lines of the bounce formats that are no RFC 3464 report: qmail,
+# Exim, Postfix's and Exchange's plain-text notices, Yahoo's "Failure Notice", and their
+# translations in the languages the desk serves.
+_BOUNCE_SUBJECT = re.compile(
+    r"(undeliver(ed|able)|returned mail|mail delivery (failed|failure|system|subsystem)|delivery (status "
+    r"notification \((failure|delay)\)|failure|has failed|failed)|failure notice|non[- ]?delivery|"
+    r"message not delivered|could not be delivered|unzustellbar|nicht zustellbar|non recapitabile|"
+    r"non distribu[ée]|no se puede entregar|no entregado|系统退信|退信|未送达|配信不能|配送失敗)",
+    re.I,
+)
+_BOUNCE_TEXT = re.compile(
+    r"(this is the qmail-send program|created automatically by mail delivery software|"
+    r"could not be delivered to one or more (of its )?recipients|your message could not be delivered|"
+    r"i'm afraid i wasn't able to deliver your message|delivery (to the following recipients?|has) failed|"
+    r"the following addresses? had permanent fatal errors|unable to deliver (your )?message|"
+    r"mail delivery failed|permanent error\. the following address)",
+    re.I,
+)
+
+
+def is_bounce_notice(sender: str, null_sender: bool, subject: str, text: str) -> bool:
+    """A bounce in one of the known formats that are no delivery-status report: sent by the mail
+    system (a daemon address, or the null reverse-path "<>"), and saying so in its subject or its
+    first lines. The sender alone is no proof: people write from postmaster@ too."""
+    if not (is_daemon_sender(sender) or null_sender):
+        return False
+    return bool(_BOUNCE_SUBJECT.search(subject or "") or _BOUNCE_TEXT.search((text or "")[:3000]))
+
+
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ORIGINAL_ID_FIELD = re.compile(r"^(?:original-message-id|x-original-message-id)\s*:\s*(<[^<>\s]+>)",
                                 re.I | re.M)

@@ -438,7 +438,10 @@ def _parse_message(msg: Message, raw: bytes, max_bytes: int, depth: int = 0) -> 
         return parsed  # an attached message: its forward block uses the above, nothing below
     parsed.visible_text = fold_quotes(parsed.readable_text, forwarded=bool(_FORWARD_SUBJECT.match(subject)))
 
-    parsed.is_bounce = is_report or flags.is_daemon_sender(from_email)
+    # A bounce by its structure (a delivery-status report) or a known bounce format; never by
+    # the sender's address alone.
+    null_sender = any(v.strip() == "<>" for v in headers.get("return-path", ()))
+    parsed.is_bounce = is_report or flags.is_bounce_notice(from_email, null_sender, subject, parsed.readable_text)
     if parsed.is_bounce:
         parsed.bounce_original_message_id = _bounce_original_id(msg, parsed.readable_text, defects)
     parsed.is_auto_reply = parsed.is_bounce or flags.is_auto_reply(headers, subject)
