@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import weakref
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from core import attachments, clock, db, sla
@@ -240,6 +241,7 @@ async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMe
                   new_customer: bool) -> tuple[dict[str, Any] | None, tuple[_TicketWrite, set[str]] | None]:
     """Find the ticket this message belongs to: references, then a ticket number it quotes (same
     customer only), then the platform's thread id (`thread_ticket`, looked up by the probe), then
+    the customer's one recent ticket on the message's topic (see InboundMessage.topic), then
     the customer's open ticket on this account; otherwise a new ticket. A closed ticket is reopened
     when the message says so (reopen_closed), else a new message opens a follow-up linked to it.
     Returns the ticket and, for a new one, its INSERT and tags (see _open_ticket)."""
@@ -260,6 +262,8 @@ async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMe
             message.ticket_ref, customer_id, account.id)
     if ticket is None and message.thread_key:
         ticket = thread_ticket
+    if ticket is None and message.topic and message.topic_window_days > 0 and not new_customer:
+        ticket = await _ticket_by_topic(conn, account, message, customer_id, now)
     if ticket is None and not message.thread_key and not new_customer:  # a new customer has no tickets
         ticket = await conn.fetchrow(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE customer = $1 AND account = $2 "
@@ -272,6 +276,22 @@ async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMe
     new, write, tags = await _open_ticket(desk, conn, account, message, customer_id, now,
                                           linked=ticket["id"] if ticket else None, new_customer=new_customer)
     return new, (write, tags)
+
+
+async def _ticket_by_topic(conn: Conn, account: Account, message: InboundMessage, customer_id: int,
+                           now: Any) -> dict[str, Any] | None:
+    """The one ticket of this customer on this account, updated within the message's topic
+    window, that has an inbound message of the same topic (InboundMessage.topic); None when no
+    ticket or more than one matches: then the topic says too little to choose."""
+    topic_of = "m.metadata->>'topic'" if conn.postgres else "json_extract(m.metadata, '$.topic')"
+    row = await conn.fetchrow(
+        f"SELECT MIN(m.ticket) AS ticket, COUNT(DISTINCT m.ticket) AS tickets FROM messages m "
+        f"JOIN tickets t ON t.id = m.ticket WHERE t.customer = $1 AND t.account = $2 AND t.updated_at >= $3 "
+        f"AND m.direction = 'inbound' AND {topic_of} = $4",
+        customer_id, account.id, now - timedelta(days=message.topic_window_days), message.topic)
+    if row is None or row["tickets"] != 1:
+        return None
+    return await conn.fetchrow(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = $1", row["ticket"])
 
 
 async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
@@ -316,7 +336,7 @@ async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: Inbo
 
 
 _STRING_FIELDS = ("external_id", "sender_handle", "text", "html", "subject", "sender_name", "sender_email",
-                  "sender_phone", "thread_key", "language")
+                  "sender_phone", "thread_key", "language", "topic")
 
 
 def _drop_nul(message: InboundMessage) -> None:
@@ -460,6 +480,8 @@ def _message_metadata(message: InboundMessage) -> dict[str, Any]:
         meta["order_ids"] = message.order_ids
     if message.is_auto_reply:
         meta["auto_reply"] = True
+    if message.topic:
+        meta["topic"] = message.topic
     return meta
 
 

@@ -58,6 +58,15 @@ class InboundMessage:
     # A ticket id the message names (an email subject's "[#123]"). The core threads on it after
     # `references`, and only onto a ticket of the same customer on the same account.
     ticket_ref: int | None = None
+    # A last-resort thread hint for channels whose replies can lose their thread ids (a mail
+    # client that drops In-Reply-To and References): the conversation's topic as the channel
+    # normalizes it (an email subject without its Re:/Fwd: prefixes), kept in the message's
+    # metadata["topic"]. When references, ticket_ref and thread_key find no ticket, the core
+    # joins the ticket of the same customer on the same account that has an inbound message of
+    # this topic and was updated within `topic_window_days` - only when exactly one ticket
+    # matches; with none or several it opens a new one. None, or a window of 0: no topic match.
+    topic: str | None = None
+    topic_window_days: float = 0.0
     language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     # A deadline the platform itself sets for the business's answer (an eBay return's or case's

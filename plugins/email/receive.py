@@ -2,8 +2,9 @@
 
 Threading (the core applies it in this order): the Message-IDs in In-Reply-To/References, then
 a ticket reference such as ``[#123]`` in the subject (only onto that customer's own ticket), then
-the thread's root Message-ID as the thread key. A mail that starts a new thread therefore opens a
-new ticket; two customers whose subjects match are never merged.
+the thread's root Message-ID as the thread key, then, when none of these found a ticket, the
+subject's topic: the one ticket of the same customer updated within subject_threading_days whose
+mails had the same subject, prefixes aside. Two customers whose subjects match are never merged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .dsn import read_report
 from .parse import ParsedEmail, parse_email, to_inbound
 from .ratelimit import LIMITER, RateLimiter
 from .settings import EmailAccountSettings
+from .subjects import topic
 
 log = logging.getLogger("relaydesk.email")
 
@@ -78,6 +80,10 @@ def inbound_message(parsed: ParsedEmail, settings: EmailAccountSettings, account
     # The thread's root: the oldest reference, or this mail when it starts a thread.
     message.thread_key = message.references[0] if message.references else message.external_id
     message.ticket_ref = ticket_ref(parsed.subject)
+    if settings.subject_threading:
+        # The core matches on it only when the headers found no ticket (see core.types).
+        message.topic = topic(parsed.subject)
+        message.topic_window_days = settings.subject_threading_days
     message.reopen_closed = settings.closed_ticket_reply == "reopen"
     if not parsed.from_email:
         # No readable sender: its own customer, never merged with other sender-less mail.

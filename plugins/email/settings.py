@@ -38,6 +38,11 @@ class EmailAccountSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
     auto_replies_open_tickets: bool = False
     # A reply to a closed ticket: reopen it, or open a follow-up ticket linked to it.
     closed_ticket_reply: Literal["reopen", "follow_up"] = "reopen"
+    # A mail that names no earlier mail (its client dropped In-Reply-To and References) joins the
+    # sender's ticket on the same subject, Re:/Fwd:/AW:/回复: ... prefixes aside, when exactly one
+    # of their tickets updated within subject_threading_days has it (docs/plugins/email.md).
+    subject_threading: bool = True
+    subject_threading_days: float = 14.0
     # Mails per sender address per hour before the rest are treated as a loop (0: no limit).
     rate_limit_per_hour: int = 30
     # Bearer token (or HMAC key) for POST /hooks/email/<account> with a raw mail; secret. None: off.
@@ -56,6 +61,8 @@ class EmailAccountSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
             raise ValueError("folders must name at least one folder")
         if self.poll_batch < 1:
             raise ValueError("poll_batch must be at least 1")
+        if self.subject_threading_days < 0:
+            raise ValueError("subject_threading_days must be 0 or more")
 
 
 @dataclass(frozen=True, slots=True)

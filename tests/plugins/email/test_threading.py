@@ -3,11 +3,15 @@ ingest (the same path the IMAP poll, the CLI and the HTTP endpoint take)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
+from core import clock
 from core.inbound import ingest
 from core.tables import Message, Ticket
 from plugins.email.receive import receive, stored_id, ticket_ref
+from plugins.email.subjects import topic
 from tests.plugins.email.mailhelpers import FROM_ADDRESS, bounce, email_config, email_env, mail
 
 
@@ -125,3 +129,68 @@ def test_long_message_ids_are_stored_as_digests():
     long_id = "<" + "x" * 300 + "@example.com>"
     assert len(stored_id(long_id)) < 255 and stored_id(long_id) == stored_id(long_id)
     assert stored_id("<short@example.com>") == "<short@example.com>"
+
+
+# -- replies whose client dropped In-Reply-To and References (issue 18) ----------------------------
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+async def deliver_on(desk, day: float, raw: bytes, name: str = "support"):
+    """Deliver as if `day` days after START (the desk's clock decides what "within N days" is)."""
+    clock.set_clock(lambda: START + timedelta(days=day))
+    try:
+        return (await deliver(desk, raw, name))[0]
+    finally:
+        clock.set_clock(None)
+
+
+def test_topics_drop_reply_and_forward_prefixes():
+    assert topic("Broken lamp") == "broken lamp"
+    for subject in ("Re: Broken lamp", "RE:Broken  lamp", "Fwd: Re: broken lamp", "AW: WG: Broken lamp",
+                    "SV: Broken lamp", "Re[2]: Broken lamp", "回复：Broken lamp", "答复: 转发: Broken lamp",
+                    "Re: Broken lamp [#12]", "TR: RV: Broken lamp"):
+        assert topic(subject) == "broken lamp", subject
+    assert topic("Re: ") is None and topic("") is None
+    assert topic("Reorder: lamp") == "reorder: lamp"  # a word that starts like a prefix stays
+
+
+def both_accounts(config):
+    email_config()(config)
+    email_config(name="plain", subject_threading=False)(config)
+    config["plugins"]["enabled"].remove("email")  # listed once by each call
+
+
+async def test_a_reply_that_lost_its_headers_joins_the_one_ticket_on_its_subject(make_desk):
+    desk = await make_desk(both_accounts)
+    first = await deliver_on(desk, 0, mail("<s1@one.example>", sender="ann@one.example", subject="Broken lamp"))
+    # A day later, her client sends "Re:" without In-Reply-To or References; then other clients.
+    replies = [await deliver_on(desk, day, mail(f"<s{day + 1}@one.example>", sender="Ann <ann@one.example>",
+                                                subject=subject))
+               for day, subject in ((1, "Re: Broken lamp"), (2, "AW: WG: broken  LAMP"), (3, "回复：Broken lamp"))]
+    assert [r.ticket_id for r in replies] == [first.ticket_id] * 3
+    assert not any(r.created_ticket for r in replies)
+    # Another customer on the same subject, a reply after the window, and an account that has
+    # the setting off: new tickets.
+    other = await deliver_on(desk, 4, mail("<s5@two.example>", sender="bob@two.example", subject="Re: Broken lamp"))
+    late = await deliver_on(desk, 3 + 15, mail("<s6@one.example>", sender="ann@one.example", subject="Re: Broken lamp"))
+    plain = await deliver_on(desk, 0, mail("<p1@one.example>", sender="ann@one.example", subject="Lamp"), "plain")
+    off = await deliver_on(desk, 1, mail("<p2@one.example>", sender="ann@one.example", subject="Re: Lamp"), "plain")
+    assert other.created_ticket and late.created_ticket and off.created_ticket
+    assert len({first.ticket_id, other.ticket_id, late.ticket_id, plain.ticket_id, off.ticket_id}) == 5
+
+
+async def test_a_subject_two_of_the_customers_tickets_share_opens_a_new_ticket(make_desk):
+    desk = await make_desk(email_config())
+    one = await deliver_on(desk, 0, mail("<d1@one.example>", sender="ann@one.example", subject="Order 1001"))
+    two = await deliver_on(desk, 0, mail("<d2@one.example>", sender="ann@one.example", subject="Invoice"))
+    # A proper reply on the second ticket that carries the first one's subject.
+    also = await deliver_on(desk, 0, mail("<d3@one.example>", sender="ann@one.example", subject="Re: Order 1001",
+                                          headers="In-Reply-To: <d2@one.example>\r\n"))
+    assert also.ticket_id == two.ticket_id != one.ticket_id
+    unsure = await deliver_on(desk, 1, mail("<d4@one.example>", sender="ann@one.example", subject="Re: Order 1001"))
+    assert unsure.created_ticket and unsure.ticket_id not in (one.ticket_id, two.ticket_id)
+    # The ticket reference still wins over the subject.
+    named = await deliver_on(desk, 1, mail("<d5@one.example>", sender="ann@one.example",
+                                           subject=f"Re: Order 1001 [#{one.ticket_id}]"))
+    assert named.ticket_id == one.ticket_id
