@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table as RichTable
 
+from core.cli_config import add_secret_placeholders, chosen_path, exit_for_disabled_command, take_config
 from core.config import load_settings
 from core.errors import ConfigError
 
@@ -53,41 +54,62 @@ def _desk(config: str):
         sys.exit(2)
 
 
-config_option = click.option("--config", "-c", default=lambda: os.environ.get("RELAYDESK_CONFIG", "plugins.toml"),
-                             show_default="plugins.toml", help="Path to plugins.toml.")
+# Every built-in command takes --config too; without it, the one given before the command.
+config_option = click.option("--config", "-c", default=lambda: chosen_path(click.get_current_context()),
+                             show_default="$RELAYDESK_CONFIG or plugins.toml", help="Path to plugins.toml.")
 
 
 class PluginCommands(click.Group):
     """The built-in commands plus those of the plugins enabled in the config, found lazily so that
     `relaydesk init` works before any config exists."""
 
-    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
-        path = os.environ.get("RELAYDESK_CONFIG", "plugins.toml")
-        for i, arg in enumerate(sys.argv):
-            if arg in ("-c", "--config") and i + 1 < len(sys.argv):
-                path = sys.argv[i + 1]
+    def _plugin_commands(self, ctx: click.Context) -> tuple[dict[str, click.Command], list[str] | None, str | None]:
+        """(the enabled plugins' commands, the enabled plugin names, why the config could not be
+        read) for the config chosen for this run."""
+        path = chosen_path(ctx)
         if not Path(path).exists():
-            return {}
+            return {}, None, "no such file"
         try:
             load_env_file(path)
             from core.plugins import load_registry
 
-            registry = load_registry(load_settings(path))
-        except ConfigError:
-            return {}
+            settings = load_settings(path)
+            registry = load_registry(settings)
+        except ConfigError as exc:
+            return {}, None, str(exc)
         ctx.ensure_object(dict)["settings_path"] = path
-        return {command.name: command for command in registry.commands}
+        return {command.name: command for command in registry.commands}, list(settings.enabled), None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        # `relaydesk mail ingest --config X`: a plugin's command does not know --config, so the
+        # root takes it from the arguments after the command's name.
+        if args and args[0] not in self.commands:
+            path, rest = take_config(args[1:])
+            if path is not None:
+                ctx.meta["relaydesk.config"] = path
+                args = [args[0], *rest]
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)})
+        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)[0]})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+        found = super().get_command(ctx, name)
+        if found is not None:
+            return found
+        commands, enabled, problem = self._plugin_commands(ctx)
+        if name not in commands:
+            # A plugin's command where that plugin is not enabled: a configuration error
+            # (sysexits EX_CONFIG), not a typo.
+            exit_for_disabled_command(ctx, name, chosen_path(ctx), enabled, problem)
+        return commands.get(name)
 
 
 @click.group(cls=PluginCommands)
+@click.option("--config", "-c", default=None, metavar="PATH",
+              help="Path to plugins.toml for any command (default: $RELAYDESK_CONFIG, else ./plugins.toml).")
 @click.version_option(package_name="relaydesk")
-def main() -> None:
+def main(config: str | None) -> None:
     """Relaydesk: every customer conversation in one self-hosted inbox."""
 
 
@@ -162,6 +184,9 @@ def init(config: str, database: str, admin_email: str, admin_name: str, admin_pa
         )
         env_file.chmod(0o600)
         console.print(f"Wrote {env_file} (secrets; keep it private)")
+    placeholders = add_secret_placeholders(str(path), str(env_file))
+    if placeholders:
+        console.print(f"Added empty {', '.join(placeholders)} to {env_file}: fill them in")
     desk = _desk(config)
     asyncio.run(_migrate(desk))
     password = admin_password or secrets.token_urlsafe(12)

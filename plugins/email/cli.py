@@ -1,8 +1,9 @@
 """`relaydesk mail ingest --account NAME < message.eml`: store one raw mail (an MTA pipe).
 
 Exit codes follow sysexits(3), which MTAs (Postfix pipe, Exim, sendmail) understand:
-0 stored (or already stored), 64 usage error, 65 the input is not a mail,
-75 temporary failure (the database is unreachable...): the MTA keeps the mail and retries.
+0 stored (or already stored), 64 usage error (no such --account), 65 the input is not a mail,
+75 temporary failure (the database is unreachable...) and 78 configuration error (plugins.toml
+unreadable, the email plugin not enabled): for these two the MTA keeps the mail and retries.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 import click
 
-EX_USAGE, EX_DATAERR, EX_TEMPFAIL = 64, 65, 75
+EX_USAGE, EX_DATAERR, EX_TEMPFAIL, EX_CONFIG = 64, 65, 75, 78
 
 
 @click.group(name="mail")
@@ -29,12 +30,14 @@ def ingest_command(account_name: str | None) -> None:
     from core.desk import Desk
     from core.errors import ConfigError
 
+    from .webhook import mail_problem
+
     path = click.get_current_context().find_root().obj["settings_path"]
     try:
         desk = Desk(load_settings(path))
     except ConfigError as exc:
         click.echo(f"Configuration error {exc}", err=True)
-        sys.exit(EX_USAGE)
+        sys.exit(EX_CONFIG)
     accounts = [a for a in desk.registry.accounts.values() if a.channel_type == "email"]
     if account_name is not None:
         accounts = [a for a in accounts if a.name == account_name]
@@ -44,8 +47,9 @@ def ingest_command(account_name: str | None) -> None:
         click.echo(f"{problem}; choose one with --account (configured: {names or 'none'})", err=True)
         sys.exit(EX_USAGE)
     raw = sys.stdin.buffer.read()
-    if not raw.strip():
-        click.echo("standard input is empty: pipe a raw mail into this command", err=True)
+    problem = mail_problem(raw)
+    if problem:
+        click.echo(f"{problem}: pipe a raw mail into this command", err=True)
         sys.exit(EX_DATAERR)
     try:
         summary = asyncio.run(_ingest(desk, accounts[0], raw))

@@ -51,12 +51,21 @@ def authenticate(token: str | None, request: WebhookRequest) -> None:
         raise SignatureInvalid("the signature does not match the body")
 
 
+def mail_problem(raw: bytes) -> str | None:
+    """Why `raw` cannot be taken as a mail (empty, or no header line first), else None. Lines of
+    white space before the header are allowed: some gateways prepend one."""
+    if not raw.strip():
+        return "the mail is empty"
+    if not _HEADER_LINE.match(raw.lstrip(b" \t\r\n")):
+        return "this is not an RFC 822 mail: it must start with a header line such as 'From: ...'"
+    return None
+
+
 def check_mail(request: WebhookRequest) -> bytes:
     if request.method.upper() != "POST":
         raise InvalidRequest("POST the raw mail (message/rfc822) to this address")
     body = request.body
-    if not body.strip():
-        raise InvalidRequest("the body is empty: POST the raw mail (message/rfc822)")
-    if not _HEADER_LINE.match(body.lstrip(b"\r\n")):
-        raise InvalidRequest("the body is not an RFC 822 mail: it must start with a header line such as 'From: ...'")
+    problem = mail_problem(body)
+    if problem:
+        raise InvalidRequest(f"{problem}: POST the raw mail (message/rfc822)")
     return body
