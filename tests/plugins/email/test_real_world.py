@@ -173,3 +173,16 @@ def test_a_bounce_in_a_known_non_dsn_format_is_a_bounce():
            b"From: support@shop.example\r\nMessage-ID: <ours-1@shop.example>\r\nSubject: Re: lamp\r\n\r\nHi\r\n")
     parsed = parse_email(raw)
     assert parsed.is_bounce and parsed.bounce_original_message_id == "<ours-1@shop.example>"
+
+
+def test_an_ordinary_mail_from_postmaster_opens_a_ticket_on_ingest():
+    from plugins.email.receive import receive
+    from plugins.email.settings import EmailAccountSettings
+
+    raw = HEAD.replace(b"From: Ann Buyer <ann@buyer.example>", b"From: Postmaster <postmaster@buyer.example>")
+    received = receive(raw + b"\r\nPlease send the invoice again.\r\n",
+                       EmailAccountSettings(from_address="support@shop.example"), "support")
+    assert received.statuses == [] and len(received.messages) == 1
+    message = received.messages[0]
+    assert message.may_open_ticket and not message.is_auto_reply
+    assert message.sender_email == "postmaster@buyer.example"
