@@ -79,23 +79,24 @@ class _Reader:
             pos = eol + 1
         return pos if pos > start and _FIELD_LINE.match(data, pos) else start
 
-    def _next_field(self, pos: int, marker: bytes | None) -> int:
-        """Where the next header field line starts; else -1 when a blank line comes first, -2
-        when the delimiter line of `marker` or the end of the data does."""
+    def _next_field(self, pos: int, marker: bytes | None) -> tuple[str, int]:
+        """What ends a run of lines that are no fields, from `pos`: ("field", where the next
+        header field starts), ("blank", where a blank line starts), or ("end", where the delimiter
+        line of `marker` starts, or the end of the data)."""
         data, size = self.data, self.size
         while pos < size:
             eol = data.find(b"\n", pos)
             line = data[pos:eol if eol >= 0 else size]
             if not line.strip(_WS):
-                return -1
+                return "blank", pos
             if _is_delimiter_line(line, marker):
-                return -2
+                return "end", pos
             if _FIELD_LINE.match(line) and line.lstrip(b" \t")[:1] != b":":
-                return pos
+                return "field", pos
             if eol < 0:
-                return -2
+                return "end", size
             pos = eol + 1
-        return -2
+        return "end", size
 
     def headers(self, pos: int, boundary: bytes | None = None,
                 top: bool = False) -> tuple[list[tuple[str, str]], int, bool]:
@@ -119,13 +120,12 @@ class _Reader:
                 # No field. Skipped when more fields follow, or when a blank line still comes
                 # (a broken header line); else the body starts here: the sender left out the
                 # blank line. A mail (not a part) that starts with no field has no header at all.
-                after = self._next_field(eol + 1, marker) if eol >= 0 else -2
-                if after >= 0:
-                    pos = after
-                    continue
-                if (after == -2 and fields) or (top and not fields):
+                # The lines up to the stop are no fields either: skipping them all at once keeps
+                # a long run of them linear.
+                stop, at = self._next_field(eol + 1, marker) if eol >= 0 else ("end", size)
+                if (stop == "end" and fields) or (top and not fields and stop != "field"):
                     return fields, line, True
-                pos = eol + 1
+                pos = at
                 continue
             name = data[pos:colon].strip()
             if not name:
