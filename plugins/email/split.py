@@ -38,8 +38,8 @@ _B64_VALID = re.compile(rb"[A-Za-z0-9+/]*={0,3}")
 _B64_NOISE = re.compile(rb"[ \t\r\n]+")
 _B64_PIECES = re.compile(rb"([A-Za-z0-9+/]*)(=*)")
 _B64_ALPHABET = re.compile(rb"[^A-Za-z0-9+/=\- \t\r\n]")
-# A field name: printable ASCII but the colon, then optional blanks (RFC 5322 obs-fields allow them).
-_FIELD_NAME = re.compile(rb"[!-9;-~]+[ \t]*")
+# A line that starts with a field name: printable ASCII but the colon, then optional blanks
+# (RFC 5322 obs-fields allow them), then the colon.
 _FIELD_LINE = re.compile(rb"[ \t]*[!-9;-~]+[ \t]*:")
 _BOUNDARY_FALLBACK = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^\s";]+))', re.I)
 MESSAGE_TYPES = ("message/rfc822", "message/global")
@@ -116,7 +116,7 @@ class _Reader:
                 return fields, pos + 1, True
             eol = data.find(b"\n", pos)
             colon = data.find(b":", pos, eol if eol >= 0 else size)
-            if colon < 0 or (colon > pos and not _FIELD_NAME.fullmatch(data, pos, colon)):
+            if colon < 0 or (colon > pos and not _is_field_name(data[pos:colon])):
                 # No field. Skipped when more fields follow, or when a blank line still comes
                 # (a broken header line); else the body starts here: the sender left out the
                 # blank line. A mail (not a part) that starts with no field has no header at all.
@@ -324,6 +324,13 @@ class _Reader:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+def _is_field_name(name: bytes) -> bool:
+    """ASCII without blanks inside (trailing blanks allowed): "Subject", "X-Mailer ", not
+    "Dear customer" (a body line with a colon in it). Cheaper than a regex on every field."""
+    name = name.rstrip(b" \t")
+    return name.isascii() and b" " not in name and b"\t" not in name
+
 
 def _is_delimiter_line(line: bytes, marker: bytes | None) -> bool:
     """The whole line is `marker`, perhaps closing ("--"), perhaps with trailing blanks."""
