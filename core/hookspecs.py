@@ -65,9 +65,10 @@ def register_migrations(register: Callable[[str, str], None]) -> None:
 def register_commands(register: Callable[[Any], None]) -> None:
     """Add click commands or groups to the ``relaydesk`` CLI: ``register(click_command)``.
 
-    They appear when the plugin is enabled in the plugins.toml the CLI reads (``--config`` or
-    $RELAYDESK_CONFIG, default ./plugins.toml). A command reaches the desk through
-    ``click.get_current_context().obj["settings_path"]``.
+    They appear when the plugin is enabled in the plugins.toml the CLI reads (``--config``, given
+    before or after the command, or $RELAYDESK_CONFIG, default ./plugins.toml); where the plugin
+    is installed but not enabled, the command exits 78 (sysexits EX_CONFIG) saying so. A command
+    reaches the desk through ``click.get_current_context().obj["settings_path"]``.
     """
 
 
