@@ -120,7 +120,13 @@ async def test_http_ingest_with_bearer_token_and_hmac(make_desk):
         big = await client.post(url, content=b"From: a@b.example\r\n\r\n" + b"x" * (desk.settings.max_webhook_bytes + 1),
                                 headers={"authorization": f"Bearer {INGEST_TOKEN}"})
         assert big.status_code == 413
-    assert await Message.count() == 2 and await Ticket.count() == 2  # two new threads: two tickets
+        # A gateway that prepends a line of white space still delivers a mail (issue 18).
+        spaced = await client.post(url, content=b" \r\n" + mail("<http-sp@buyer.example>", subject="Spaced"),
+                                   headers={"authorization": f"Bearer {INGEST_TOKEN}"})
+        assert spaced.status_code == 200, spaced.text
+    row = await Message.select(Message.subject).where(Message.external_id == "<http-sp@buyer.example>").first()
+    assert row == {"subject": "Spaced"}
+    assert await Message.count() == 3 and await Ticket.count() == 3  # three new threads: three tickets
 
 
 async def test_http_ingest_is_off_without_a_token(make_desk):
