@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core import audit, clock, db, sla
 from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound
 from core.events import Event, await_me_maybe, publish
+from core.identity import message_key
 from core.sanitize import sanitize_html
 from core.tables import Agent, Identity, Message, Outbox, Ticket
 from core.types import DraftProblem, OutboundMessage, SendResult
@@ -189,8 +190,9 @@ async def _claim(outbox_id: int, lease_seconds: float) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
-    """The OutboundMessage for a stored reply, with the account id and the ticket id."""
+async def build_outbound(message_id: int, desk_id: str) -> tuple[OutboundMessage, int, int]:
+    """The OutboundMessage for a stored reply of the desk `desk_id`, with the account id and the
+    ticket id."""
     message = await Message.select().where(Message.id == message_id).first()
     ticket = await Ticket.select(Ticket.id, Ticket.customer, Ticket.channel_type, Ticket.thread_key,
                                  Ticket.subject, Ticket.last_customer_message_at).where(Ticket.id == message["ticket"]).first()
@@ -204,7 +206,7 @@ async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
     if message["author"]:
         author = await Agent.select(Agent.name).where(Agent.id == message["author"]).first()
     outbound = OutboundMessage(
-        message_id=message_id, ticket_id=ticket["id"], idempotency_key=f"relaydesk-msg-{message_id}",
+        message_id=message_id, ticket_id=ticket["id"], idempotency_key=message_key(desk_id, message_id),
         recipient_handle=identity["handle"] if identity else "", text=message["text"], html=message["html"],
         subject=ticket["subject"], thread_key=ticket["thread_key"],
         in_reply_to=last_inbound["external_id"] if last_inbound else None,
@@ -239,7 +241,7 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
     claim = await _claim(outbox_id, desk.settings.delivery_lease_seconds)
     if claim is None:
         return "skipped"
-    outbound, account_id, ticket_id = await build_outbound(claim["message"])
+    outbound, account_id, ticket_id = await build_outbound(claim["message"], desk.desk_id)
     outbound.attempt = claim["attempts"]
     account = desk.registry.account_by_id(account_id)
     try:
