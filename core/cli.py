@@ -224,21 +224,11 @@ def worker(config: str, burst: bool) -> None:
 
 
 async def run_worker(desk, *, burst: bool = False) -> int:
-    """Run an arq worker for `desk` until stopped (or the queue is empty with burst). Returns failed jobs."""
-    from arq.worker import Worker
+    """Run an arq worker for `desk` until SIGTERM/SIGINT (or the queue is empty with burst), through
+    Redis and database outages (core.worker). Returns failed jobs."""
+    from core.worker import run_worker as run
 
-    from core.jobs import worker_settings
-
-    await desk.start(run_jobs=False)
-    try:
-        w = Worker(**worker_settings(desk, burst=burst))
-        try:
-            await w.main()
-        finally:
-            await w.close()
-        return w.jobs_failed
-    finally:
-        await desk.stop()
+    return await run(desk, burst=burst)
 
 
 @main.command()

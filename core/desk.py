@@ -77,7 +77,7 @@ class Desk:
             except Exception:
                 log.exception("a plugin failed to shut down")
         await self.live.close()
-        await db.disconnect()
+        await db.disconnect(timeout=3)  # a stopping process must exit within seconds
         self.started = False
 
     async def sync_accounts(self) -> None:

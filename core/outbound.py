@@ -7,6 +7,7 @@ to another run, which sends again with the same idempotency key.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from core import audit, clock, db, sla
 from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound
 from core.events import Event, await_me_maybe, publish
 from core.identity import message_key
+from core.metrics import DELIVERIES
 from core.sanitize import sanitize_html
 from core.tables import Agent, Identity, Message, Outbox, Ticket
 from core.types import DraftProblem, OutboundMessage, SendResult
@@ -252,6 +254,12 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
         if pending is None:
             raise ChannelError(f"no enabled plugin sends on channel type {account.channel_type!r}", retryable=False)
         result: SendResult = await await_me_maybe(pending)
+    except asyncio.CancelledError:
+        # The worker is stopping: hand the row back so another worker sends it at once, not when
+        # the lease runs out. The platform may have it already; the next attempt carries the same
+        # idempotency key.
+        await asyncio.shield(_hand_back(outbox_id))
+        raise
     except ChannelError as exc:
         return await _failed(desk, claim, ticket_id, exc)
     except Exception as exc:  # a plugin bug or a network error it did not classify: try again later
@@ -264,8 +272,15 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
                               Message.sent_at: now, Message.delivery_error: None}).where(Message.id == claim["message"])
         await Outbox.update({Outbox.status: "done", Outbox.lease_until: None, Outbox.updated_at: now,
                              Outbox.last_error: None}).where(Outbox.id == outbox_id)
+    DELIVERIES.labels(outcome="sent").inc()
     await publish(desk, [Event("delivered", ticket_id, claim["message"], data={"status": result.status})])
     return "sent"
+
+
+async def _hand_back(outbox_id: int) -> None:
+    now = clock.now()
+    await Outbox.update({Outbox.lease_until: None, Outbox.next_attempt_at: now, Outbox.updated_at: now}).where(
+        (Outbox.id == outbox_id) & (Outbox.status == "pending"))
 
 
 async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: ChannelError) -> str:
@@ -275,6 +290,7 @@ async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: Chan
         delay = exc.retry_after or backoff_seconds(claim["attempts"])
         await Outbox.update({Outbox.lease_until: None, Outbox.last_error: reason, Outbox.updated_at: now,
                              Outbox.next_attempt_at: now + timedelta(seconds=delay)}).where(Outbox.id == claim["id"])
+        DELIVERIES.labels(outcome="retry").inc()
         await desk.enqueue("deliver", claim["id"], job_id=f"deliver:{claim['id']}:{claim['attempts']}", defer=delay)
         return "retry"
     async with db.transaction():
@@ -282,6 +298,7 @@ async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: Chan
                              Outbox.updated_at: now}).where(Outbox.id == claim["id"])
         await Message.update({Message.delivery_status: "failed", Message.delivery_error: reason}).where(
             Message.id == claim["message"])
+    DELIVERIES.labels(outcome="failed").inc()
     await publish(desk, [Event("delivery_failed", ticket_id, claim["message"], data={"error": reason})])
     return "failed"
 
