@@ -199,6 +199,12 @@ async def _create_admin(desk, email: str, name: str, password: str) -> tuple[boo
               help="Log every request (costs throughput under load; /metrics counts requests either way).")
 def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the web server. Without redis configured, jobs run in this process."""
+    if workers > 1:
+        # Every web process counts into the desk's multiprocess folder, so /metrics is the total.
+        from web.metrics_folder import use_metrics_folder
+
+        settings = _settings(config)
+        use_metrics_folder(settings.data_dir, settings.queue_name)
     desk = _desk(config)
     if workers > 1 and not desk.settings.redis:
         err.print("[red]--workers > 1 needs \\[relaydesk] redis: in-process jobs would run in every process[/red]")

@@ -67,17 +67,22 @@ def failure_reason(exc: BaseException) -> str:
     if dependency:
         return f"{dependency}_unavailable"
     code = getattr(exc, "code", None)
-    return code if isinstance(code, str) and code else "error"
+    if isinstance(code, str) and code:
+        return code
+    status = getattr(exc, "status_code", None)  # the web framework's own (413 for a body too large)
+    return f"http_{status}" if isinstance(status, int) else "error"
 
 
 class OutageLog:
     """Logs an outage twice: when the first failure comes and when things work again, with how many
     failures it kept out of the log in between (not one line per failed event)."""
 
-    def __init__(self, logger: logging.Logger, what: str) -> None:
+    def __init__(self, logger: logging.Logger, what: str, *, repeat_every: float = 60.0) -> None:
         self.logger = logger
         self.what = what
+        self.repeat_every = repeat_every  # a long outage is logged again this often, with its count
         self.since: float | None = None
+        self.logged_at = 0.0
         self.failures = 0
 
     @property
@@ -86,10 +91,15 @@ class OutageLog:
 
     def failed(self, exc: BaseException, doing: str = "") -> None:
         self.failures += 1
+        now = time.monotonic()
         if self.since is None:
-            self.since = time.monotonic()
+            self.since = self.logged_at = now
             self.logger.warning("%s is unreachable%s: %s: %s; retrying with backoff", self.what,
                                 f" ({doing})" if doing else "", type(exc).__name__, exc)
+        elif now - self.logged_at >= self.repeat_every:
+            self.logged_at = now
+            self.logger.warning("%s still unreachable after %.0f s (%d failure(s) so far): %s: %s", self.what,
+                                now - self.since, self.failures, type(exc).__name__, exc)
 
     def recovered(self) -> None:
         if self.since is not None:

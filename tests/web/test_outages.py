@@ -1,0 +1,61 @@
+"""While the database is unreachable, webhooks and the API answer 503 with Retry-After (the platform
+retries and nothing is lost), /ready says which dependency is down, /health stays up and /metrics
+counts the refusals. PostgreSQL "restarts" behind a loopback relay, so the shared server is never
+touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PG_ADMIN_URL, wait_for
+from tests.helpers import auth, client_for, make_agent, message, post_messages
+from tests.services import TcpProxy
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+
+def metric(text: str, line_start: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_a_database_outage_answers_503_and_loses_nothing(make_desk, db_url):
+    host_port = PG_ADMIN_URL.split("@", 1)[1].split("/", 1)[0]
+    proxy = TcpProxy(host_port.split(":")[0], int(host_port.split(":")[1])).start()
+    desk = await make_desk(lambda c: c["relaydesk"].update(database=proxy.url_for(db_url)))
+    _, token = await make_agent("agent")
+    # The relay stays up after the test: the desk's teardown closes its pool through it.
+    async with client_for(desk) as client:
+        assert (await post_messages(client, [message("before")])).status_code == 200
+
+        proxy.cut()  # PostgreSQL goes away: open connections reset, new ones refused
+        hook = await post_messages(client, [message("during", text="Wo ist mein Paket?")])
+        api = await client.get("/api/v1/tickets", headers=auth(token))
+        ready = await client.get("/ready")
+        health = await client.get("/health")
+        scrape = await client.get("/metrics")
+
+        proxy.resume()
+        retried = await wait_for(lambda: _stored(client, "during"), timeout=15)
+        ready_again = await client.get("/ready")
+    for response in (hook, api):
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["error"]["code"] == "unavailable"
+        assert response.json()["error"]["dependency"] == "database"
+    assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("error")
+    assert health.status_code == 200
+    assert scrape.status_code == 200
+    assert metric(scrape.text, 'relaydesk_unavailable_responses_total{dependency="database"}') == 2
+    assert metric(scrape.text,
+                  'relaydesk_ingest_failures_total{plugin="api_channel",reason="database_unavailable"}') == 1
+    # The platform's retry after the outage stores the message: nothing was lost.
+    assert retried.json()["stored"] == 1
+    assert ready_again.status_code == 200
+
+
+async def _stored(client, external_id: str):
+    response = await post_messages(client, [message(external_id, text="Wo ist mein Paket?")])
+    return response if response.status_code == 200 else None
