@@ -53,6 +53,8 @@ def _desk(config: str):
         sys.exit(2)
 
 
+STOP_GRACE_SECONDS = 3  # `serve`: how long requests in flight get after a stop signal
+
 config_option = click.option("--config", "-c", default=lambda: os.environ.get("RELAYDESK_CONFIG", "plugins.toml"),
                              show_default="plugins.toml", help="Path to plugins.toml.")
 
@@ -214,7 +216,11 @@ def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> 
 
     os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
-                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60)
+                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60,
+                # On SIGTERM/SIGINT requests get this long to finish; live (SSE) streams, which never
+                # finish, are then closed (browsers reconnect to another process), and the process
+                # exits well within 10 s.
+                timeout_graceful_shutdown=STOP_GRACE_SECONDS)
 
 
 @main.command()
