@@ -163,13 +163,14 @@ def redis_safe(url: str) -> str:
     return f"{parts.hostname or ''}:{parts.port or 6379}" if parts.hostname else url.split("@")[-1]
 
 
-# How often a job that failed because the database or Redis was down is tried again: 2, 4, 8 ... 30 s,
-# for about five minutes, so jobs due during an outage run after it.
-DEPENDENCY_RETRIES = 12
+# A job that failed because the database or Redis was down is tried again after 1, 2, 4, 5, 5 ... s
+# (about two minutes in all), so jobs due during an outage run within seconds of its end. Past that
+# the job fails; what it was for is still in the database (an outbox row) for the sweepers.
+DEPENDENCY_RETRIES = 24
 
 
 def dependency_retry_delay(job_try: int) -> float:
-    return float(min(30, 2 ** max(1, job_try)))
+    return float(min(5, 2 ** max(0, job_try - 1)))
 
 
 def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) -> dict[str, Any]:

@@ -178,16 +178,22 @@ def _actor(author_id: int | None) -> str:
 # --- delivery ---------------------------------------------------------------------------------
 
 
-async def _claim(outbox_id: int, lease_seconds: float) -> dict[str, Any] | None:
-    """Take the row for one attempt, atomically; None when it is done, failed, leased or not due."""
+async def _claim(outbox_id: int, lease_seconds: float, owner: str | None = None) -> dict[str, Any] | None:
+    """Take the row for one attempt, atomically; None when it is done, failed, leased or not due.
+
+    `owner` (the job's id) may take a row whose lease it holds itself: a retry of a job whose
+    earlier run lost the database before it could record anything."""
     now = clock.now()
+    free = Outbox.lease_until.is_null() | (Outbox.lease_until < now)
+    if owner:
+        free = free | (Outbox.lease_owner == owner)
     rows = await Outbox.update({
         Outbox.lease_until: now + timedelta(seconds=lease_seconds),
+        Outbox.lease_owner: owner,
         Outbox.attempts: Outbox.attempts + 1,
         Outbox.updated_at: now,
     }).where(
-        (Outbox.id == outbox_id) & (Outbox.status == "pending") & (Outbox.next_attempt_at <= now)
-        & (Outbox.lease_until.is_null() | (Outbox.lease_until < now))
+        (Outbox.id == outbox_id) & (Outbox.status == "pending") & (Outbox.next_attempt_at <= now) & free
     ).returning(Outbox.id, Outbox.message, Outbox.attempts)
     return rows[0] if rows else None
 
@@ -238,9 +244,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-async def deliver(desk: "Desk", outbox_id: int) -> str:
-    """One delivery attempt. Returns what happened: sent, retry, failed or skipped."""
-    claim = await _claim(outbox_id, desk.settings.delivery_lease_seconds)
+async def deliver(desk: "Desk", outbox_id: int, owner: str | None = None) -> str:
+    """One delivery attempt by the job `owner`. Returns what happened: sent, retry, failed or skipped."""
+    claim = await _claim(outbox_id, desk.settings.delivery_lease_seconds, owner)
     if claim is None:
         return "skipped"
     outbound, account_id, ticket_id = await build_outbound(claim["message"], desk.desk_id)
@@ -270,7 +276,7 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
     async with db.transaction():
         await Message.update({Message.external_id: result.external_id, Message.delivery_status: result.status,
                               Message.sent_at: now, Message.delivery_error: None}).where(Message.id == claim["message"])
-        await Outbox.update({Outbox.status: "done", Outbox.lease_until: None, Outbox.updated_at: now,
+        await Outbox.update({Outbox.status: "done", Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.updated_at: now,
                              Outbox.last_error: None}).where(Outbox.id == outbox_id)
     DELIVERIES.labels(outcome="sent").inc()
     await publish(desk, [Event("delivered", ticket_id, claim["message"], data={"status": result.status})])
@@ -279,7 +285,7 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
 
 async def _hand_back(outbox_id: int) -> None:
     now = clock.now()
-    await Outbox.update({Outbox.lease_until: None, Outbox.next_attempt_at: now, Outbox.updated_at: now}).where(
+    await Outbox.update({Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.next_attempt_at: now, Outbox.updated_at: now}).where(
         (Outbox.id == outbox_id) & (Outbox.status == "pending"))
 
 
@@ -288,13 +294,13 @@ async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: Chan
     reason = f"{exc.message} ({exc.platform_code})" if exc.platform_code else exc.message
     if exc.retryable and claim["attempts"] < MAX_ATTEMPTS:
         delay = exc.retry_after or backoff_seconds(claim["attempts"])
-        await Outbox.update({Outbox.lease_until: None, Outbox.last_error: reason, Outbox.updated_at: now,
+        await Outbox.update({Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.last_error: reason, Outbox.updated_at: now,
                              Outbox.next_attempt_at: now + timedelta(seconds=delay)}).where(Outbox.id == claim["id"])
         DELIVERIES.labels(outcome="retry").inc()
         await desk.enqueue("deliver", claim["id"], job_id=f"deliver:{claim['id']}:{claim['attempts']}", defer=delay)
         return "retry"
     async with db.transaction():
-        await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.last_error: reason,
+        await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.last_error: reason,
                              Outbox.updated_at: now}).where(Outbox.id == claim["id"])
         await Message.update({Message.delivery_status: "failed", Message.delivery_error: reason}).where(
             Message.id == claim["message"])
@@ -318,7 +324,7 @@ async def sweep(desk: "Desk", limit: int = 500) -> int:
 
 
 async def deliver_job(ctx: dict[str, Any], outbox_id: int) -> str:
-    return await deliver(ctx["desk"], outbox_id)
+    return await deliver(ctx["desk"], outbox_id, ctx.get("job_id"))
 
 
 async def sweep_job(ctx: dict[str, Any]) -> int:

@@ -183,6 +183,9 @@ class Outbox(Table, tablename="outbox"):
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow())
     lease_until = Timestamptz(null=True, default=None)
+    # The job holding the lease: a retry of that same job (after the database came back) may take
+    # the row again at once instead of waiting for the lease to run out.
+    lease_owner = Varchar(length=200, null=True, default=None)
     last_error = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

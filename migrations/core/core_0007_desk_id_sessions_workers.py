@@ -1,5 +1,6 @@
 """The desk's own id (made here, once: a fresh desk gets it at init, an older one on its next
-migrate), agents' sessions in the database, and the workers' heartbeats.
+migrate), agents' sessions in the database, the workers' heartbeats, and which job holds an
+outbox row's lease.
 
 Tables are frozen copies here so later edits to core/tables.py do not change what this migration
 creates. All SQL is portable between SQLite and PostgreSQL.
@@ -14,7 +15,7 @@ from piccolo.table import Table
 
 ID = "2026-12-02T06:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "desk id, sessions in the database, worker heartbeats"
+DESCRIPTION = "desk id, sessions in the database, worker heartbeats, outbox lease owner"
 
 
 class DeskIdentity(Table, tablename="desk_identity"):
@@ -37,6 +38,7 @@ class WorkerHeartbeat(Table, tablename="worker_heartbeats"):
 
 
 STATEMENTS = (
+    "ALTER TABLE outbox ADD COLUMN lease_owner VARCHAR(200) NULL",
     # expired sessions are purged by this index
     "CREATE INDEX IF NOT EXISTS web_sessions_expires ON web_sessions (expires_at)",
 )

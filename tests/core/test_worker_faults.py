@@ -150,3 +150,35 @@ async def _all_sent(ids: list[int]) -> bool:
 
 async def _worker_state(state: str) -> dict | None:
     return await WorkerHeartbeat.select().where(WorkerHeartbeat.state == state).first()
+
+
+async def test_a_delivery_due_during_a_database_outage_goes_out_after_it(make_desk, receiver, redis_url, db_url):
+    from tests.conftest import PG_ADMIN_URL
+    from tests.services import TcpProxy
+
+    host, port = PG_ADMIN_URL.split("@", 1)[1].split("/", 1)[0].split(":")
+    proxy = TcpProxy(host, int(port)).start()
+
+    def configure(c):
+        c["relaydesk"].update(redis=redis_url, database=proxy.url_for(db_url))
+        c["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = receiver.url
+
+    web = await make_desk(configure)
+    runner = WorkerRunner(await make_desk(configure, run_jobs=False))
+    running = asyncio.create_task(runner.run(handle_signals=False))
+    try:
+        account = web.registry.account("api_channel", "main")
+        [inbound] = await ingest(web, account, [InboundMessage(external_id="in-1", sender_handle="c-1", text="Hi")])
+        # The receiver asks for 2 s; the retry falls due while PostgreSQL is away.
+        receiver.script = [Scripted(status=503, body={"error": "busy"}, headers={"retry-after": "2"})]
+        message = await outbound.reply(web, inbound.ticket_id, author_id=None, text="due during the outage")
+        await wait_for(lambda: len(receiver.requests) == 1, timeout=20)
+        proxy.cut()
+        await asyncio.sleep(3)
+        assert not running.done()  # the worker is still there
+        proxy.resume()
+        await wait_for(lambda: _is(status(message["id"]), "sent"), timeout=15)
+        assert [r.json()["text"] for r in receiver.requests] == ["due during the outage"] * 2
+    finally:
+        runner.stop()
+        await running
