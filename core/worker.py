@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("relaydesk.worker")
 
-HAND_BACK_WAIT = 2.0  # seconds cancelled jobs get to give their work back
+HAND_BACK_WAIT = 1.5  # seconds cancelled jobs get to give their work back
 RECONNECT_DELAYS = (0.5, 1.0, 2.0)  # then 2 s between attempts, so a returning Redis is found fast
 
 
@@ -43,7 +43,7 @@ class WorkerRunner:
         self.jobs_failed = 0
         self.jobs_complete = 0
         # Capped so that grace, hand-back and shutdown stay within the 10 s a stop may take.
-        self.grace = min(float(desk.settings.worker_stop_grace_seconds), 7.0)
+        self.grace = min(float(desk.settings.worker_stop_grace_seconds), 6.0)
         self._stop = asyncio.Event()
         self._redis = OutageLog(log, "Redis")
         self._database = OutageLog(log, "the database (heartbeat)")
@@ -62,7 +62,7 @@ class WorkerRunner:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, self.stop, signum)
         beating = asyncio.create_task(self._heartbeats())
-        log.warning("worker %s started on queue %r", self.name, self.desk.settings.queue_name)
+        log.info("worker %s started on queue %r", self.name, self.desk.settings.queue_name)
         try:
             await self._supervise()
         finally:
@@ -73,7 +73,7 @@ class WorkerRunner:
             if handle_signals:
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(signum)
-            log.warning("worker %s stopped: %d job(s) done, %d failed", self.name, self.jobs_complete,
+            log.info("worker %s stopped: %d job(s) done, %d failed", self.name, self.jobs_complete,
                         self.jobs_failed)
         return self.jobs_failed
 

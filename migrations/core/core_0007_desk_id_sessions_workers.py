@@ -1,6 +1,5 @@
 """The desk's own id (made here, once: a fresh desk gets it at init, an older one on its next
-migrate), agents' sessions in the database, the workers' heartbeats, and which job holds an
-outbox row's lease.
+migrate), agents' sessions in the database, and the workers' heartbeats.
 
 Tables are frozen copies here so later edits to core/tables.py do not change what this migration
 creates. All SQL is portable between SQLite and PostgreSQL.
@@ -15,7 +14,7 @@ from piccolo.table import Table
 
 ID = "2026-12-02T06:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "desk id, sessions in the database, worker heartbeats, outbox lease owner"
+DESCRIPTION = "desk id, sessions in the database, worker heartbeats"
 
 
 class DeskIdentity(Table, tablename="desk_identity"):
@@ -38,7 +37,6 @@ class WorkerHeartbeat(Table, tablename="worker_heartbeats"):
 
 
 STATEMENTS = (
-    "ALTER TABLE outbox ADD COLUMN lease_owner VARCHAR(200) NULL",
     # expired sessions are purged by this index
     "CREATE INDEX IF NOT EXISTS web_sessions_expires ON web_sessions (expires_at)",
 )
