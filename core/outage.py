@@ -83,6 +83,7 @@ class OutageLog:
         self.repeat_every = repeat_every  # a long outage is logged again this often, with its count
         self.since: float | None = None
         self.logged_at = 0.0
+        self.last_failure = 0.0
         self.failures = 0
 
     @property
@@ -90,8 +91,14 @@ class OutageLog:
         return self.since is not None
 
     def failed(self, exc: BaseException, doing: str = "") -> None:
-        self.failures += 1
         now = time.monotonic()
+        if self.since is not None and now - self.last_failure > self.repeat_every / 2:
+            # Nothing failed for a while: that outage ended unnoticed (nobody calls recovered()
+            # where failures are only seen, as in the web layer); this is a new one.
+            self.since = None
+            self.failures = 0
+        self.last_failure = now
+        self.failures += 1
         if self.since is None:
             self.since = self.logged_at = now
             self.logger.warning("%s is unreachable%s: %s: %s; retrying with backoff", self.what,
