@@ -2,8 +2,8 @@
 sign-out everywhere.
 
 Sessions live in the database (web.session_store), in both deployments: every web process sees
-them, and neither a Redis restart nor a web process restart signs anyone out. A session holds the agent id and the agent's session
-generation at sign-in; "sign out everywhere" bumps the generation, which ends every other session
+them, and neither a Redis restart nor a web process restart signs anyone out. A session holds the
+agent id and the agent's session generation at sign-in; "sign out everywhere" bumps the generation, which ends every other session
 at its next request. Failed sign-ins are counted per (account, IP) in the database, so the limit
 holds across processes.
 """

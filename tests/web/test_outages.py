@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import PG_ADMIN_URL, wait_for
 from tests.helpers import auth, client_for, make_agent, message, post_messages
 from tests.services import TcpProxy
+from tests.web.inbox_helpers import sign_in
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
@@ -25,10 +26,11 @@ async def test_a_database_outage_answers_503_and_loses_nothing(make_desk, db_url
     host_port = PG_ADMIN_URL.split("@", 1)[1].split("/", 1)[0]
     proxy = TcpProxy(host_port.split(":")[0], int(host_port.split(":")[1])).start()
     desk = await make_desk(lambda c: c["relaydesk"].update(database=proxy.url_for(db_url)))
-    _, token = await make_agent("agent")
+    _, token = await make_agent("agent", email="olga@example.com")
     # The relay stays up after the test: the desk's teardown closes its pool through it.
     async with client_for(desk) as client:
         assert (await post_messages(client, [message("before")])).status_code == 200
+        assert (await sign_in(client, "olga@example.com")).status_code in (302, 303)
 
         proxy.cut()  # PostgreSQL goes away: open connections reset, new ones refused
         hook = await post_messages(client, [message("during", text="Wo ist mein Paket?")])
@@ -36,6 +38,7 @@ async def test_a_database_outage_answers_503_and_loses_nothing(make_desk, db_url
         ready = await client.get("/ready")
         health = await client.get("/health")
         scrape = await client.get("/metrics")
+        page = await client.get("/inbox/q/open", follow_redirects=False)
 
         proxy.resume()
         retried = await wait_for(lambda: _stored(client, "during"), timeout=15)
@@ -48,6 +51,9 @@ async def test_a_database_outage_answers_503_and_loses_nothing(make_desk, db_url
     assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("error")
     assert health.status_code == 200
     assert scrape.status_code == 200
+    # the agent sees a page that says to try again, not an error 500 (nor a sign-in page)
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "try again in a moment" in page.text
     assert metric(scrape.text, 'relaydesk_unavailable_responses_total{dependency="database"}') == 2
     assert metric(scrape.text,
                   'relaydesk_ingest_failures_total{plugin="api_channel",reason="database_unavailable"}') == 1
