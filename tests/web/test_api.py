@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from core import clock
 from core.tables import AuditEntry, Message, Outbox
 from tests.helpers import auth, client_for, make_agent, message, post_messages
@@ -188,6 +190,7 @@ async def test_ready_reports_a_dead_redis(make_desk):
     assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("error")
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite heartbeats: test_serve_processes
 async def test_ready_reports_missing_worker_heartbeats(make_desk, redis_url):
     from core import heartbeat
 
