@@ -1,4 +1,4 @@
-"""While the database is unreachable, webhooks and the API answer 503 with Retry-After (the platform
+"""While the database is unreachable (PostgreSQL restarting, an SQLite file gone with its disk), webhooks and the API answer 503 with Retry-After (the platform
 retries and nothing is lost), /ready says which dependency is down, /health stays up and /metrics
 counts the refusals. PostgreSQL "restarts" behind a loopback relay, so the shared server is never
 touched."""
@@ -12,7 +12,6 @@ from tests.helpers import auth, client_for, make_agent, message, post_messages
 from tests.services import TcpProxy
 from tests.web.inbox_helpers import sign_in
 
-pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 
 def metric(text: str, line_start: str) -> float:
@@ -22,6 +21,7 @@ def metric(text: str, line_start: str) -> float:
     return 0.0
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_a_database_outage_answers_503_and_loses_nothing(make_desk, db_url):
     host_port = PG_ADMIN_URL.split("@", 1)[1].split("/", 1)[0]
     proxy = TcpProxy(host_port.split(":")[0], int(host_port.split(":")[1])).start()
@@ -65,3 +65,30 @@ async def test_a_database_outage_answers_503_and_loses_nothing(make_desk, db_url
 async def _stored(client, external_id: str):
     response = await post_messages(client, [message(external_id, text="Wo ist mein Paket?")])
     return response if response.status_code == 200 else None
+
+
+async def test_an_unreachable_sqlite_file_answers_503_not_500(tmp_path):
+    from core import db
+    from core.config import settings_from_dict
+    from core.desk import Desk
+    from core.migrate import migrate
+    from tests.conftest import base_config
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'desk.db'}"
+    await db.connect(url)
+    await migrate()
+    await db.disconnect()
+    desk = await Desk(settings_from_dict(base_config(url, tmp_path / "data"), "test-plugins.toml")).start()
+    try:
+        async with client_for(desk) as client:
+            folder.rename(tmp_path / "unmounted")  # the disk holding the database goes away
+            gone = await post_messages(client, [message("m-1")])
+            (tmp_path / "unmounted").rename(folder)
+            back = await post_messages(client, [message("m-1")])
+    finally:
+        await desk.stop()
+    assert gone.status_code == 503 and gone.headers["retry-after"] == "5"
+    assert gone.json()["error"]["dependency"] == "database"
+    assert back.status_code == 200 and back.json()["stored"] == 1
