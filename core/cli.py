@@ -54,6 +54,8 @@ def _desk(config: str):
         sys.exit(2)
 
 
+STOP_GRACE_SECONDS = 3  # `serve`: how long requests in flight get after a stop signal
+
 # Every built-in command takes --config too; without it, the one given before the command.
 config_option = click.option("--config", "-c", default=lambda: chosen_path(click.get_current_context()),
                              show_default="$RELAYDESK_CONFIG or plugins.toml", help="Path to plugins.toml.")
@@ -224,6 +226,12 @@ async def _create_admin(desk, email: str, name: str, password: str) -> tuple[boo
               help="Log every request (costs throughput under load; /metrics counts requests either way).")
 def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the web server. Without redis configured, jobs run in this process."""
+    if workers > 1:
+        # Every web process counts into the desk's multiprocess folder, so /metrics is the total.
+        from web.metrics_folder import use_metrics_folder
+
+        settings = _settings(config)
+        use_metrics_folder(settings.data_dir, settings.queue_name)
     desk = _desk(config)
     if workers > 1 and not desk.settings.redis:
         err.print("[red]--workers > 1 needs \\[relaydesk] redis: in-process jobs would run in every process[/red]")
@@ -233,7 +241,11 @@ def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> 
 
     os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
-                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60)
+                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60,
+                # On SIGTERM/SIGINT requests get this long to finish; live (SSE) streams, which never
+                # finish, are then closed (browsers reconnect to another process), and the process
+                # exits well within 10 s.
+                timeout_graceful_shutdown=STOP_GRACE_SECONDS)
 
 
 @main.command()
@@ -249,21 +261,11 @@ def worker(config: str, burst: bool) -> None:
 
 
 async def run_worker(desk, *, burst: bool = False) -> int:
-    """Run an arq worker for `desk` until stopped (or the queue is empty with burst). Returns failed jobs."""
-    from arq.worker import Worker
+    """Run an arq worker for `desk` until SIGTERM/SIGINT (or the queue is empty with burst), through
+    Redis and database outages (core.worker). Returns failed jobs."""
+    from core.worker import run_worker as run
 
-    from core.jobs import worker_settings
-
-    await desk.start(run_jobs=False)
-    try:
-        w = Worker(**worker_settings(desk, burst=burst))
-        try:
-            await w.main()
-        finally:
-            await w.close()
-        return w.jobs_failed
-    finally:
-        await desk.stop()
+    return await run(desk, burst=burst)
 
 
 @main.command()

@@ -43,6 +43,10 @@ class Settings:
     delivery_lease_seconds: float = 60.0
     sweep_interval_seconds: float = 5.0
     poll_interval_seconds: float = 60.0
+    # With Redis (jobs on workers): /ready answers 503 when no worker has beaten for this long.
+    worker_heartbeat_timeout_seconds: float = 30.0
+    # After SIGTERM/SIGINT a worker's running jobs get this long to finish before they are handed back.
+    worker_stop_grace_seconds: float = 6.0
     queue_name: str = "relaydesk"
     enabled: list[str] = field(default_factory=list)
     plugins: dict[str, PluginConfig] = field(default_factory=dict)
@@ -64,6 +68,8 @@ _RELAYDESK_KEYS: dict[str, type] = {
     "delivery_lease_seconds": float,
     "sweep_interval_seconds": float,
     "poll_interval_seconds": float,
+    "worker_heartbeat_timeout_seconds": float,
+    "worker_stop_grace_seconds": float,
     "queue_name": str,
 }
 

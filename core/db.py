@@ -11,7 +11,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from core.tables import ALL_TABLES
+from core.tables import ALL_TABLES, SYSTEM_TABLES
 
 _engine: Engine | None = None
 
@@ -51,7 +51,7 @@ def bind(engine: Engine, tables: tuple[type, ...] = ()) -> None:
     at `engine`."""
     global _engine
     _engine = engine
-    for table in (*ALL_TABLES, *_plugin_tables, *tables, Migration):
+    for table in (*ALL_TABLES, *SYSTEM_TABLES, *_plugin_tables, *tables, Migration):
         table._meta.db = engine
     # piccolo's migration manager finds its engine through PICCOLO_CONF: make it this one.
     os.environ["PICCOLO_CONF"] = "core.piccolo_conf"

@@ -31,6 +31,7 @@ class Desk:
         self.locks: dict[Any, Any] = {}  # per-process asyncio locks, e.g. one poll per account at a time
         self.jobs: InProcessQueue | ArqQueue | None = None
         self.started = False
+        self.desk_id = ""  # read from the database at start (core.identity)
 
     @property
     def data_dir(self) -> Path:
@@ -47,6 +48,9 @@ class Desk:
             from core.migrate import migrate as run_migrations
 
             await run_migrations(self.registry.migrations)
+        from core.identity import load_desk_id
+
+        self.desk_id = await load_desk_id()
         await self.sync_accounts()
         if self.settings.redis and run_jobs is not True:
             self.jobs = ArqQueue(self.settings.redis, self.settings.queue_name)
@@ -73,7 +77,7 @@ class Desk:
             except Exception:
                 log.exception("a plugin failed to shut down")
         await self.live.close()
-        await db.disconnect()
+        await db.disconnect(timeout=3)  # a stopping process must exit within seconds
         self.started = False
 
     async def sync_accounts(self) -> None:

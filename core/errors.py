@@ -64,6 +64,20 @@ class PayloadTooLarge(RelaydeskError):
     status_code = 413
 
 
+class Unavailable(RelaydeskError):
+    """A dependency (the database, Redis) is down: the caller should try again shortly. Answered
+    503 with Retry-After; nothing the caller sent was kept, so a retry loses nothing."""
+
+    code = "unavailable"
+    status_code = 503
+
+    def __init__(self, message: str, *, dependency: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+        self.retry_after = retry_after
+        self.extra = {"dependency": dependency}
+
+
 class ChannelError(RelaydeskError):
     """A channel plugin failed to deliver or fetch.
 

@@ -17,6 +17,7 @@ from core.customers import resolve
 from core.sql import Conn, as_json
 from core.events import Event, publish
 from core.group_commit import GroupCommit
+from core.metrics import INGEST_DELIVERIES, INGEST_TRANSACTIONS
 from core.routing import decide, pool_columns, prepare as prepare_routing
 from core.sanitize import sanitize_html
 from core.tables import PRIORITIES, Message, TicketTag
@@ -69,7 +70,10 @@ def _committer(desk: "Desk") -> GroupCommit[_Delivery, list[IngestResult]]:
     committer = _committers.get(desk)
     if committer is None:
         async def run(deliveries: list[_Delivery]) -> list[list[IngestResult]]:
-            return await _store_deliveries(desk, deliveries)
+            results = await _store_deliveries(desk, deliveries)
+            INGEST_TRANSACTIONS.inc()
+            INGEST_DELIVERIES.inc(len(deliveries))
+            return results
 
         committer = _committers[desk] = GroupCommit(run, lanes=LANES, max_batch=MAX_BATCH)
     return committer

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
+from core.metrics import JOB_SECONDS
+from core.outage import OutageLog, unavailable_dependency
 from core.types import JobSpec
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ class InProcessQueue:
             if defer:
                 await asyncio.sleep(defer)
             async with self._limit:
-                await spec.func({"desk": self.desk, "job_id": key}, *args)
+                await timed(spec, {"desk": self.desk, "job_id": key}, *args)
             self.completed += 1
         except asyncio.CancelledError:
             raise
@@ -71,7 +74,7 @@ class InProcessQueue:
     async def _every(self, spec: JobSpec) -> None:
         while True:
             try:
-                await spec.func({"desk": self.desk, "job_id": spec.name})
+                await timed(spec, {"desk": self.desk, "job_id": spec.name})
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -86,13 +89,37 @@ class InProcessQueue:
             await asyncio.gather(*list(self._running.values()), return_exceptions=True)
 
 
+async def timed(spec: JobSpec, ctx: dict[str, Any], *args: Any) -> Any:
+    """Run one job and record its duration and outcome (relaydesk_job_seconds)."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        result = await spec.func(ctx, *args)
+        outcome = "ok"
+        return result
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    except Exception as exc:
+        if unavailable_dependency(exc):
+            outcome = "retry"
+        raise
+    finally:
+        JOB_SECONDS.labels(job=spec.name, outcome=outcome).observe(time.perf_counter() - started)
+
+
 class ArqQueue:
-    """Enqueues into Redis for `relaydesk worker` processes to run."""
+    """Enqueues into Redis for `relaydesk worker` processes to run.
+
+    While Redis is unreachable an enqueue is dropped, not raised: what it would have done is in the
+    database already (an outbox row, a pending webhook delivery), and the sweepers enqueue it again
+    once Redis is back. The outage is logged once, not once per job."""
 
     def __init__(self, redis_url: str, queue_name: str) -> None:
         self.redis_url = redis_url
         self.queue_name = queue_name
         self.pool: Any = None
+        self.outage = OutageLog(log, f"Redis at {redis_safe(redis_url)}")
 
     async def start(self) -> None:
         from arq import create_pool
@@ -107,19 +134,50 @@ class ArqQueue:
     async def enqueue(self, name: str, *args: Any, job_id: str | None = None, defer: float = 0) -> bool:
         # arq's job keys are global to the Redis database: prefix them with the queue name so two
         # desks sharing one Redis never mistake each other's jobs for their own.
-        job = await self.pool.enqueue_job(name, *args, _job_id=f"{self.queue_name}:{job_id}" if job_id else None,
-                                          _defer_by=defer or None, _queue_name=self.queue_name)
+        try:
+            job = await self.pool.enqueue_job(name, *args, _job_id=f"{self.queue_name}:{job_id}" if job_id else None,
+                                              _defer_by=defer or None, _queue_name=self.queue_name)
+        except Exception as exc:
+            if unavailable_dependency(exc) != "redis":
+                raise
+            self.outage.failed(exc, "jobs wait in the database for the sweepers")
+            return False
+        self.outage.recovered()
         return job is not None
 
 
-def redis_settings(url: str) -> Any:
+def redis_settings(url: str, **overrides: Any) -> Any:
     from arq.connections import RedisSettings
 
-    return RedisSettings.from_dsn(url)
+    settings = RedisSettings.from_dsn(url)
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings
+
+
+def redis_safe(url: str) -> str:
+    """The Redis URL without its password, for logs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or ''}:{parts.port or 6379}" if parts.hostname else url.split("@")[-1]
+
+
+# A job that failed because the database or Redis was down is tried again after 1, 2, 4, 5, 5 ... s
+# (about two minutes in all), so jobs due during an outage run within seconds of its end. Past that
+# the job fails; what it was for is still in the database (an outbox row) for the sweepers.
+DEPENDENCY_RETRIES = 24
+
+
+def dependency_retry_delay(job_try: int) -> float:
+    return float(min(5, 2 ** max(0, job_try - 1)))
 
 
 def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) -> dict[str, Any]:
-    """Keyword arguments for arq.Worker running every registered job; periodic ones as cron jobs."""
+    """Keyword arguments for arq.Worker running every registered job; periodic ones as cron jobs.
+
+    Signals are not arq's business here: core.worker stops the worker gracefully, and reconnects
+    it when Redis goes away (so arq's own connection retries are off)."""
     from arq import func
     from arq.cron import cron
 
@@ -138,20 +196,30 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     return {
         "functions": functions,
         "cron_jobs": crons,
-        "redis_settings": redis_settings(desk.settings.redis or ""),
+        "redis_settings": redis_settings(desk.settings.redis or "", conn_retries=0, conn_timeout=2),
         "queue_name": desk.settings.queue_name,
         "on_startup": on_startup,
         "burst": burst,
         "max_jobs": max_jobs,
         "job_timeout": max(30, int(desk.settings.delivery_lease_seconds)),
         "keep_result": 0,
-        "handle_signals": not burst,
+        "handle_signals": False,
+        "max_tries": DEPENDENCY_RETRIES,
     }
 
 
 def _arq_adapter(spec: JobSpec) -> Any:
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
-        return await spec.func(ctx, *args)
+        try:
+            return await timed(spec, ctx, *args)
+        except Exception as exc:
+            # The database or Redis is down: run the job again later rather than fail it. A periodic
+            # job simply runs at its next time.
+            if spec.every or not unavailable_dependency(exc):
+                raise
+            from arq import Retry
+
+            raise Retry(defer=dependency_retry_delay(ctx.get("job_try", 1))) from exc
 
     run.__qualname__ = run.__name__ = spec.name
     return run

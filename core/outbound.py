@@ -7,6 +7,7 @@ to another run, which sends again with the same idempotency key.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from core import audit, clock, db, sla
 from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound
 from core.events import Event, await_me_maybe, publish
+from core.identity import message_key
+from core.metrics import DELIVERIES
 from core.sanitize import sanitize_html
 from core.tables import Agent, Identity, Message, Outbox, Ticket
 from core.types import DraftProblem, OutboundMessage, SendResult
@@ -175,22 +178,29 @@ def _actor(author_id: int | None) -> str:
 # --- delivery ---------------------------------------------------------------------------------
 
 
-async def _claim(outbox_id: int, lease_seconds: float) -> dict[str, Any] | None:
-    """Take the row for one attempt, atomically; None when it is done, failed, leased or not due."""
+async def _claim(outbox_id: int, lease_seconds: float, owner: str | None = None) -> dict[str, Any] | None:
+    """Take the row for one attempt, atomically; None when it is done, failed, leased or not due.
+
+    `owner` (the job's id) may take a row whose lease it holds itself: a retry of a job whose
+    earlier run lost the database before it could record anything."""
     now = clock.now()
+    free = Outbox.lease_until.is_null() | (Outbox.lease_until < now)
+    if owner:
+        free = free | (Outbox.lease_owner == owner)
     rows = await Outbox.update({
         Outbox.lease_until: now + timedelta(seconds=lease_seconds),
+        Outbox.lease_owner: owner,
         Outbox.attempts: Outbox.attempts + 1,
         Outbox.updated_at: now,
     }).where(
-        (Outbox.id == outbox_id) & (Outbox.status == "pending") & (Outbox.next_attempt_at <= now)
-        & (Outbox.lease_until.is_null() | (Outbox.lease_until < now))
+        (Outbox.id == outbox_id) & (Outbox.status == "pending") & (Outbox.next_attempt_at <= now) & free
     ).returning(Outbox.id, Outbox.message, Outbox.attempts)
     return rows[0] if rows else None
 
 
-async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
-    """The OutboundMessage for a stored reply, with the account id and the ticket id."""
+async def build_outbound(message_id: int, desk_id: str) -> tuple[OutboundMessage, int, int]:
+    """The OutboundMessage for a stored reply of the desk `desk_id`, with the account id and the
+    ticket id."""
     message = await Message.select().where(Message.id == message_id).first()
     ticket = await Ticket.select(Ticket.id, Ticket.customer, Ticket.channel_type, Ticket.thread_key,
                                  Ticket.subject, Ticket.last_customer_message_at).where(Ticket.id == message["ticket"]).first()
@@ -204,7 +214,7 @@ async def build_outbound(message_id: int) -> tuple[OutboundMessage, int, int]:
     if message["author"]:
         author = await Agent.select(Agent.name).where(Agent.id == message["author"]).first()
     outbound = OutboundMessage(
-        message_id=message_id, ticket_id=ticket["id"], idempotency_key=f"relaydesk-msg-{message_id}",
+        message_id=message_id, ticket_id=ticket["id"], idempotency_key=message_key(desk_id, message_id),
         recipient_handle=identity["handle"] if identity else "", text=message["text"], html=message["html"],
         subject=ticket["subject"], thread_key=ticket["thread_key"],
         in_reply_to=last_inbound["external_id"] if last_inbound else None,
@@ -234,12 +244,12 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-async def deliver(desk: "Desk", outbox_id: int) -> str:
-    """One delivery attempt. Returns what happened: sent, retry, failed or skipped."""
-    claim = await _claim(outbox_id, desk.settings.delivery_lease_seconds)
+async def deliver(desk: "Desk", outbox_id: int, owner: str | None = None) -> str:
+    """One delivery attempt by the job `owner`. Returns what happened: sent, retry, failed or skipped."""
+    claim = await _claim(outbox_id, desk.settings.delivery_lease_seconds, owner)
     if claim is None:
         return "skipped"
-    outbound, account_id, ticket_id = await build_outbound(claim["message"])
+    outbound, account_id, ticket_id = await build_outbound(claim["message"], desk.desk_id)
     outbound.attempt = claim["attempts"]
     account = desk.registry.account_by_id(account_id)
     try:
@@ -250,6 +260,12 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
         if pending is None:
             raise ChannelError(f"no enabled plugin sends on channel type {account.channel_type!r}", retryable=False)
         result: SendResult = await await_me_maybe(pending)
+    except asyncio.CancelledError:
+        # The worker is stopping: hand the row back so another worker sends it at once, not when
+        # the lease runs out. The platform may have it already; the next attempt carries the same
+        # idempotency key.
+        await asyncio.shield(_hand_back(outbox_id))
+        raise
     except ChannelError as exc:
         return await _failed(desk, claim, ticket_id, exc)
     except Exception as exc:  # a plugin bug or a network error it did not classify: try again later
@@ -260,10 +276,17 @@ async def deliver(desk: "Desk", outbox_id: int) -> str:
     async with db.transaction():
         await Message.update({Message.external_id: result.external_id, Message.delivery_status: result.status,
                               Message.sent_at: now, Message.delivery_error: None}).where(Message.id == claim["message"])
-        await Outbox.update({Outbox.status: "done", Outbox.lease_until: None, Outbox.updated_at: now,
+        await Outbox.update({Outbox.status: "done", Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.updated_at: now,
                              Outbox.last_error: None}).where(Outbox.id == outbox_id)
+    DELIVERIES.labels(outcome="sent").inc()
     await publish(desk, [Event("delivered", ticket_id, claim["message"], data={"status": result.status})])
     return "sent"
+
+
+async def _hand_back(outbox_id: int) -> None:
+    now = clock.now()
+    await Outbox.update({Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.next_attempt_at: now, Outbox.updated_at: now}).where(
+        (Outbox.id == outbox_id) & (Outbox.status == "pending"))
 
 
 async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: ChannelError) -> str:
@@ -271,15 +294,17 @@ async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: Chan
     reason = f"{exc.message} ({exc.platform_code})" if exc.platform_code else exc.message
     if exc.retryable and claim["attempts"] < MAX_ATTEMPTS:
         delay = exc.retry_after or backoff_seconds(claim["attempts"])
-        await Outbox.update({Outbox.lease_until: None, Outbox.last_error: reason, Outbox.updated_at: now,
+        await Outbox.update({Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.last_error: reason, Outbox.updated_at: now,
                              Outbox.next_attempt_at: now + timedelta(seconds=delay)}).where(Outbox.id == claim["id"])
+        DELIVERIES.labels(outcome="retry").inc()
         await desk.enqueue("deliver", claim["id"], job_id=f"deliver:{claim['id']}:{claim['attempts']}", defer=delay)
         return "retry"
     async with db.transaction():
-        await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.last_error: reason,
+        await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.last_error: reason,
                              Outbox.updated_at: now}).where(Outbox.id == claim["id"])
         await Message.update({Message.delivery_status: "failed", Message.delivery_error: reason}).where(
             Message.id == claim["message"])
+    DELIVERIES.labels(outcome="failed").inc()
     await publish(desk, [Event("delivery_failed", ticket_id, claim["message"], data={"error": reason})])
     return "failed"
 
@@ -299,7 +324,7 @@ async def sweep(desk: "Desk", limit: int = 500) -> int:
 
 
 async def deliver_job(ctx: dict[str, Any], outbox_id: int) -> str:
-    return await deliver(ctx["desk"], outbox_id)
+    return await deliver(ctx["desk"], outbox_id, ctx.get("job_id"))
 
 
 async def sweep_job(ctx: dict[str, Any]) -> int:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.events import await_me_maybe
 from core.inbound import ingest
+from core.metrics import INGEST_FAILURES
+from core.outage import failure_reason
 from core.tables import ChannelAccount
 from core.types import Account
 
@@ -51,6 +53,7 @@ async def poll_all_job(ctx: dict[str, Any]) -> int:
     for account in desk.registry.accounts.values():
         try:
             total += await poll_account(desk, account) or 0
-        except Exception:
+        except Exception as exc:
+            INGEST_FAILURES.labels(plugin=account.plugin, reason=failure_reason(exc)).inc()
             log.exception("polling %s/%s failed", account.plugin, account.name)
     return total

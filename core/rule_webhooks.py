@@ -62,7 +62,7 @@ async def deliver(desk: "Desk", delivery_id: int) -> str:
     row = await WebhookDelivery.select().where(WebhookDelivery.id == delivery_id).first()
     attempts = row["attempts"] + 1
     body = row["body"].encode()
-    headers = {"content-type": "application/json", "idempotency-key": f"relaydesk-rule-webhook-{delivery_id}",
+    headers = {"content-type": "application/json", "idempotency-key": f"relaydesk-{desk.desk_id}-rule-webhook-{delivery_id}",
                "user-agent": "Relaydesk rule webhook"}
     if row["secret_env"]:
         secret = os.environ.get(row["secret_env"])

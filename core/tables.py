@@ -183,6 +183,9 @@ class Outbox(Table, tablename="outbox"):
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow())
     lease_until = Timestamptz(null=True, default=None)
+    # The job holding the lease: a retry of that same job (after the database came back) may take
+    # the row again at once instead of waiting for the lease to run out.
+    lease_owner = Varchar(length=200, null=True, default=None)
     last_error = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -360,11 +363,43 @@ class PeakNotice(Table, tablename="peak_notices"):
     sent_at = Timestamptz(default=TimestamptzNow())
 
 
+class DeskIdentity(Table, tablename="desk_identity"):
+    """The desk's own id, made once by the migration that creates this table (at init, or on the
+    migrate of an older desk). It goes into every outbound idempotency key, so two desks, or one
+    desk before and after a database reset, never send the same key for different replies."""
+
+    desk_id = Varchar(length=32, primary_key=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WebSession(Table, tablename="web_sessions"):
+    """Agents' browser sessions (litestar's server-side session data), kept in the database so a
+    Redis restart or a web process restart signs nobody out."""
+
+    key = Varchar(length=128, primary_key=True)
+    data = Text()
+    expires_at = Timestamptz(null=True, default=None)
+
+
+class WorkerHeartbeat(Table, tablename="worker_heartbeats"):
+    """One row per `relaydesk worker` process: when it last said it was alive, what it is doing
+    (running, waiting for redis, stopping, stopped) and a snapshot of its metrics, so /ready and
+    /metrics on any web process see every worker, on whichever machine it runs."""
+
+    name = Varchar(length=200, primary_key=True)
+    state = Varchar(length=32, default="running")
+    started_at = Timestamptz(default=TimestamptzNow())
+    seen_at = Timestamptz(default=TimestamptzNow())
+    metrics = Text(default="[]")
+
+
 POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPolicy, SlaPause, AutomationRule,
                                           RuleFiring, AgentShift, Notification, WebhookDelivery, PeakNotice)
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
     Message, Attachment, Outbox, AuditEntry, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
-    *POLICY_TABLES,
+    *POLICY_TABLES, WebSession, WorkerHeartbeat,
 )
+# Bound like the others but never emptied by the tests' per-test cleanup: the desk's identity.
+SYSTEM_TABLES: tuple[type[Table], ...] = (DeskIdentity,)

@@ -4,23 +4,36 @@ then does the platform get its 2xx."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from litestar import Request, Response, route
 
 from core.errors import InvalidRequest, NotFound
 from core.inbound import ingest
+from core.metrics import INGEST_FAILURES
+from core.outage import failure_reason
 from core.types import WebhookRequest
 from web.metrics import DUPLICATES, INGESTED, WEBHOOK_SECONDS, WEBHOOKS
 
 
 @route("/hooks/{plugin:str}/{account:str}", http_method=["GET", "POST"], include_in_schema=False)
 async def webhook(request: Request, plugin: str, account: str) -> Response:
-    started = time.perf_counter()
     desk = request.app.state.desk
     acct = desk.registry.account(plugin, account)
     if acct is None:
         WEBHOOKS.labels(plugin=plugin[:32], outcome="unknown_account").inc()
+        INGEST_FAILURES.labels(plugin=plugin[:32], reason="unknown_account").inc()
         raise NotFound(f"no account {account!r} is configured for plugin {plugin!r}")
+    try:
+        return await _take(request, desk, acct, plugin)
+    except Exception as exc:
+        # every webhook that stored nothing, by why: the platform's retry will bring it again
+        INGEST_FAILURES.labels(plugin=plugin, reason=failure_reason(exc)).inc()
+        raise
+
+
+async def _take(request: Request, desk: Any, acct: Any, plugin: str) -> Response:
+    started = time.perf_counter()
     body = await request.body()  # the route's size limit answers 413 before we read too much
     hook_request = WebhookRequest(
         method=request.method, path=request.url.path,

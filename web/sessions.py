@@ -1,9 +1,9 @@
 """Agents' browser sessions: server-side sessions, CSRF, sign-in with argon2, throttled failures and
 sign-out everywhere.
 
-Sessions live in Redis when [relaydesk] redis is set (every web process sees them) and in files
-under data_dir/sessions in the embedded mode. A session holds the agent id and the agent's session
-generation at sign-in; "sign out everywhere" bumps the generation, which ends every other session
+Sessions live in the database (web.session_store), in both deployments: every web process sees
+them, and neither a Redis restart nor a web process restart signs anyone out. A session holds the
+agent id and the agent's session generation at sign-in; "sign out everywhere" bumps the generation, which ends every other session
 at its next request. Failed sign-ins are counted per (account, IP) in the database, so the limit
 holds across processes.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from litestar.config.csrf import CSRFConfig
@@ -62,15 +61,9 @@ def _process_secret() -> str:
 
 
 def session_store(settings: Settings) -> Store:
-    if settings.redis:
-        from litestar.stores.redis import RedisStore
+    from web.session_store import DatabaseSessionStore
 
-        return RedisStore.with_client(url=settings.redis, namespace=f"{settings.queue_name}:sessions")
-    from litestar.stores.file import FileStore
-
-    folder = Path(settings.data_dir) / "sessions"
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileStore(path=folder)
+    return DatabaseSessionStore()
 
 
 # Set on the request scope by sign-in: the session is stored under a fresh id and the old one is dropped.

@@ -42,7 +42,7 @@ async def test_reply_is_delivered_in_process(make_desk, receiver):
     [request] = receiver.requests
     body = request.json()
     assert body["text"] == "Your parcel ships today." and body["recipient"] == "cust-1"
-    assert request.headers["idempotency-key"] == f"relaydesk-msg-{message['id']}"
+    assert request.headers["idempotency-key"] == f"relaydesk-{desk.desk_id}-msg-{message['id']}"
     ticket = await Ticket.select(Ticket.status, Ticket.first_responded_at, Ticket.first_response_due_at).where(
         Ticket.id == ticket_id).first()
     assert ticket["status"] == "open" and ticket["first_responded_at"] and ticket["first_response_due_at"] is None
@@ -60,7 +60,7 @@ async def test_retryable_failure_backs_off_then_succeeds(make_desk, receiver):
     await wait_for(lambda: _is(status_of(message["id"]), "sent"), timeout=15)
     assert len(receiver.requests) == 2
     keys = {r.headers["idempotency-key"] for r in receiver.requests}
-    assert keys == {f"relaydesk-msg-{message['id']}"}
+    assert keys == {f"relaydesk-{desk.desk_id}-msg-{message['id']}"}
     row = await Outbox.select(Outbox.status, Outbox.attempts).first()
     assert row == {"status": "done", "attempts": 2}
 
@@ -95,7 +95,7 @@ async def test_hook_send_message(make_desk):
     ticket_id = await new_ticket(desk)
     message = await outbound.reply(desk, ticket_id, author_id=None, text="Hi")
     await wait_for(lambda: _is(status_of(message["id"]), "delivered"))
-    assert sent[0].idempotency_key == f"relaydesk-msg-{message['id']}" and sent[0].in_reply_to == "in-cust-1"
+    assert sent[0].idempotency_key == f"relaydesk-{desk.desk_id}-msg-{message['id']}" and sent[0].in_reply_to == "in-cust-1"
     row = await Message.select(Message.external_id).where(Message.id == message["id"]).first()
     assert row["external_id"] == "platform-42"
 

@@ -112,7 +112,7 @@ async def test_webhook_action_is_signed_retried_and_recorded(make_desk, receiver
     assert row["attempts"] == 2 and row["rule"] == rule_id and row["ticket"] == ticket
     assert len(receiver.requests) == 2
     sent = receiver.requests[-1]
-    assert sent.path == "/hook" and sent.headers["idempotency-key"] == f"relaydesk-rule-webhook-{row['id']}"
+    assert sent.path == "/hook" and sent.headers["idempotency-key"] == f"relaydesk-{desk.desk_id}-rule-webhook-{row['id']}"
     assert signing.verify("s3cret", sent.body, sent.headers["x-relaydesk-signature"]) is None
     assert signing.verify("wrong", sent.body, sent.headers["x-relaydesk-signature"]) is not None
     body = sent.json()

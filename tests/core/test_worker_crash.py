@@ -89,7 +89,7 @@ async def test_worker_killed_after_sending_loses_nothing(make_desk, receiver, re
     assert worker.jobs_failed == 0
     assert len(receiver.requests) == 2
     first, second = receiver.requests
-    assert first.headers["idempotency-key"] == second.headers["idempotency-key"] == f"relaydesk-msg-{message['id']}"
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"] == f"relaydesk-{web.desk_id}-msg-{message['id']}"
     assert first.json()["text"] == second.json()["text"] == "Exactly once, please"
     outbox = await Outbox.select(Outbox.status, Outbox.attempts).first()
     assert outbox == {"status": "done", "attempts": 2}

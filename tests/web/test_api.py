@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
+from core import clock
 from core.tables import AuditEntry, Message, Outbox
 from tests.helpers import auth, client_for, make_agent, message, post_messages
 
@@ -183,6 +188,24 @@ async def test_ready_reports_a_dead_redis(make_desk):
     async with client_for(desk) as client:
         ready = await client.get("/ready")
     assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("error")
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite heartbeats: test_serve_processes
+async def test_ready_reports_missing_worker_heartbeats(make_desk, redis_url):
+    from core import heartbeat
+
+    desk = await make_desk(lambda c: c["relaydesk"].update(redis=redis_url, worker_heartbeat_timeout_seconds=1.0))
+    async with client_for(desk) as client:
+        never = await client.get("/ready")
+        await heartbeat.beat("host:1", "running", clock.now())
+        fresh = await client.get("/ready")
+        await asyncio.sleep(1.2)
+        stale = await client.get("/ready")
+        health = await client.get("/health")
+    assert never.status_code == 503 and never.json()["checks"]["worker"].startswith("error: no worker has ever")
+    assert fresh.status_code == 200 and fresh.json()["checks"] == {"database": "ok", "redis": "ok", "worker": "ok"}
+    assert stale.status_code == 503 and stale.json()["checks"]["worker"].startswith("error: no worker heartbeat for")
+    assert health.status_code == 200  # liveness does not depend on the worker
 
 
 async def test_admins_set_agent_shifts_with_validation(desk):

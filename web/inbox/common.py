@@ -45,6 +45,11 @@ def form_list(form: Any, key: str) -> list[str]:
 
 def inbox_error(request: Request, exc: Exception) -> Response:
     """Inbox errors as people see them: sign-in redirects, a page for 403/404, a message for htmx."""
+    from web.errors import as_unavailable
+
+    unavailable = as_unavailable(exc) if not isinstance(exc, RelaydeskError) or exc.status_code == 503 else None
+    if unavailable is not None:
+        return _unavailable_page(request, unavailable)
     if isinstance(exc, SignInRequired):
         target = "/login?next=" + quote(request.url.path)
         if is_htmx(request):
@@ -62,6 +67,16 @@ def inbox_error(request: Request, exc: Exception) -> Response:
                         media_type="text/html", headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
     return Template(template_name="error.html", status_code=status,
                     context={"status": status, "message": message, "me": request.scope.get("relaydesk_session_agent")})
+
+
+def _unavailable_page(request: Request, exc: Any) -> Response:
+    message = i18n.gettext_("The desk cannot reach a service it depends on right now. Please try again in a moment.")
+    headers = {"retry-after": str(exc.retry_after)}
+    if is_htmx(request):
+        return Response(content=f'<div class="flash error" role="alert">{_escape(message)}</div>', status_code=503,
+                        media_type="text/html", headers={**headers, "HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+    return Template(template_name="error.html", status_code=503, headers=headers,
+                    context={"status": 503, "message": message, "me": request.scope.get("relaydesk_session_agent")})
 
 
 def _escape(text: str) -> str:
