@@ -11,13 +11,18 @@ import pytest
 from core.errors import SignatureInvalid
 from core.tables import Customer, Identity, Message, Ticket
 from core.webhooks import verify_hmac_sha256
-from plugins.whatsapp.parse import parse_payload
+from plugins.whatsapp.parse import parse_payload as _parse_body
 from tests.helpers import post_messages
 from tests.plugins.whatsapp.wa_helpers import (
     PHONE_ID, VERIFY_TOKEN, envelope, hooks_client, post, sign, text_message, whatsapp,
 )
 
 CORPUS = Path("/work/shared/corpora")
+
+
+def parse_payload(payload: dict, phone_id: str):
+    """The parser on a payload as Meta would send it (bytes), with the envelope's object set."""
+    return _parse_body(json.dumps({"object": "whatsapp_business_account", **payload}).encode(), phone_id)
 META = CORPUS / "meta"
 UPDATES = CORPUS / "whatsapp" / "pywa-updates"
 
@@ -164,7 +169,8 @@ def test_every_corpus_payload_parses_without_raising():
                 for change in entry.get("changes", []):
                     value = change.get("value", {})
                     phone_id = (value.get("metadata") or {}).get("phone_number_id", "x")
-                    messages, statuses, _ = parse_payload({"entry": [{"changes": [change]}]}, phone_id)
+                    messages, statuses, invalid = parse_payload({"entry": [{"changes": [change]}]}, phone_id)
+                    assert not invalid, (path.name, name, invalid)
                     for message in messages:
                         assert message.external_id and message.sender_handle.startswith("+"), (path.name, name)
                     if change.get("field") in ("messages", "smb_message_echoes"):
