@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core import clock, db
 from core.events import Event, publish
 from core.sql import as_json
-from core.tables import Message
+from core.tables import Message, Ticket
 from core.types import Account, Withdrawal
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ log = logging.getLogger("relaydesk.inbound")
 
 # Channel data that says nothing of what the customer wrote, kept so the timeline still reads.
 KEPT_METADATA = ("references", "whatsapp_type")
+# Stored data, like every subject, is written in English; the page shows it as stored.
+WITHDRAWN_SUBJECT = "(withdrawn message)"
 
 
 async def withdraw(desk: "Desk", account: Account, withdrawals: list[Withdrawal]) -> int:
@@ -36,7 +38,7 @@ async def withdraw(desk: "Desk", account: Account, withdrawals: list[Withdrawal]
         for item in withdrawals:
             if not item.external_id:
                 continue
-            row = await Message.select(Message.id, Message.ticket, Message.metadata).where(
+            row = await Message.select(Message.id, Message.ticket, Message.metadata, Message.subject, Message.text).where(
                 (Message.account == account.id) & (Message.external_id == item.external_id[:255])
                 & (Message.direction == "inbound")).first()
             if row is None:
@@ -47,6 +49,10 @@ async def withdraw(desk: "Desk", account: Account, withdrawals: list[Withdrawal]
                 continue
             kept = {k: meta[k] for k in KEPT_METADATA if k in meta}
             at = (item.at or clock.now()).isoformat()
+            # A ticket named after the withdrawn text (a chat message has no subject) is renamed.
+            derived = (row["subject"] or (row["text"] or "").strip().split("\n", 1)[0])[:200]
+            await Ticket.update({Ticket.subject: WITHDRAWN_SUBJECT}).where(
+                (Ticket.id == row["ticket"]) & (Ticket.subject == derived))
             await Message.update({Message.text: "", Message.html: None,
                                   Message.metadata: as_json({**kept, "withdrawn_at": at})}).where(Message.id == row["id"])
             events.append(Event(name="message_withdrawn", ticket_id=row["ticket"], message_id=row["id"],
