@@ -72,3 +72,14 @@ def sample(items: list[Any], label: str) -> list[Any]:
         return items
     rng = random.Random(f"{os.environ.get('RELAYDESK_FUZZ_SEED', '16')}:{label}")
     return rng.sample(items, int(wanted))
+
+
+def deeply_nested(payload: Any, depth: int = 5000) -> bytes:
+    """The payload as JSON with its first value replaced by `depth` nested arrays (built as text:
+    Python's own json and deepcopy stop far earlier)."""
+    path, _ = next(paths(payload))
+    marker = "__relaydesk_fuzz_deep__"
+    import json
+
+    return json.dumps(replaced(payload, path, marker)).encode().replace(
+        json.dumps(marker).encode(), b"[" * depth + b"]" * depth)

@@ -77,7 +77,7 @@ def decode_signature(header: str | None) -> dict[str, str]:
         raise CheckFailed("the X-EBAY-SIGNATURE header is missing")
     try:
         decoded = json.loads(base64.b64decode(header.strip(), validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise CheckFailed("the X-EBAY-SIGNATURE header is not base64 JSON") from None
     if not isinstance(decoded, dict) or not all(isinstance(decoded.get(k), str) and decoded.get(k)
                                                 for k in ("kid", "signature")):
@@ -137,7 +137,7 @@ def verify(key_info: dict[str, Any], signature: dict[str, str], body: bytes) -> 
     try:
         # eBay's own SDKs verify the JSON as their serializer writes it; accept that form too.
         candidates.append(json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode())
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     for candidate in candidates:
         try:
@@ -172,7 +172,7 @@ async def deletion_notification(request: Request) -> Response:
         message = msgspec.json.decode(body, type=wire.Envelope)
         if message.metadata.topic != TOPIC:
             return Response(None, status_code=204)  # a topic we did not subscribe to: acknowledge, do nothing
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         return _failed(400, "invalid_request", f"the notification is not the documented JSON: {exc}")
     try:
         data = msgspec.json.decode(message.notification.data, type=wire.AccountDeletion)

@@ -38,6 +38,8 @@ def parse_payload(body: bytes, expected_object: str, account_node_id: str, *, do
         raise InvalidRequest(f"this is not a Messenger or Instagram webhook: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRequest("the body is nested too deeply to be a webhook") from None
     if envelope.object != expected_object:
         raise InvalidRequest(f"this account takes webhooks whose object is {expected_object!r}")
     out = Parsed()

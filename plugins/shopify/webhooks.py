@@ -75,7 +75,7 @@ def parse(account: Account, request: WebhookRequest, *, trust_verified: bool) ->
     if topic not in HANDLED_TOPICS:
         try:
             msgspec.json.decode(request.body, type=dict)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
             raise InvalidRequest(f"the body is not a JSON object: {exc}") from None
         log.info("ignoring Shopify topic %s on %s", topic, account.name)
         return WebhookResult()
@@ -97,6 +97,8 @@ def decode(topic: str, body: bytes) -> dict[str, Any]:
         raise InvalidRequest(f"the {topic} payload does not match Shopify's format: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRequest("the body is nested too deeply to be a Shopify webhook") from None
 
 
 def _handler(topic: str, payload: dict[str, Any], trust: bool) -> Callable[["Desk", Account], Awaitable[tuple[list[Event], Any]]]:

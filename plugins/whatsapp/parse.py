@@ -45,6 +45,8 @@ def parse_payload(body: bytes, phone_number_id: str) -> tuple[list[InboundMessag
         raise InvalidRequest(f"this is not a WhatsApp webhook: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRequest("the body is nested too deeply to be a webhook") from None
     if envelope.object != "whatsapp_business_account":
         raise InvalidRequest("expected a WhatsApp webhook: object must be 'whatsapp_business_account'")
     messages: list[InboundMessage] = []

@@ -224,6 +224,11 @@ async def test_type_mutations_of_every_documented_payload_never_get_a_5xx(make_d
                     res = await client.post(route.url, content=body, headers=route.headers(topic, body, 10_000 + n))
                     assert res.status_code < 500, (route.name, what, res.status_code, res.text)
                     statuses[res.status_code] = statuses.get(res.status_code, 0) + 1
+                # And a value nested 5,000 levels deep where the first one was: refused, not a crash.
+                topic, payload = route.payloads[0]
+                body = fuzz.deeply_nested(payload)
+                res = await client.post(route.url, content=body, headers=route.headers(topic, body, 20_000))
+                assert 400 <= res.status_code < 500, (route.name, "nested 5000 deep", res.status_code, res.text)
 
             # Afterwards every route still stores a valid payload.
             ok = await client.post("/hooks/whatsapp/main", content=(b := json.dumps(wa.envelope([wa.text_message("wamid.after")])).encode()),

@@ -49,7 +49,9 @@ async def test_unsend_withdraws_the_message_and_an_ad_referral_is_kept_and_shown
 
     row = await Message.select(Message.text, Message.metadata).where(Message.external_id == "ig_secret").first()
     assert row["text"] == "" and _meta(row)["withdrawn_at"].startswith("2023-11-14T22:13:29")
-    assert "The customer withdrew this message (2023-11-14 22:13)." in ig_page and "4111" not in ig_page
+    # In the agent's zone and language (the desk's default: UTC, English).
+    assert "The customer withdrew this message (11/14/23, 10:13\u202fPM)." in ig_page.replace("&#8239;", "\u202f")
+    assert "4111" not in ig_page
 
     row = await Message.select(Message.metadata).where(Message.external_id == "m_from_ad").first()
     assert _meta(row)["referral"] == AD
