@@ -264,3 +264,23 @@ async def test_an_oversized_webhook_gets_413_and_stores_nothing(make_desk, graph
         res = await post(client, envelope([text_message("wamid.BIG", "x" * 4096)]))
     assert res.status_code == 413
     assert await Message.count() == 0
+
+
+async def test_a_message_the_customer_deletes_is_withdrawn(make_desk, graph):
+    """The corpus's revoke (a customer deleted a message for everyone): the original loses its text and
+    is marked withdrawn; the revoke stays on the ticket as a note."""
+    revoke = json.loads((UPDATES / "deleted_message.json").read_text())["revoke"]
+    value = revoke["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = PHONE_ID
+    value["messages"][0].update({"from": "972987654321", "id": "wamid.REVOKE"})
+    value["messages"][0]["revoke"]["original_message_id"] = "wamid.ORIGINAL"
+    desk = await make_desk(whatsapp(graph))
+    async with hooks_client(desk) as client:
+        await post(client, envelope([text_message("wamid.ORIGINAL", "oops, wrong chat")]))
+        res = await post(client, revoke)
+    assert res.status_code == 200 and res.json()["withdrawn"] == 1
+    rows = {r["external_id"]: r for r in await Message.select(Message.external_id, Message.text, Message.metadata)}
+    original = rows["wamid.ORIGINAL"]
+    meta = original["metadata"] if isinstance(original["metadata"], dict) else json.loads(original["metadata"])
+    assert original["text"] == "" and meta["withdrawn_at"].startswith("2023-10-11T16:53:43")
+    assert rows["wamid.REVOKE"]["text"] == "The customer deleted a message"
