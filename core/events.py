@@ -16,7 +16,7 @@ log = logging.getLogger("relaydesk.events")
 
 EVENT_NAMES = (
     "created", "customer_replied", "agent_replied", "note_added", "assigned", "status_changed",
-    "solved", "delivered", "delivery_failed", "sla_warning", "sla_breach", "pool_alert",
+    "solved", "delivered", "delivery_failed", "sla_warning", "sla_breach", "pool_alert", "message_withdrawn",
 )
 
 

@@ -227,7 +227,8 @@ def translate(text: str, source: str | None, target: str) -> Awaitable[str] | No
 def ticket_event(event: Any) -> Awaitable[None] | None:
     """React to a ticket event (core.events.Event): created, customer_replied, agent_replied,
     note_added, assigned, status_changed, solved, delivery_failed, sla_warning, sla_breach,
-    pool_alert (a ticket waited in a team's claim pool past the team's threshold).
+    pool_alert (a ticket waited in a team's claim pool past the team's threshold),
+    message_withdrawn (the customer took a message back; its text is gone).
 
     Called after the change has committed. Return None, or an awaitable for I/O. An exception is
     logged and does not undo the change or stop other plugins.

@@ -130,6 +130,15 @@ class StatusUpdate:
 
 
 @dataclass(slots=True)
+class Withdrawal:
+    """The customer withdrew a message they had sent (Instagram's unsend): the core blanks the stored
+    copy on this account and marks it withdrawn, so the agent sees that it was taken back."""
+
+    external_id: str
+    at: datetime | None = None
+
+
+@dataclass(slots=True)
 class WebhookRequest:
     """What a channel plugin sees of an incoming webhook: the raw bytes, before any parsing."""
 
@@ -149,10 +158,17 @@ class WebhookResult:
     function the core awaits with the Desk after `messages`/`statuses` are stored and before it
     acknowledges, so the platform gets its 2xx only once the plugin's own transaction has committed
     (raise to make the platform retry). parse_webhook itself stays free of I/O.
+
+    `invalid` names the events a batching platform sent that did not match its documented format
+    (one reason each). A platform that retries a whole body for one bad event (Meta) is better
+    served by storing the valid events and acknowledging: the core counts these in a metric, logs
+    them and answers 2xx with the rest. A platform that wants a 4xx raises InvalidRequest instead.
     """
 
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
     reply: "WebhookReply | None" = None
     apply: "Callable[[Any], Awaitable[Any]] | None" = None
 

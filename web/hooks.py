@@ -3,6 +3,7 @@ then does the platform get its 2xx."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -13,7 +14,10 @@ from core.inbound import ingest
 from core.metrics import INGEST_FAILURES
 from core.outage import failure_reason
 from core.types import WebhookRequest
-from web.metrics import DUPLICATES, INGESTED, WEBHOOK_SECONDS, WEBHOOKS
+from core.withdrawals import withdraw
+from web.metrics import DUPLICATES, INGESTED, INVALID_EVENTS, WEBHOOK_SECONDS, WEBHOOKS
+
+log = logging.getLogger("relaydesk.web")
 
 
 @route("/hooks/{plugin:str}/{account:str}", http_method=["GET", "POST"], include_in_schema=False)
@@ -47,7 +51,14 @@ async def _take(request: Request, desk: Any, acct: Any, plugin: str) -> Response
         raise
     if result is None:
         raise InvalidRequest(f"plugin {plugin!r} does not take webhooks for channel type {acct.channel_type!r}")
+    if result.invalid:
+        # The platform batches events and retries the whole body for one bad event: the valid ones
+        # are stored, the invalid ones are counted and logged (what was wrong, never the values).
+        INVALID_EVENTS.labels(plugin=plugin).inc(len(result.invalid))
+        log.warning("%s/%s: skipped %d invalid event(s): %s", plugin, account, len(result.invalid),
+                    "; ".join(result.invalid[:5]))
     results = await ingest(desk, acct, result.messages, result.statuses) if (result.messages or result.statuses) else []
+    withdrawn = await withdraw(desk, acct, result.withdrawals) if result.withdrawals else 0
     if result.apply is not None:  # the plugin's own data (order caches...): committed before the 2xx
         await result.apply(desk)
     stored = sum(1 for r in results if not r.duplicate)
@@ -59,6 +70,6 @@ async def _take(request: Request, desk: Any, acct: Any, plugin: str) -> Response
         return Response(result.reply.body, status_code=result.reply.status_code, media_type=result.reply.content_type)
     return Response({
         "accepted": len(results), "stored": stored, "duplicates": len(results) - stored,
-        "statuses": len(result.statuses),
+        "statuses": len(result.statuses), "withdrawn": withdrawn, "invalid": len(result.invalid),
         "messages": [{"message_id": r.message_id, "ticket_id": r.ticket_id, "duplicate": r.duplicate} for r in results],
     }, status_code=200)

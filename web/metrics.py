@@ -23,6 +23,9 @@ WEBHOOKS = Counter("relaydesk_webhooks_total", "Webhook requests by plugin and o
 INGESTED = Counter("relaydesk_messages_ingested_total", "Inbound messages stored", ["plugin"], registry=REGISTRY)
 DUPLICATES = Counter("relaydesk_messages_duplicate_total", "Inbound messages already stored", ["plugin"],
                      registry=REGISTRY)
+INVALID_EVENTS = Counter("relaydesk_webhook_invalid_events_total",
+                         "Events in an accepted webhook body skipped for not matching the platform's format",
+                         ["plugin"], registry=REGISTRY)
 WEBHOOK_SECONDS = Histogram("relaydesk_webhook_seconds", "Time from webhook receipt to acknowledgement",
                             ["plugin"], registry=REGISTRY)
 

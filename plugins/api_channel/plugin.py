@@ -47,6 +47,8 @@ def parse_webhook(channel_type: str, account: Account, request: WebhookRequest):
         raise InvalidRequest(f"the payload does not match the API channel format: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRequest("the body is nested too deeply") from None
     trusted = account.settings.trust_contact_details
     messages = [
         InboundMessage(

@@ -28,12 +28,13 @@ import logging
 import time
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 
 from core import audit, privacy as core_privacy
 from core.errors import ChannelError, NotFound, PayloadTooLarge
 from core.tables import Identity
-from plugins.ebay import state
+from plugins.ebay import state, wire
 from plugins.ebay.tables import EbayConversation, EbayDeletion, EbayDispute, EbayOrder
 
 log = logging.getLogger("relaydesk.ebay")
@@ -76,7 +77,7 @@ def decode_signature(header: str | None) -> dict[str, str]:
         raise CheckFailed("the X-EBAY-SIGNATURE header is missing")
     try:
         decoded = json.loads(base64.b64decode(header.strip(), validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise CheckFailed("the X-EBAY-SIGNATURE header is not base64 JSON") from None
     if not isinstance(decoded, dict) or not all(isinstance(decoded.get(k), str) and decoded.get(k)
                                                 for k in ("kid", "signature")):
@@ -136,7 +137,7 @@ def verify(key_info: dict[str, Any], signature: dict[str, str], body: bytes) -> 
     try:
         # eBay's own SDKs verify the JSON as their serializer writes it; accept that form too.
         candidates.append(json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode())
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     for candidate in candidates:
         try:
@@ -168,16 +169,20 @@ async def deletion_notification(request: Request) -> Response:
         log.error("eBay account deletion notification not checked: %s", exc.message)
         return _failed(500, "public_key_unavailable", "the signature could not be checked now; send it again")
     try:
-        message = json.loads(body)
-        notification = message["notification"]
-        topic = (message.get("metadata") or {}).get("topic")
-        notification_id = str(notification["notificationId"])
-        data = notification.get("data") or {}
-    except (ValueError, KeyError, TypeError):
-        return _failed(400, "invalid_request", "the notification is not the documented JSON")
-    if topic != TOPIC:
-        return Response(None, status_code=204)  # a topic we did not subscribe to: acknowledge, do nothing
-    await erase(request.app.state.desk, notification_id, data.get("username"), data.get("userId"))
+        message = msgspec.json.decode(body, type=wire.Envelope)
+        if message.metadata.topic != TOPIC:
+            return Response(None, status_code=204)  # a topic we did not subscribe to: acknowledge, do nothing
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
+        return _failed(400, "invalid_request", f"the notification is not the documented JSON: {exc}")
+    try:
+        data = msgspec.json.decode(message.notification.data, type=wire.AccountDeletion)
+    except msgspec.ValidationError as exc:
+        return _failed(400, "invalid_request", f"the account deletion data is not the documented JSON: {exc} "
+                                               "(in `$.notification.data`)")
+    notification_id = message.notification.notificationId
+    if not notification_id:
+        return _failed(400, "invalid_request", "the notification has no notificationId")
+    await erase(request.app.state.desk, notification_id, data.username, data.userId)
     return Response(None, status_code=204)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -89,15 +88,9 @@ def parse_webhook(channel_type: str, account: Account, request: WebhookRequest):
         return WebhookResult(reply=reply)
     verify_hmac_sha256(settings.app_secret, request.body, request.headers.get(SIGNATURE_HEADER),
                        header_name="X-Hub-Signature-256 header")
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
-    expected = OBJECTS[channel_type]
-    if not isinstance(payload, dict) or payload.get("object") != expected:
-        raise InvalidRequest(f"this {channel_type} account takes webhooks whose object is {expected!r}")
-    messages, statuses, _ = parse_payload(payload, node_id(account), download_media=settings.download_media)
-    return WebhookResult(messages=messages, statuses=statuses)
+    parsed = parse_payload(request.body, OBJECTS[channel_type], node_id(account), download_media=settings.download_media)
+    return WebhookResult(messages=parsed.messages, statuses=parsed.statuses, withdrawals=parsed.withdrawals,
+                         invalid=parsed.invalid)
 
 
 @hookimpl

@@ -5,7 +5,9 @@ about the customer: the core's customer rows, identities, tickets, messages and 
 (core.privacy.export_customers) and this plugin's cached orders; record it and audit it.
 customers/redact: delete the customer's cached orders and erase Relaydesk's own copies (customer,
 identities, tickets, messages, attachment rows and files) through core.privacy.
-shop/redact: delete everything cached for the store.
+shop/redact: delete everything cached for the store, its customers' Shopify identities, the customers
+built from that data alone (one who also wrote in through a channel keeps their record) and the
+store's data-request exports.
 
 Which Relaydesk customers a request names: the one holding the Shopify identity "<shop>#<id>", the
 ones linked to the orders named in the request or cached for that Shopify customer, and any whose
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import audit, clock, privacy as core_privacy
-from core.tables import Identity
+from core.tables import Identity, Ticket
 from core.types import Account
 from plugins.shopify.cache import CHANNEL, customer_handle
 from plugins.shopify.normalize import legacy
@@ -130,16 +132,45 @@ async def redact_customer(desk: "Desk", account: Account, payload: dict[str, Any
 
 
 async def redact_shop(desk: "Desk", account: Account, payload: dict[str, Any]) -> tuple[list[Any], Any]:
-    rows = await ShopifyOrder.select(ShopifyOrder.id).where(ShopifyOrder.account == account.id)
+    """Erase what this store's data built: its cached orders, the Shopify identities of its customers,
+    the Relaydesk customers made from those alone, its data-request exports and webhook receipts.
+
+    A customer who also reached the desk another way (an identity on another channel, or a ticket)
+    is the seller's own contact: only this store's identity leaves them."""
+    rows = await ShopifyOrder.select(ShopifyOrder.id, ShopifyOrder.customer).where(ShopifyOrder.account == account.id)
     ids = [r["id"] for r in rows]
+    prefix = customer_handle(account, "")
+    identity_rows = [r for r in await Identity.select(Identity.id, Identity.customer, Identity.handle).where(
+        (Identity.channel_type == CHANNEL) & Identity.handle.like(prefix + "%")) if r["handle"].startswith(prefix)]
+    candidates = sorted({r["customer"] for r in rows if r["customer"]} | {r["customer"] for r in identity_rows})
+    built, kept = [], []
+    for customer in candidates:
+        family = await core_privacy.with_merged([customer])
+        other = await Identity.exists().where(Identity.customer.is_in(family) & Identity.id.not_in(
+            [r["id"] for r in identity_rows] or [0]))
+        talked = await Ticket.exists().where(Ticket.customer.is_in(family))
+        (kept if other or talked else built).append(customer)
     if ids:
         await ShopifyTicketOrder.delete().where(ShopifyTicketOrder.order_row.is_in(ids))
         await ShopifyFulfillment.delete().where(ShopifyFulfillment.order_row.is_in(ids))
         await ShopifyOrder.delete().where(ShopifyOrder.id.is_in(ids))
+    if identity_rows:
+        await Identity.delete().where(Identity.id.is_in([r["id"] for r in identity_rows]))
+    plan = await core_privacy.erase_rows(built, actor=ACTOR, reason=f"Shopify shop/redact ({account.name})")
+    exports = await ShopifyPrivacyRequest.select(ShopifyPrivacyRequest.export_path).where(
+        (ShopifyPrivacyRequest.account == account.id) & ShopifyPrivacyRequest.export_path.is_not_null())
+    await ShopifyPrivacyRequest.delete().where(ShopifyPrivacyRequest.account == account.id)
     # Earlier receipts belong to the shop too; shop/redact's own receipt stays, so a replay of it
     # still changes nothing.
     await ShopifyWebhook.delete().where((ShopifyWebhook.account == account.id) & (ShopifyWebhook.topic != "shop/redact"))
-    summary = {"orders": len(ids), "shop_domain": payload.get("shop_domain")}
+    summary = {"orders": len(ids), "shop_identities": len(identity_rows), "customers_kept": len(kept),
+               "shop_domain": payload.get("shop_domain"), **plan.summary()}
     await ShopifyPrivacyRequest.insert(ShopifyPrivacyRequest(account=account.id, topic="shop/redact", summary=summary))
     await audit.record(ACTOR, "shopify.shop_redacted", "channel_account", account.id, summary)
-    return [], None
+
+    async def after() -> None:
+        await core_privacy.remove_files(desk.data_dir, plan)
+        for row in exports:
+            (Path(desk.data_dir) / row["export_path"]).unlink(missing_ok=True)
+
+    return [], after

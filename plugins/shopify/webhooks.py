@@ -12,15 +12,16 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import msgspec
 
 from core import db
 from core.errors import InvalidRequest, SignatureInvalid
 from core.events import Event, publish
 from core.types import Account, WebhookRequest, WebhookResult
-from plugins.shopify import cache, privacy
+from plugins.shopify import cache, privacy, wire
 from plugins.shopify.normalize import legacy, rest_customer, rest_fulfillment, rest_order, rest_refund
 from plugins.shopify.tables import ShopifyWebhook
 
@@ -35,6 +36,11 @@ FULFILLMENT_TOPICS = ("fulfillments/create", "fulfillments/update")
 CUSTOMER_TOPICS = ("customers/create", "customers/update")
 PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 HANDLED_TOPICS = (*ORDER_TOPICS, *FULFILLMENT_TOPICS, "refunds/create", *CUSTOMER_TOPICS, *PRIVACY_TOPICS)
+WIRE_TYPES: dict[str, type] = {
+    **{t: wire.Order for t in ORDER_TOPICS}, **{t: wire.Fulfillment for t in FULFILLMENT_TOPICS},
+    "refunds/create": wire.Refund, **{t: wire.Customer for t in CUSTOMER_TOPICS},
+    "customers/data_request": wire.DataRequest, "customers/redact": wire.CustomerRedact, "shop/redact": wire.ShopRedact,
+}
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -66,20 +72,33 @@ def parse(account: Account, request: WebhookRequest, *, trust_verified: bool) ->
         raise InvalidRequest("the X-Shopify-Webhook-Id header is missing")
     if shop and shop != settings.shop.lower():
         raise InvalidRequest(f"this webhook is for shop {shop!r} but account {account.name!r} is {settings.shop!r}")
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise InvalidRequest("the body must be a JSON object")
     if topic not in HANDLED_TOPICS:
+        try:
+            msgspec.json.decode(request.body, type=dict)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
+            raise InvalidRequest(f"the body is not a JSON object: {exc}") from None
         log.info("ignoring Shopify topic %s on %s", topic, account.name)
         return WebhookResult()
+    payload = decode(topic, request.body)
     handler = _handler(topic, payload, trust_verified)
     meta = {"topic": topic, "webhook_id": webhook_id, "event_id": request.headers.get("x-shopify-event-id"),
             "api_version": request.headers.get("x-shopify-api-version"),
             "triggered_at": request.headers.get("x-shopify-triggered-at")}
     return WebhookResult(apply=_applier(account, webhook_id, topic, handler, meta))
+
+
+def decode(topic: str, body: bytes) -> dict[str, Any]:
+    """The body as the documented type of its topic (plugins.shopify.wire), given back as plain data
+    holding only the declared fields; a value of the wrong type anywhere is a 400 naming its path."""
+    kind = WIRE_TYPES[topic]
+    try:
+        return msgspec.to_builtins(msgspec.json.decode(body, type=kind))
+    except msgspec.ValidationError as exc:
+        raise InvalidRequest(f"the {topic} payload does not match Shopify's format: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRequest("the body is nested too deeply to be a Shopify webhook") from None
 
 
 def _handler(topic: str, payload: dict[str, Any], trust: bool) -> Callable[["Desk", Account], Awaitable[tuple[list[Event], Any]]]:

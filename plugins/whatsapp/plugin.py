@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -12,6 +11,7 @@ from core.errors import ChannelError, InvalidRequest
 from core.plugins import hookimpl
 from core.types import (
     Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, SendResult, WebhookRequest, WebhookResult,
+    Withdrawal,
 )
 from core.webhooks import hub_challenge, verify_hmac_sha256
 from plugins.whatsapp import client, media, window
@@ -70,14 +70,12 @@ def parse_webhook(channel_type: str, account: Account, request: WebhookRequest):
         return WebhookResult(reply=reply)
     verify_hmac_sha256(settings.app_secret, request.body, request.headers.get(SIGNATURE_HEADER),
                        header_name="X-Hub-Signature-256 header")
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
-        raise InvalidRequest("expected a WhatsApp webhook: object must be 'whatsapp_business_account'")
-    messages, statuses, _ = parse_payload(payload, settings.phone_number_id)
-    return WebhookResult(messages=messages, statuses=statuses)
+    messages, statuses, invalid = parse_payload(request.body, settings.phone_number_id)
+    # A customer who deletes a message for everyone (type "revoke") takes it back: the stored
+    # original is withdrawn; the revoke itself stays on the ticket as a note of what happened.
+    withdrawals = [Withdrawal(external_id=m.references[0], at=m.sent_at) for m in messages
+                   if m.metadata.get("whatsapp_type") == "revoke" and not m.is_echo and m.references]
+    return WebhookResult(messages=messages, statuses=statuses, withdrawals=withdrawals, invalid=invalid)
 
 
 @hookimpl

@@ -71,9 +71,21 @@ async def timeline(customer_id: int) -> list[dict[str, Any]]:
         row["customer_name"] = people.get(row["customer"])
         row["attachments"] = files.get(row["id"], [])
         row["metadata"] = _loads(row["metadata"], {})
+        row["withdrawn_at"] = _withdrawn_at(row["metadata"])
         # Stored HTML was sanitized by nh3 on ingest (core.sanitize); only that column is marked safe.
         row["safe_html"] = Markup(row["html"]) if row["html"] else None
     return rows
+
+
+def _withdrawn_at(metadata: Any) -> Any:
+    """When the customer took the message back (core.withdrawals), as a datetime for the page."""
+    from datetime import datetime
+
+    value = metadata.get("withdrawn_at") if isinstance(metadata, dict) else None
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 async def _customer_panel(customer_id: int) -> dict[str, Any]:

@@ -146,3 +146,33 @@ async def test_the_user_id_alone_is_enough_to_erase(ebay_desk: Any, fake: Any) -
     summary = await erase(ebay_desk, "n-1", None, "ma8vp1jySJC")
     assert summary and summary["customers"] == 1 and summary["orders"] == 1
     assert await erase(ebay_desk, "n-1", None, "ma8vp1jySJC") is None
+
+
+async def test_a_wrong_typed_field_is_a_400_naming_it_and_nothing_is_erased(ebay_desk: Any, fake: Any) -> None:
+    """Issue 16: `data` or `metadata` of the wrong type crashed the handler; now a clear 400."""
+    from tests.plugins.ebay.signing import NotificationSigner
+
+    await seed_user(ebay_desk, fake, "test_user")
+    signer = NotificationSigner()
+    signer.serve(fake)
+    good = VECTORS["VALID"]["message"]
+    cases = {
+        "$.notification.data": {**good, "notification": {**good["notification"], "data": "test_user"}},
+        "$.metadata": {**good, "metadata": "MARKETPLACE_ACCOUNT_DELETION"},
+        "$.notification.notificationId": {**good, "notification": {**good["notification"], "notificationId": {"a": 1}}},
+        "$.username": {**good, "notification": {**good["notification"], "data": {"username": ["test_user"]}}},
+        "$.notification": {**good, "notification": None},
+    }
+    async with client_for(ebay_desk) as client:
+        for where, message in cases.items():
+            body = json.dumps(message).encode()
+            response = await client.post(PATH, content=body, headers=signer.headers(body))
+            assert response.status_code == 400, (where, response.text)
+            assert where in response.json()["error"]["message"], response.json()
+        assert await EbayDeletion.select() == [] and await Identity.select().where(Identity.handle == "test_user") != []
+        other_topic = json.dumps({**good, "metadata": {"topic": "ITEM_SOLD"}, "notification": {
+            "notificationId": "n-2", "data": [1, 2]}}).encode()
+        assert (await client.post(PATH, content=other_topic, headers=signer.headers(other_topic))).status_code == 204
+        body = json.dumps(good).encode()
+        assert (await client.post(PATH, content=body, headers=signer.headers(body))).status_code == 204
+    assert await Identity.select().where(Identity.handle == "test_user") == []

@@ -118,12 +118,32 @@ async def test_redact_keeps_a_file_another_customer_still_uses(make_desk, fake):
     assert len(rows) == 1 and (Path(desk.data_dir) / rows[0]["storage_path"]).exists()
 
 
-async def test_shop_redact_erases_that_shops_cache_only(make_desk, fake):
+async def test_shop_redact_erases_that_shops_cache_customers_and_identities(make_desk, fake):
+    """shop/redact: the store's orders, its customers' Shopify identities and the customers built from
+    its data alone go (with its data-request exports); a customer who also wrote in keeps their record
+    without that store's identity; another store's data stays."""
     desk = await _desk(make_desk, fake)
     async with client_for(desk) as client:
+        # Carol wrote to support first (verified address), then ordered in the store.
+        assert (await post_messages(client, [msg("c-1", sender="carol-api", text="Do you ship to Oslo?",
+                                                 sender_fields={"email": "carol@example.com"})])).status_code == 200
+        carol_order = corpus("order.json", "order")
+        carol_order.update(id=777, name="#3003", email="carol@example.com",
+                           customer={"id": 555, "email": "carol@example.com", "verified_email": True})
+        dan_order = corpus("order.json", "order")
+        dan_order.update(id=888, name="#4004", email="dan@example.com",
+                         customer={"id": 888, "email": "dan@example.com", "first_name": "Dan", "verified_email": True})
         await post_webhook(client, "orders/create", corpus("order.json", "order"), webhook_id="wh-1")
-        await post_webhook(client, "orders/create", corpus("order.json", "order"), webhook_id="wh-1",
-                           account="second", shop="second-store.myshopify.com")
+        await post_webhook(client, "orders/create", carol_order, webhook_id="wh-2")
+        await post_webhook(client, "orders/create", dan_order, webhook_id="wh-1", account="second",
+                           shop="second-store.myshopify.com")
+        request = {"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 207119551, "email": "bob.norman@hostmail.com"},
+                   "orders_requested": [450789469], "data_request": {"id": 1}}
+        assert (await post_webhook(client, "customers/data_request", request, webhook_id="wh-dr")).status_code == 200
+        export = await ShopifyPrivacyRequest.select().where(ShopifyPrivacyRequest.topic == "customers/data_request").first()
+        export_file = Path(desk.data_dir) / export["export_path"]
+        assert export_file.exists()
+        assert await Customer.count() == 3
         response = await post_webhook(client, "shop/redact", {"shop_id": 954889, "shop_domain": SHOP}, webhook_id="wh-sr")
         replay = await post_webhook(client, "shop/redact", {"shop_id": 954889, "shop_domain": SHOP}, webhook_id="wh-sr")
     assert response.status_code == 200 and replay.status_code == 200
@@ -131,6 +151,13 @@ async def test_shop_redact_erases_that_shops_cache_only(make_desk, fake):
     main = desk.registry.account("shopify", "main")
     assert not await ShopifyOrder.exists().where(ShopifyOrder.account == main.id)
     assert await ShopifyOrder.count() == 1
+    identities = sorted((r["channel_type"], r["handle"]) for r in await Identity.select(Identity.channel_type, Identity.handle))
+    assert identities == [("api", "carol-api"), ("shopify", "second-store.myshopify.com#888")]
+    names = sorted(r["email"] for r in await Customer.select(Customer.email))
+    assert names == ["carol@example.com", "dan@example.com"]  # Bob was built from the store's data alone
+    assert not export_file.exists()
+    summary = (await ShopifyPrivacyRequest.select().output(load_json=True).where(ShopifyPrivacyRequest.topic == "shop/redact").first())["summary"]
+    assert summary["orders"] == 2 and summary["shop_identities"] == 2 and summary["customers"] == 1 and summary["customers_kept"] == 1
     assert await AuditEntry.exists().where(AuditEntry.action == "shopify.shop_redacted")
 
 

@@ -11,13 +11,18 @@ import pytest
 from core.errors import SignatureInvalid
 from core.tables import Customer, Identity, Message, Ticket
 from core.webhooks import verify_hmac_sha256
-from plugins.whatsapp.parse import parse_payload
+from plugins.whatsapp.parse import parse_payload as _parse_body
 from tests.helpers import post_messages
 from tests.plugins.whatsapp.wa_helpers import (
     PHONE_ID, VERIFY_TOKEN, envelope, hooks_client, post, sign, text_message, whatsapp,
 )
 
 CORPUS = Path("/work/shared/corpora")
+
+
+def parse_payload(payload: dict, phone_id: str):
+    """The parser on a payload as Meta would send it (bytes), with the envelope's object set."""
+    return _parse_body(json.dumps({"object": "whatsapp_business_account", **payload}).encode(), phone_id)
 META = CORPUS / "meta"
 UPDATES = CORPUS / "whatsapp" / "pywa-updates"
 
@@ -164,7 +169,8 @@ def test_every_corpus_payload_parses_without_raising():
                 for change in entry.get("changes", []):
                     value = change.get("value", {})
                     phone_id = (value.get("metadata") or {}).get("phone_number_id", "x")
-                    messages, statuses, _ = parse_payload({"entry": [{"changes": [change]}]}, phone_id)
+                    messages, statuses, invalid = parse_payload({"entry": [{"changes": [change]}]}, phone_id)
+                    assert not invalid, (path.name, name, invalid)
                     for message in messages:
                         assert message.external_id and message.sender_handle.startswith("+"), (path.name, name)
                     if change.get("field") in ("messages", "smb_message_echoes"):
@@ -258,3 +264,23 @@ async def test_an_oversized_webhook_gets_413_and_stores_nothing(make_desk, graph
         res = await post(client, envelope([text_message("wamid.BIG", "x" * 4096)]))
     assert res.status_code == 413
     assert await Message.count() == 0
+
+
+async def test_a_message_the_customer_deletes_is_withdrawn(make_desk, graph):
+    """The corpus's revoke (a customer deleted a message for everyone): the original loses its text and
+    is marked withdrawn; the revoke stays on the ticket as a note."""
+    revoke = json.loads((UPDATES / "deleted_message.json").read_text())["revoke"]
+    value = revoke["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = PHONE_ID
+    value["messages"][0].update({"from": "972987654321", "id": "wamid.REVOKE"})
+    value["messages"][0]["revoke"]["original_message_id"] = "wamid.ORIGINAL"
+    desk = await make_desk(whatsapp(graph))
+    async with hooks_client(desk) as client:
+        await post(client, envelope([text_message("wamid.ORIGINAL", "oops, wrong chat")]))
+        res = await post(client, revoke)
+    assert res.status_code == 200 and res.json()["withdrawn"] == 1
+    rows = {r["external_id"]: r for r in await Message.select(Message.external_id, Message.text, Message.metadata)}
+    original = rows["wamid.ORIGINAL"]
+    meta = original["metadata"] if isinstance(original["metadata"], dict) else json.loads(original["metadata"])
+    assert original["text"] == "" and meta["withdrawn_at"].startswith("2023-10-11T16:53:43")
+    assert rows["wamid.REVOKE"]["text"] == "The customer deleted a message"
