@@ -55,7 +55,7 @@ async def _take(request: Request, desk: Any, acct: Any, plugin: str) -> Response
         # The platform batches events and retries the whole body for one bad event: the valid ones
         # are stored, the invalid ones are counted and logged (what was wrong, never the values).
         INVALID_EVENTS.labels(plugin=plugin).inc(len(result.invalid))
-        log.warning("%s/%s: skipped %d invalid event(s): %s", plugin, account, len(result.invalid),
+        log.warning("%s/%s: skipped %d invalid event(s): %s", plugin, acct.name, len(result.invalid),
                     "; ".join(result.invalid[:5]))
     results = await ingest(desk, acct, result.messages, result.statuses) if (result.messages or result.statuses) else []
     withdrawn = await withdraw(desk, acct, result.withdrawals) if result.withdrawals else 0
