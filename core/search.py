@@ -25,7 +25,13 @@ MAX_TERM = 64
 BATCH = 2000
 _INSERT_ROWS = 400  # 800 parameters per statement: under SQLite's variable limit
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An e-mail address is found in two linear steps, never by one pattern that a long word makes
+# backtrack (a "[\w.+-]+@..." search retries from every letter of the word: quadratic): first the
+# runs of address characters, then, in a run with an "@", the domain that follows each "@".
+_ADDRESS_RUN = re.compile(r"[\w.+@-]+")
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")  # "." is not in [\w-]: no ambiguity, no backtracking
+MAX_ADDRESS = 254  # RFC 5321's limit: a longer run holds no address
+MAX_QUERY = 500  # characters of a search query; the inbox answers 400 beyond
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
@@ -35,12 +41,26 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
+def emails(text: str) -> list[str]:
+    """The e-mail addresses in a (normalized) text, in time linear in its length."""
+    found: list[str] = []
+    for run in _ADDRESS_RUN.findall(text):
+        if "@" not in run or len(run) > MAX_ADDRESS:
+            continue
+        parts = run.split("@")
+        for local, rest in zip(parts, parts[1:]):
+            domain = _DOMAIN.match(rest)
+            if local and domain:
+                found.append(f"{local}@{domain.group()}")
+    return found
+
+
 def terms(text: str) -> set[str]:
     """The index terms of a text: words (2+ characters, or any number), whole emails, the digits of
     phone numbers, and the bigrams of every CJK run (a run of one character is kept whole)."""
     text = _normalize(text)
     out: set[str] = set()
-    for email in _EMAIL.findall(text):
+    for email in emails(text):
         out.add(email[:MAX_TERM])
     for phone in _PHONE.findall(text):
         digits = re.sub(r"\D", "", phone)
@@ -65,10 +85,10 @@ def _phone_key(digits: str) -> str:
 def query_terms(query: str) -> tuple[list[str], list[str]]:
     """(exact terms, prefixes) a query must all match. A lone CJK character matches as a prefix of
     the bigrams that start with it; a phone number matches by its digits."""
-    text = _normalize(query).strip()
+    text = _normalize(query[:MAX_QUERY]).strip()
     exact: set[str] = set()
     prefixes: list[str] = []
-    for email in _EMAIL.findall(text):
+    for email in emails(text):
         exact.add(email[:MAX_TERM])
         text = text.replace(email, " ")
     for phone in _PHONE.findall(text):
