@@ -1,5 +1,5 @@
 """Search over subjects, message text, customer names, emails, phone numbers and order numbers, for
-Chinese as well as Latin text, with one technique on SQLite and PostgreSQL.
+Chinese as well as Latin text, with one tokenizer on SQLite and PostgreSQL.
 
 Why a term table and not pg_trgm or FTS5: pg_trgm builds trigrams only from alphanumeric runs as the
 database's locale classifies them and its similarity is tuned to Latin words; PostgreSQL's built-in
@@ -7,6 +7,14 @@ text search has no Chinese parser; SQLite's FTS5 needs its own tokenizer for CJK
 (words, whole emails, phone digits, and CJK *bigrams*, the standard technique for unsegmented
 scripts) is portable SQL, is indexed by a plain B-tree on (term, ticket) and answers with
 equality lookups intersected per query term, which keeps search time flat as tickets grow.
+
+On PostgreSQL the same terms are kept per ticket instead, one row per ticket holding a text[] of its
+terms under a GIN index (search_docs, migration core_0008): GIN stores each term once with a
+compressed list of the rows that have it, a few bytes per (term, ticket) where the B-tree table
+took over a hundred, and intersects the lists of all the query's terms itself, in one index scan.
+GIN has no prefix lookup, so the CJK terms are also listed once each in search_vocab (a few
+thousand rows): a one-character query becomes "any of the bigrams that start with it".
+SQLite, the embedded desk's database, keeps the term table.
 
 The index is derived from the database: `catch_up` reads messages and tickets beyond a stored
 watermark, so every process (web, worker, embedded) can bring it up to date and nothing is lost if
@@ -34,6 +42,7 @@ MAX_ADDRESS = 254  # RFC 5321's limit: a longer run holds no address
 MAX_QUERY = 500  # characters of a search query; the inbox answers 400 beyond
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_TERM = re.compile(rf"[{_CJK}]{{1,2}}$")
 _RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 
 
@@ -107,14 +116,46 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
     return sorted(exact), prefixes
 
 
+def _per_ticket() -> bool:
+    """PostgreSQL keeps one GIN-indexed row of terms per ticket; SQLite the (term, ticket) table."""
+    return not db.is_sqlite()
+
+
 async def _insert(pairs: Iterable[tuple[str, int]]) -> None:
     rows = list(pairs)
+    if _per_ticket():
+        return await _merge_docs(rows)
     for start in range(0, len(rows), _INSERT_ROWS):
         chunk = rows[start:start + _INSERT_ROWS]
         values = ", ".join("({}, {})" for _ in chunk)
         args: list[Any] = [v for pair in chunk for v in pair]
         await db.fetch(f"INSERT INTO search_terms (term, ticket) VALUES {values} "
                        "ON CONFLICT (term, ticket) DO NOTHING", *args)
+
+
+async def indexed_pairs() -> int:
+    """How many (term, ticket) pairs the index holds, on either database."""
+    if _per_ticket():
+        rows = await db.fetch("SELECT COALESCE(SUM(cardinality(terms)), 0) AS n FROM search_docs")
+    else:
+        rows = await db.fetch("SELECT COUNT(*) AS n FROM search_terms")
+    return int(rows[0]["n"])
+
+
+async def _merge_docs(pairs: list[tuple[str, int]]) -> None:
+    """Add terms to their tickets' rows in one statement; a row that has them all is not rewritten
+    (a rewrite re-enters every term in the GIN index). A ticket deleted meanwhile is skipped."""
+    if not pairs:
+        return
+    cjk = sorted({term for term, _ in pairs if _CJK_TERM.match(term)})
+    if cjk:
+        await db.fetch("INSERT INTO search_vocab (term) SELECT unnest({}::text[]) ON CONFLICT (term) DO NOTHING", cjk)
+    await db.fetch(
+        "INSERT INTO search_docs (ticket, terms) SELECT p.ticket, array_agg(DISTINCT p.term) "
+        "FROM unnest({}::int[], {}::text[]) AS p(ticket, term) JOIN tickets t ON t.id = p.ticket GROUP BY p.ticket "
+        "ON CONFLICT (ticket) DO UPDATE SET terms = ARRAY(SELECT DISTINCT unnest(search_docs.terms || EXCLUDED.terms)) "
+        "WHERE NOT search_docs.terms @> EXCLUDED.terms",
+        [ticket for _, ticket in pairs], [term for term, _ in pairs])
 
 
 async def _watermark(name: str) -> int:
@@ -274,6 +315,8 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
     if not terms:
         return []
     await catch_up()
+    if _per_ticket():
+        return await _search_docs(exact, prefixes, limit, open_only)
     counted = sorted([(await _capped_count(t, p), t, p) for t, p in terms])
     if counted[0][0] == 0:
         return []
@@ -307,3 +350,52 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
             break
         size = min(size * 2, MAX_CHUNK)
     return found[:limit]
+
+
+_OPEN = "status IN ('new', 'open', 'pending', 'on-hold')"
+
+
+async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_only: bool) -> list[int]:
+    """PostgreSQL: the tickets whose terms contain every exact term and, per prefix, one of the
+    bigrams that start with it; newest first. One GIN scan intersects the terms' lists; up to
+    CANDIDATE_CAP matches are sorted by activity through the primary key. More matches than that
+    (only common words) and the newest tickets are read in growing chunks, each checked by primary
+    key, until `limit` have matched."""
+    where: list[str] = []
+    args: list[Any] = []
+    if exact:
+        where.append("terms @> {}::text[]")
+        args.append(exact)
+    for prefix in prefixes:
+        rows = await db.fetch("SELECT term FROM search_vocab WHERE term >= {} AND term < {}", prefix, prefix + "\uffff")
+        if not rows:
+            return []
+        where.append("terms && {}::text[]")
+        args.append([r["term"] for r in rows])
+    match = " AND ".join(where)
+    status = f" AND {_OPEN}" if open_only else ""
+    rows = await db.fetch(f"SELECT ticket FROM search_docs WHERE {match} LIMIT {CANDIDATE_CAP}", *args)
+    if len(rows) < CANDIDATE_CAP:
+        if not rows:
+            return []
+        found = await db.fetch(f"SELECT id FROM tickets WHERE id = ANY({{}}::int[]){status} "
+                               f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}", [r["ticket"] for r in rows])
+        return [r["id"] for r in found]
+    out: list[int] = []
+    cursor: tuple[Any, int] | None = None
+    size = FIRST_CHUNK
+    for _ in range(MAX_STEPS):
+        after = "" if cursor is None else " AND (last_message_at < {} OR (last_message_at = {} AND id < {}))"
+        chunk = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE 1 = 1{status}{after} "
+                               f"ORDER BY last_message_at DESC, id DESC LIMIT {size}",
+                               *([] if cursor is None else [cursor[0], cursor[0], cursor[1]]))
+        if not chunk:
+            break
+        cursor = (chunk[-1]["last_message_at"], chunk[-1]["id"])
+        having = {r["ticket"] for r in await db.fetch(
+            f"SELECT ticket FROM search_docs WHERE ticket = ANY({{}}::int[]) AND {match}", [r["id"] for r in chunk], *args)}
+        out += [r["id"] for r in chunk if r["id"] in having]
+        if len(out) >= limit:
+            break
+        size = min(size * 2, MAX_CHUNK)
+    return out[:limit]
