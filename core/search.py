@@ -258,6 +258,21 @@ async def _capped_count(term: str, prefix: bool) -> int:
     return int(rows[0]["n"])
 
 
+async def _capped_counts(terms: list[tuple[str, bool]]) -> list[int]:
+    """Each term's count (up to CANDIDATE_CAP), exact terms in one statement however many a long
+    query has; a prefix (a lone CJK character, rare in a query) alone."""
+    exact = [t for t, prefix in terms if not prefix]
+    found: dict[str, int] = {}
+    for start in range(0, len(exact), 200):
+        chunk = exact[start:start + 200]
+        values = ", ".join("({})" for _ in chunk)
+        rows = await db.fetch(f"SELECT v.column1 AS term, (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms s "
+                              f"WHERE s.term = v.column1 LIMIT {CANDIDATE_CAP}) AS c) AS n FROM (VALUES {values}) AS v",
+                              *chunk)
+        found.update((r["term"], int(r["n"])) for r in rows)
+    return [await _capped_count(t, True) if prefix else found[t] for t, prefix in terms]
+
+
 async def _having(term: str, prefix: bool, ticket_ids: list[int]) -> set[int]:
     where, args = _condition(term, prefix)
     found: set[int] = set()
@@ -317,17 +332,15 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
     await catch_up()
     if _per_ticket():
         return await _search_docs(exact, prefixes, limit, open_only)
-    counted = sorted([(await _capped_count(t, p), t, p) for t, p in terms])
+    counted = sorted([(n, t, p) for (t, p), n in zip(terms, await _capped_counts(terms))])
     if counted[0][0] == 0:
         return []
     if counted[0][0] < CANDIDATE_CAP:
         _, term, prefix = counted[0]
         where, args = _condition(term, prefix)
         candidates = {r["ticket"] for r in await db.fetch(f"SELECT ticket FROM search_terms WHERE {where}", *args)}
-        for _, term, prefix in counted[1:]:
-            candidates &= await _having(term, prefix, sorted(candidates))
-            if not candidates:
-                return []
+        if len(counted) > 1 and candidates:  # the other terms, exact ones in one grouped query
+            candidates = await _having_all([(t, p) for _, t, p in counted[1:]], sorted(candidates))
         return await _newest(candidates, limit, open_only)
     found: list[int] = []
     cursor: tuple[Any, int] | None = None
