@@ -110,10 +110,13 @@ async def compact() -> bool:
     return True
 
 
-async def _count_due(start: datetime, end: datetime) -> int:
-    rows = await db.fetch(f"SELECT COUNT(*) AS n FROM tickets WHERE sla_due_at >= {{}} AND sla_due_at < {{}} "
-                          f"AND status IN {OPEN}", start, end)
-    return int(rows[0]["n"])
+async def _due_near(hour_start: datetime, now: datetime) -> tuple[int, int]:
+    """(breached since the hour began, due within DUE_SOON): one range of the sla_due_at index."""
+    rows = await db.fetch("SELECT SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS past, "
+                          "SUM(CASE WHEN sla_due_at >= {} THEN 1 ELSE 0 END) AS soon FROM tickets "
+                          f"WHERE sla_due_at >= {{}} AND sla_due_at < {{}} AND status IN {OPEN}",
+                          now, now, hour_start, now + DUE_SOON)
+    return int(rows[0]["past"] or 0), int(rows[0]["soon"] or 0)
 
 
 async def navigation(agent_id: int, now: datetime) -> dict[str, Any]:
@@ -131,6 +134,7 @@ async def navigation(agent_id: int, now: datetime) -> dict[str, Any]:
     this_hour = hour_key(now)
     hour_start = datetime.fromtimestamp(int(now.timestamp()) // 3600 * 3600, timezone.utc)
     past_hours = sum(n for key, n in sums.get("due", {}).items() if key < this_hour)
+    this_hour_past, soon = await _due_near(hour_start, now)
 
     def one(kind: str, key: str = "") -> int:
         return sums.get(kind, {}).get(key, 0)
@@ -138,8 +142,7 @@ async def navigation(agent_id: int, now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {
         "open": one("open"), "mine": one("assignee", str(agent_id)), "unassigned": one("unassigned"),
         "pending": one("pending"), "pool": one("pool"),
-        "breached": past_hours + (await _count_due(hour_start, now) if now > hour_start else 0),
-        "due_soon": await _count_due(now, now + DUE_SOON),
+        "breached": past_hours + this_hour_past, "due_soon": soon,
         "channels": [{"key": k, "n": n} for k, n in sorted(sums.get("channel", {}).items())],
     }
     teams = await db.fetch("SELECT id, name FROM teams ORDER BY name")
