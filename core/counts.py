@@ -110,6 +110,11 @@ async def compact() -> bool:
     return True
 
 
+async def compact_job(ctx: dict[str, Any]) -> bool:
+    """The periodic fold, for desks whose navigation nobody loads (readers fold as they go)."""
+    return await compact()
+
+
 async def _due_near(hour_start: datetime, now: datetime) -> tuple[int, int]:
     """(breached since the hour began, due within DUE_SOON): one range of the sla_due_at index."""
     rows = await db.fetch("SELECT SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS past, "

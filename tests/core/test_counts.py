@@ -85,6 +85,10 @@ async def test_concurrent_changes_keep_counts_equal_to_a_recount(desk, monkeypat
 
     await asyncio.gather(*(worker(rng.randrange(10**6)) for _ in range(6)))
     await _matches_recount(agents)
+    assert await counts.compact()  # the periodic fold: one row per key, same counts
+    rows = await db.fetch("SELECT kind, key, n FROM ticket_counts")
+    assert len(rows) == len(await counts.kept())
+    await _matches_recount(agents)
     await Ticket.delete().where(Ticket.id.is_in(tickets[:5]))
     await _matches_recount(agents)
 
