@@ -153,6 +153,8 @@ async def _merge_docs(pairs: list[tuple[str, int]]) -> None:
     await db.fetch(
         "INSERT INTO search_docs (ticket, terms) SELECT p.ticket, array_agg(DISTINCT p.term) "
         "FROM unnest({}::int[], {}::text[]) AS p(ticket, term) JOIN tickets t ON t.id = p.ticket GROUP BY p.ticket "
+        # in ticket order: two processes catching up on the same messages lock rows in one order
+        "ORDER BY p.ticket "
         "ON CONFLICT (ticket) DO UPDATE SET terms = ARRAY(SELECT DISTINCT unnest(search_docs.terms || EXCLUDED.terms)) "
         "WHERE NOT search_docs.terms @> EXCLUDED.terms",
         [ticket for _, ticket in pairs], [term for term, _ in pairs])
