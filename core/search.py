@@ -368,6 +368,7 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
 
 
 _OPEN = "status IN ('new', 'open', 'pending', 'on-hold')"
+GIN_TERMS = 24  # at most this many of a long query's terms drive the index scan
 
 
 async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_only: bool) -> list[int]:
@@ -389,7 +390,15 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
         args.append([r["term"] for r in rows])
     match = " AND ".join(where)
     status = f" AND {_OPEN}" if open_only else ""
-    rows = await db.fetch(f"SELECT ticket FROM search_docs WHERE {match} LIMIT {CANDIDATE_CAP}", *args)
+    if len(exact) > GIN_TERMS:
+        # A pasted paragraph: the index scans the lists of a few terms (the longest, usually the
+        # rarest) and each row it yields is checked for all of them, instead of walking hundreds
+        # of lists, some of them most of the desk long. OFFSET 0 keeps the check out of the scan.
+        few = sorted(exact, key=lambda t: (-len(t), t))[:GIN_TERMS]
+        rows = await db.fetch(f"SELECT ticket FROM (SELECT ticket, terms FROM search_docs WHERE terms @> {{}}::text[] "
+                              f"OFFSET 0) AS d WHERE {match} LIMIT {CANDIDATE_CAP}", few, *args)
+    else:
+        rows = await db.fetch(f"SELECT ticket FROM search_docs WHERE {match} LIMIT {CANDIDATE_CAP}", *args)
     if len(rows) < CANDIDATE_CAP:
         if not rows:
             return []

@@ -35,3 +35,14 @@ async def test_long_word_in_a_message_and_capped_query(desk):
         refused = await client.get("/inbox/q/open", params={"q": longest + "x"})
         assert refused.status_code == 400
         assert "at most 500 characters" in refused.text
+
+
+async def test_a_long_query_matches_only_tickets_with_every_term(desk):
+    """A pasted paragraph: only some of its terms drive the index scan, yet every term must match."""
+    words = [f"word{i:02d}x" for i in range(60)]
+    async with client_for(desk) as client:
+        await post_messages(client, [message("all", sender="c1", text=" ".join(words)),
+                                     message("most", sender="c2", text=" ".join(words[:59]))])
+    found = await search.search(" ".join(words))
+    assert len(found) == 1
+    assert len(await search.search(" ".join(words[:59]))) == 2
