@@ -36,6 +36,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -423,6 +424,7 @@ async def run(args: argparse.Namespace) -> dict:
             admin = await asyncpg.connect(ADMIN_URL)
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
+            shutil.rmtree(folder, ignore_errors=True)
     return {"size": size, "tickets": tickets, "messages": messages, "rounds": rounds, "results": results,
             "live": live, "sizes": sizes, "measured_seconds": measured, "stream_seconds": seconds}
 
