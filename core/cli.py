@@ -145,6 +145,25 @@ def migrate(config: str) -> None:
     console.print(f"Applied {count} migration(s); the database is up to date.")
 
 
+@main.command("rebuild-counts")
+@config_option
+def rebuild_counts(config: str) -> None:
+    """Recount the open tickets behind the inbox's navigation counts (safe while the desk runs)."""
+    desk = _desk(config)
+
+    async def run() -> int:
+        from core import counts, db
+
+        await db.connect(desk.settings.database)
+        try:
+            return await counts.rebuild()
+        finally:
+            await db.disconnect()
+
+    keys = asyncio.run(run())
+    console.print(f"Recounted: {keys} count(s) kept.")
+
+
 DEFAULT_CONFIG = """\
 # Relaydesk configuration. Secrets are references: {{ env = "NAME" }}; `relaydesk init` keeps their
 # values in relaydesk.env beside this file (keep that file private).

@@ -1,5 +1,5 @@
 """Search over subjects, message text, customer names, emails, phone numbers and order numbers, for
-Chinese as well as Latin text, with one technique on SQLite and PostgreSQL.
+Chinese as well as Latin text, with one tokenizer on SQLite and PostgreSQL.
 
 Why a term table and not pg_trgm or FTS5: pg_trgm builds trigrams only from alphanumeric runs as the
 database's locale classifies them and its similarity is tuned to Latin words; PostgreSQL's built-in
@@ -7,6 +7,14 @@ text search has no Chinese parser; SQLite's FTS5 needs its own tokenizer for CJK
 (words, whole emails, phone digits, and CJK *bigrams*, the standard technique for unsegmented
 scripts) is portable SQL, is indexed by a plain B-tree on (term, ticket) and answers with
 equality lookups intersected per query term, which keeps search time flat as tickets grow.
+
+On PostgreSQL the same terms are kept per ticket instead, one row per ticket holding a text[] of its
+terms under a GIN index (search_docs, migration core_0008): GIN stores each term once with a
+compressed list of the rows that have it, a few bytes per (term, ticket) where the B-tree table
+took over a hundred, and intersects the lists of all the query's terms itself, in one index scan.
+GIN has no prefix lookup, so the CJK terms are also listed once each in search_vocab (a few
+thousand rows): a one-character query becomes "any of the bigrams that start with it".
+SQLite, the embedded desk's database, keeps the term table.
 
 The index is derived from the database: `catch_up` reads messages and tickets beyond a stored
 watermark, so every process (web, worker, embedded) can bring it up to date and nothing is lost if
@@ -25,9 +33,16 @@ MAX_TERM = 64
 BATCH = 2000
 _INSERT_ROWS = 400  # 800 parameters per statement: under SQLite's variable limit
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An e-mail address is found in two linear steps, never by one pattern that a long word makes
+# backtrack (a "[\w.+-]+@..." search retries from every letter of the word: quadratic): first the
+# runs of address characters, then, in a run with an "@", the domain that follows each "@".
+_ADDRESS_RUN = re.compile(r"[\w.+@-]+")
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")  # "." is not in [\w-]: no ambiguity, no backtracking
+MAX_ADDRESS = 254  # RFC 5321's limit: a longer run holds no address
+MAX_QUERY = 500  # characters of a search query; the inbox answers 400 beyond
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_TERM = re.compile(rf"[{_CJK}]{{1,2}}$")
 _RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 
 
@@ -35,12 +50,26 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
+def emails(text: str) -> list[str]:
+    """The e-mail addresses in a (normalized) text, in time linear in its length."""
+    found: list[str] = []
+    for run in _ADDRESS_RUN.findall(text):
+        if "@" not in run or len(run) > MAX_ADDRESS:
+            continue
+        parts = run.split("@")
+        for local, rest in zip(parts, parts[1:]):
+            domain = _DOMAIN.match(rest)
+            if local and domain:
+                found.append(f"{local}@{domain.group()}")
+    return found
+
+
 def terms(text: str) -> set[str]:
     """The index terms of a text: words (2+ characters, or any number), whole emails, the digits of
     phone numbers, and the bigrams of every CJK run (a run of one character is kept whole)."""
     text = _normalize(text)
     out: set[str] = set()
-    for email in _EMAIL.findall(text):
+    for email in emails(text):
         out.add(email[:MAX_TERM])
     for phone in _PHONE.findall(text):
         digits = re.sub(r"\D", "", phone)
@@ -65,10 +94,10 @@ def _phone_key(digits: str) -> str:
 def query_terms(query: str) -> tuple[list[str], list[str]]:
     """(exact terms, prefixes) a query must all match. A lone CJK character matches as a prefix of
     the bigrams that start with it; a phone number matches by its digits."""
-    text = _normalize(query).strip()
+    text = _normalize(query[:MAX_QUERY]).strip()
     exact: set[str] = set()
     prefixes: list[str] = []
-    for email in _EMAIL.findall(text):
+    for email in emails(text):
         exact.add(email[:MAX_TERM])
         text = text.replace(email, " ")
     for phone in _PHONE.findall(text):
@@ -87,14 +116,48 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
     return sorted(exact), prefixes
 
 
+def _per_ticket() -> bool:
+    """PostgreSQL keeps one GIN-indexed row of terms per ticket; SQLite the (term, ticket) table."""
+    return not db.is_sqlite()
+
+
 async def _insert(pairs: Iterable[tuple[str, int]]) -> None:
     rows = list(pairs)
+    if _per_ticket():
+        return await _merge_docs(rows)
     for start in range(0, len(rows), _INSERT_ROWS):
         chunk = rows[start:start + _INSERT_ROWS]
         values = ", ".join("({}, {})" for _ in chunk)
         args: list[Any] = [v for pair in chunk for v in pair]
         await db.fetch(f"INSERT INTO search_terms (term, ticket) VALUES {values} "
                        "ON CONFLICT (term, ticket) DO NOTHING", *args)
+
+
+async def indexed_pairs() -> int:
+    """How many (term, ticket) pairs the index holds, on either database."""
+    if _per_ticket():
+        rows = await db.fetch("SELECT COALESCE(SUM(cardinality(terms)), 0) AS n FROM search_docs")
+    else:
+        rows = await db.fetch("SELECT COUNT(*) AS n FROM search_terms")
+    return int(rows[0]["n"])
+
+
+async def _merge_docs(pairs: list[tuple[str, int]]) -> None:
+    """Add terms to their tickets' rows in one statement; a row that has them all is not rewritten
+    (a rewrite re-enters every term in the GIN index). A ticket deleted meanwhile is skipped."""
+    if not pairs:
+        return
+    cjk = sorted({term for term, _ in pairs if _CJK_TERM.match(term)})
+    if cjk:
+        await db.fetch("INSERT INTO search_vocab (term) SELECT unnest({}::text[]) ON CONFLICT (term) DO NOTHING", cjk)
+    await db.fetch(
+        "INSERT INTO search_docs (ticket, terms) SELECT p.ticket, array_agg(DISTINCT p.term) "
+        "FROM unnest({}::int[], {}::text[]) AS p(ticket, term) JOIN tickets t ON t.id = p.ticket GROUP BY p.ticket "
+        # in ticket order: two processes catching up on the same messages lock rows in one order
+        "ORDER BY p.ticket "
+        "ON CONFLICT (ticket) DO UPDATE SET terms = ARRAY(SELECT DISTINCT unnest(search_docs.terms || EXCLUDED.terms)) "
+        "WHERE NOT search_docs.terms @> EXCLUDED.terms",
+        [ticket for _, ticket in pairs], [term for term, _ in pairs])
 
 
 async def _watermark(name: str) -> int:
@@ -197,6 +260,21 @@ async def _capped_count(term: str, prefix: bool) -> int:
     return int(rows[0]["n"])
 
 
+async def _capped_counts(terms: list[tuple[str, bool]]) -> list[int]:
+    """Each term's count (up to CANDIDATE_CAP), exact terms in one statement however many a long
+    query has; a prefix (a lone CJK character, rare in a query) alone."""
+    exact = [t for t, prefix in terms if not prefix]
+    found: dict[str, int] = {}
+    for start in range(0, len(exact), 200):
+        chunk = exact[start:start + 200]
+        values = ", ".join("({})" for _ in chunk)
+        rows = await db.fetch(f"SELECT v.column1 AS term, (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms s "
+                              f"WHERE s.term = v.column1 LIMIT {CANDIDATE_CAP}) AS c) AS n FROM (VALUES {values}) AS v",
+                              *chunk)
+        found.update((r["term"], int(r["n"])) for r in rows)
+    return [await _capped_count(t, True) if prefix else found[t] for t, prefix in terms]
+
+
 async def _having(term: str, prefix: bool, ticket_ids: list[int]) -> set[int]:
     where, args = _condition(term, prefix)
     found: set[int] = set()
@@ -254,17 +332,17 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
     if not terms:
         return []
     await catch_up()
-    counted = sorted([(await _capped_count(t, p), t, p) for t, p in terms])
+    if _per_ticket():
+        return await _search_docs(exact, prefixes, limit, open_only)
+    counted = sorted([(n, t, p) for (t, p), n in zip(terms, await _capped_counts(terms))])
     if counted[0][0] == 0:
         return []
     if counted[0][0] < CANDIDATE_CAP:
         _, term, prefix = counted[0]
         where, args = _condition(term, prefix)
         candidates = {r["ticket"] for r in await db.fetch(f"SELECT ticket FROM search_terms WHERE {where}", *args)}
-        for _, term, prefix in counted[1:]:
-            candidates &= await _having(term, prefix, sorted(candidates))
-            if not candidates:
-                return []
+        if len(counted) > 1 and candidates:  # the other terms, exact ones in one grouped query
+            candidates = await _having_all([(t, p) for _, t, p in counted[1:]], sorted(candidates))
         return await _newest(candidates, limit, open_only)
     found: list[int] = []
     cursor: tuple[Any, int] | None = None
@@ -287,3 +365,61 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
             break
         size = min(size * 2, MAX_CHUNK)
     return found[:limit]
+
+
+_OPEN = "status IN ('new', 'open', 'pending', 'on-hold')"
+GIN_TERMS = 24  # at most this many of a long query's terms drive the index scan
+
+
+async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_only: bool) -> list[int]:
+    """PostgreSQL: the tickets whose terms contain every exact term and, per prefix, one of the
+    bigrams that start with it; newest first. One GIN scan intersects the terms' lists; up to
+    CANDIDATE_CAP matches are sorted by activity through the primary key. More matches than that
+    (only common words) and the newest tickets are read in growing chunks, each checked by primary
+    key, until `limit` have matched."""
+    where: list[str] = []
+    args: list[Any] = []
+    if exact:
+        where.append("terms @> {}::text[]")
+        args.append(exact)
+    for prefix in prefixes:
+        rows = await db.fetch("SELECT term FROM search_vocab WHERE term >= {} AND term < {}", prefix, prefix + "\uffff")
+        if not rows:
+            return []
+        where.append("terms && {}::text[]")
+        args.append([r["term"] for r in rows])
+    match = " AND ".join(where)
+    status = f" AND {_OPEN}" if open_only else ""
+    if len(exact) > GIN_TERMS:
+        # A pasted paragraph: the index scans the lists of a few terms (the longest, usually the
+        # rarest) and each row it yields is checked for all of them, instead of walking hundreds
+        # of lists, some of them most of the desk long. OFFSET 0 keeps the check out of the scan.
+        few = sorted(exact, key=lambda t: (-len(t), t))[:GIN_TERMS]
+        rows = await db.fetch(f"SELECT ticket FROM (SELECT ticket, terms FROM search_docs WHERE terms @> {{}}::text[] "
+                              f"OFFSET 0) AS d WHERE {match} LIMIT {CANDIDATE_CAP}", few, *args)
+    else:
+        rows = await db.fetch(f"SELECT ticket FROM search_docs WHERE {match} LIMIT {CANDIDATE_CAP}", *args)
+    if len(rows) < CANDIDATE_CAP:
+        if not rows:
+            return []
+        found = await db.fetch(f"SELECT id FROM tickets WHERE id = ANY({{}}::int[]){status} "
+                               f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}", [r["ticket"] for r in rows])
+        return [r["id"] for r in found]
+    out: list[int] = []
+    cursor: tuple[Any, int] | None = None
+    size = FIRST_CHUNK
+    for _ in range(MAX_STEPS):
+        after = "" if cursor is None else " AND (last_message_at < {} OR (last_message_at = {} AND id < {}))"
+        chunk = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE 1 = 1{status}{after} "
+                               f"ORDER BY last_message_at DESC, id DESC LIMIT {size}",
+                               *([] if cursor is None else [cursor[0], cursor[0], cursor[1]]))
+        if not chunk:
+            break
+        cursor = (chunk[-1]["last_message_at"], chunk[-1]["id"])
+        having = {r["ticket"] for r in await db.fetch(
+            f"SELECT ticket FROM search_docs WHERE ticket = ANY({{}}::int[]) AND {match}", [r["id"] for r in chunk], *args)}
+        out += [r["id"] for r in chunk if r["id"] in having]
+        if len(out) >= limit:
+            break
+        size = min(size * 2, MAX_CHUNK)
+    return out[:limit]

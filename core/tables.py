@@ -10,6 +10,7 @@ from piccolo.columns import (
     JSON,
     Boolean,
     ForeignKey,
+    BigSerial,
     Integer,
     Text,
     Timestamptz,
@@ -141,6 +142,15 @@ class Ticket(Table, tablename="tickets"):
 class TicketTag(Table, tablename="ticket_tags"):
     ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade)
     tag = Varchar(length=64)
+
+
+class TicketCount(Table, tablename="ticket_counts"):
+    """Open-ticket counts kept by triggers (core.counts): a count is the sum of its key's rows."""
+
+    id = BigSerial(primary_key=True)
+    kind = Varchar(length=16)
+    key = Varchar(length=80)
+    n = Integer()
 
 
 class Message(Table, tablename="messages"):
@@ -397,6 +407,7 @@ POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPoli
                                           RuleFiring, AgentShift, Notification, WebhookDelivery, PeakNotice)
 
 ALL_TABLES: tuple[type[Table], ...] = (
+    TicketCount,  # first: emptied last, after the deletes that its triggers count
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
     Message, Attachment, Outbox, AuditEntry, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
     *POLICY_TABLES, WebSession, WorkerHeartbeat,

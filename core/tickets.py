@@ -27,6 +27,8 @@ async def update_ticket(desk: "Desk", ticket_id: int, *, actor: str, status: str
     now = clock.now()
     events: list[Event] = []
     async with db.transaction():
+        if not db.is_sqlite():  # two agents changing one ticket take turns (SQLite's writers always do)
+            await db.fetch("SELECT id FROM tickets WHERE id = {} FOR UPDATE", ticket_id)
         ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} does not exist")

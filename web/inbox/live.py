@@ -26,7 +26,6 @@ from core.config import Settings
 from core.events import LiveBus, live_channel
 from core.tables import Agent, TicketViewer
 from web.inbox.common import form_value, page
-from web.inbox.queues import counts_changed
 from web.sessions import page_guard, session_agent
 
 VIEWER_TTL = timedelta(seconds=30)
@@ -102,8 +101,6 @@ async def live(request: Request) -> ServerSentEvent:
                 for payload in decoded if isinstance(decoded, list) else [decoded]:
                     if not isinstance(payload, dict):
                         continue
-                    if payload.get("name") not in ("presence", notifications.LIVE_EVENT):
-                        counts_changed(scope)
                     for message in _messages(payload, agent_id):
                         yield message
 

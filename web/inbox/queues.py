@@ -9,7 +9,8 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from core import clock, db, search
+from core import clock, search
+from core import counts as ticket_counts
 from core.errors import InvalidRequest
 from core.tables import OPEN_STATUSES, Agent, Customer, Team, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
@@ -20,7 +21,6 @@ from web.sessions import page_guard, session_agent
 QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool")
 DUE_SOON = timedelta(hours=1)
 PAGE_SIZE = 50
-_OPEN = "('" + "', '".join(OPEN_STATUSES) + "')"
 
 
 def queue_where(queue: str, agent_id: int, now: datetime) -> list[Any]:
@@ -82,54 +82,10 @@ async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -
     return rows
 
 
-_COUNT_CACHE: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
-_CHANGED: dict[str, float] = {}
-COUNT_TTL = 5.0  # seconds a count may be reused when no event has said that tickets changed
-
-
-def counts_changed(scope: str) -> None:
-    """Tickets changed (a live event arrived, or a bulk action ran): recount on the next request."""
-    import time
-
-    _CHANGED[scope] = time.monotonic()
-
-
-async def counts(agent_id: int, now: datetime, scope: str = "") -> dict[str, Any]:
-    """Counts for the left navigation: every queue, and open tickets per channel, team and tag.
-
-    The queue counts come from one scan of the open tickets (conditional sums grouped by channel,
-    which also gives the per-channel counts); the result is kept for a few seconds per agent, since
-    live events would otherwise make every browser recount on every message."""
-    import time
-
-    key = (scope, agent_id)  # scope: the desk (its queue name), so desks never share counts
-    cached = _COUNT_CACHE.get(key)
-    if cached and time.monotonic() - cached[0] < COUNT_TTL and cached[0] > _CHANGED.get(scope, 0.0):
-        return cached[1]
-    soon = now + DUE_SOON
-    rows = await db.fetch(
-        "SELECT channel_type AS key, COUNT(*) AS n, "
-        "SUM(CASE WHEN assignee = {} THEN 1 ELSE 0 END) AS mine, "
-        "SUM(CASE WHEN assignee IS NULL THEN 1 ELSE 0 END) AS unassigned, "
-        "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending, "
-        "SUM(CASE WHEN sla_due_at >= {} AND sla_due_at < {} THEN 1 ELSE 0 END) AS due_soon, "
-        "SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS breached, "
-        "SUM(CASE WHEN pooled_at IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS pool "
-        f"FROM tickets WHERE status IN {_OPEN} GROUP BY channel_type ORDER BY channel_type",
-        agent_id, now, soon, now)
-    out: dict[str, Any] = {"open": sum(int(r["n"]) for r in rows)}
-    for name in ("mine", "unassigned", "pending", "due_soon", "breached", "pool"):
-        out[name] = sum(int(r[name] or 0) for r in rows)
-    out["channels"] = [{"key": r["key"], "n": int(r["n"])} for r in rows]
-    out["teams"] = await db.fetch(f"SELECT teams.id AS key, teams.name AS name, COUNT(tickets.id) AS n FROM teams "
-                                  f"LEFT JOIN tickets ON tickets.team = teams.id AND tickets.status IN {_OPEN} "
-                                  "GROUP BY teams.id, teams.name ORDER BY teams.name")
-    out["tags"] = await db.fetch(f"SELECT tt.tag AS key, COUNT(*) AS n FROM ticket_tags tt JOIN tickets t ON t.id = tt.ticket "
-                                 f"WHERE t.status IN {_OPEN} GROUP BY tt.tag ORDER BY COUNT(*) DESC, tt.tag LIMIT 12")
-    if len(_COUNT_CACHE) > 1000:
-        _COUNT_CACHE.clear()
-    _COUNT_CACHE[key] = (time.monotonic(), out)
-    return out
+async def counts(agent_id: int, now: datetime) -> dict[str, Any]:
+    """Counts for the left navigation, from the counts the database keeps (core.counts): exact on
+    every page load, and no scan of the open tickets however busy the desk is."""
+    return await ticket_counts.navigation(agent_id, now)
 
 
 async def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,6 +117,8 @@ async def queue_page(request: Request, queue: str, channel: str | None = None, t
     assert agent is not None
     now = clock.now()
     next_cursor = None
+    if q and len(q) > search.MAX_QUERY:
+        raise InvalidRequest(f"a search may be at most {search.MAX_QUERY} characters long")
     if q and q.strip():
         ids = await search.search(q, limit=PAGE_SIZE)
         rows = await Ticket.select(*LIST_COLUMNS).where(Ticket.id.is_in(ids)) if ids else []
@@ -179,7 +137,7 @@ async def queue_page(request: Request, queue: str, channel: str | None = None, t
                "tag": tag, "q": q or "", "now": now, "cursor": cursor}
     if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
         return await page(request, "inbox/_list.html", **context)
-    context["counts"] = await counts(agent["id"], now, request.app.state.desk.settings.queue_name)
+    context["counts"] = await counts(agent["id"], now)
     context["agents"] = await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name)  # noqa: E712
     return await page(request, "inbox/queue.html", **context)
 
@@ -189,7 +147,7 @@ async def counts_fragment(request: Request, queue: str = "open", channel: str | 
                           tag: str | None = None) -> Template:
     agent = await session_agent(request)
     assert agent is not None
-    return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now(), request.app.state.desk.settings.queue_name), queue=queue,
+    return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now()), queue=queue,
                       channel=channel, team=team, tag=tag, q="")
 
 
@@ -215,7 +173,6 @@ async def bulk(request: Request) -> Redirect:
             await update_ticket(desk, ticket_id, actor=actor, status="solved")
         else:
             raise InvalidRequest("choose what to do with the selected tickets")
-    counts_changed(desk.settings.queue_name)
     back = form_value(form, "back")
     return Redirect(path=back if back.startswith("/inbox") else "/inbox")
 
