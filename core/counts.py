@@ -1,6 +1,6 @@
 """Open-ticket counts for the left navigation, kept as tickets change instead of recounted per page.
 
-Triggers (migration core_0007) append (kind, key, +1/-1) rows to ticket_counts in the same
+Triggers (migration core_0009) append (kind, key, +1/-1) rows to ticket_counts in the same
 transaction as the change, on both databases and whichever code path made it, so a count is exact
 the moment the change commits. A count is the sum of its rows; `compact` folds them into one row
 per key now and then (readers do it when the rows pile up). Kinds:

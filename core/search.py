@@ -9,7 +9,7 @@ scripts) is portable SQL, is indexed by a plain B-tree on (term, ticket) and ans
 equality lookups intersected per query term, which keeps search time flat as tickets grow.
 
 On PostgreSQL the same terms are kept per ticket instead, one row per ticket holding a text[] of its
-terms under a GIN index (search_docs, migration core_0008): GIN stores each term once with a
+terms under a GIN index (search_docs, migration core_0010): GIN stores each term once with a
 compressed list of the rows that have it, a few bytes per (term, ticket) where the B-tree table
 took over a hundred, and intersects the lists of all the query's terms itself, in one index scan.
 GIN has no prefix lookup, so the CJK terms are also listed once each in search_vocab (a few

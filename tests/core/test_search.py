@@ -88,7 +88,7 @@ async def test_common_terms_walk_the_newest_tickets(desk, monkeypatch):
 
 
 async def test_postgres_converts_the_term_table_of_older_desks(desk):
-    """Migration core_0008 moves a PostgreSQL desk's (term, ticket) rows to one GIN row per ticket."""
+    """Migration core_0010 moves a PostgreSQL desk's (term, ticket) rows to one GIN row per ticket."""
     import importlib
 
     import pytest
@@ -97,10 +97,10 @@ async def test_postgres_converts_the_term_table_of_older_desks(desk):
 
     if db.is_sqlite():
         pytest.skip("SQLite keeps the term table")
-    convert = importlib.import_module("migrations.core.core_0008_search_docs")
+    convert = importlib.import_module("migrations.core.core_0010_search_docs")
     (ticket,) = await _ingest(desk, _msg("old", "o1", "旧的索引 conversion", sender_name="赵六"))
     await search.catch_up()
-    # the index as a desk before core_0008 had it
+    # the index as a desk before core_0010 had it
     await db.fetch("DELETE FROM search_docs")
     await db.fetch("DELETE FROM search_vocab")
     for term in search.terms("旧的索引 conversion 赵六"):

@@ -8,7 +8,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from core.counts import DUE_HOUR, OPEN  # the open statuses and the due-hour key, shared with the reader
 
-ID = "2026-12-02T06:00:00:000000"
+ID = "2026-12-02T06:40:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "ticket counts kept by triggers"
 

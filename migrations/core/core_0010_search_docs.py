@@ -6,7 +6,7 @@ nothing changes there."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-02T06:30:00:000000"
+ID = "2026-12-02T06:50:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "search terms per ticket under GIN on PostgreSQL"
 
