@@ -303,7 +303,7 @@ def plugins(config: str) -> None:
         channels = [c.name for c in registry.channels.values() if c.plugin == name]
         accounts = [a.name for a in registry.accounts.values() if a.plugin == name]
         table.add_row(name, ", ".join(hooks), ", ".join(channels), ", ".join(accounts))
-    console.print(table)
+    Console().print(table)  # a console made now reads COLUMNS as this run has it, not as at import
 
 
 @main.command()

@@ -33,6 +33,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "db_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.asyncio(loop_scope="session"))
+        if "/tests/e2e/" in str(item.path):
+            # Browser tests run one after another in one xdist worker: they work at human pace and
+            # time page loads, so they must not race each other for the two cores.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 async def _create_pg_database() -> str:
