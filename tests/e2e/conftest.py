@@ -48,6 +48,7 @@ def write_config(path: Path, database: str, data_dir: Path, callback_url: str, r
 class Server:
     def __init__(self, config: Path, port: int, log: Path) -> None:
         self.config, self.port, self.url = config, port, f"http://127.0.0.1:{port}"
+        self.database = ""  # set by the fixture that made it
         env = {**os.environ, "RELAYDESK_TEST_API_SECRET": API_SECRET, "RELAYDESK_E2E_SECRET": "e2e-secret-" + "x" * 20}
         self.log = log.open("w")
         self.process = subprocess.Popen([sys.executable, "-m", "tests.e2e.serve", str(config), str(port)], cwd=ROOT,
@@ -116,6 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, receiver: LoopbackServer) -
     database = f"sqlite:///{root / 'relaydesk.db'}"
     config = write_config(root / "plugins.toml", database, root / "data", receiver.url + "/replies")
     srv = Server(config, free_port(), root / "server.log")
+    srv.database = database
     run(_seed_agents(database, AGENTS))
     yield srv
     srv.stop()
@@ -146,9 +148,11 @@ def browser_factory() -> Iterator[Callable[..., Any]]:
 
     drivers: list[Any] = []
 
-    def make(language: str = "en") -> Any:
+    def make(language: str = "en", console: bool = False) -> Any:
         options = Options()
         options.binary_location = CHROMIUM
+        if console:  # keep the browser's console (CSP reports, failed loads) for driver.get_log("browser")
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--window-size=1440,900", "--disable-dev-shm-usage", f"--lang={language}"):
             options.add_argument(arg)
