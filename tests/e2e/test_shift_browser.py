@@ -12,6 +12,7 @@ import uuid
 import httpx
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from tests.e2e.conftest import run, sign_in, sse_connected, wait_until
 
@@ -122,6 +123,9 @@ def test_a_shift_on_one_ticket_drafts_survive_pauses_under_a_strict_csp(server, 
     _box(driver).send_keys(first)
     time.sleep(IDLE)  # the typing-presence request fires 0.5 s after the last key
     assert _box(driver).get_attribute("value") == first
+    driver.refresh()  # a reload (or a closed tab) keeps the draft too
+    assert _box(driver).get_attribute("value") == first and _counter(driver).startswith(f"{len(first)} /")
+    _box(driver).send_keys(Keys.END)
     more = " and your parcel left today. 今天已发货。"
     _box(driver).send_keys(more)
     time.sleep(IDLE)

@@ -74,8 +74,22 @@
     const counter = document.querySelector("[data-counter]");
     if (area && counter) counter.textContent = `${area.value.length} / ${counter.dataset.max}`;
   }
+  // The draft is also kept in this browser (per agent and ticket) until it is sent, so a reload, a
+  // closed tab or a crash does not lose it.
+  const draftKey = body.dataset.page === "ticket" ? `relaydesk:draft:${body.dataset.liveKey || ""}:${body.dataset.ticket}` : null;
+  function keepDraft(text) {
+    if (!draftKey) return;
+    try { if (text) localStorage.setItem(draftKey, text); else localStorage.removeItem(draftKey); } catch (err) { /* storage full or off */ }
+  }
+  (function restoreDraft() {
+    const area = document.querySelector("#reply textarea");
+    if (!draftKey || !area || area.value) return;
+    let saved = null;
+    try { saved = localStorage.getItem(draftKey); } catch (err) { return; }
+    if (saved) { area.value = saved; updateCounter(); }
+  })();
   document.addEventListener("input", (e) => {
-    if (e.target.matches("#reply textarea")) updateCounter();
+    if (e.target.matches("#reply textarea")) { updateCounter(); keepDraft(e.target.value); }
   });
 
   // The reply form empties itself only after ITS OWN request succeeded (the send). Requests of
@@ -86,6 +100,7 @@
     if (!form || e.detail.elt !== form) return;
     if (e.detail.successful) {
       form.reset();
+      keepDraft("");
       form.classList.remove("note-mode");
       const problems = document.getElementById("draft-problems");
       if (problems) problems.innerHTML = "";
