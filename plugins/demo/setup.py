@@ -50,6 +50,13 @@ API_CUSTOMERS = [
     ("陈晓华", "xiaohua.chen@example.cn", "请问可以开具增值税发票吗？"),
 ]
 
+# One message arrives with its translation for the agent, stored the way the translate plugin stores
+# one (metadata["translation"]), so the timeline shows what that plugin gives a seller. The demo runs
+# no translation service: the text is written here.
+TRANSLATED = ("Katrin Vogel", "katrin.vogel@example.de", "de",
+              "Guten Tag, das Paket zu meiner Bestellung ist beschädigt angekommen. Können Sie mir Ersatz schicken?",
+              "Hello, the parcel for my order arrived damaged. Can you send me a replacement?")
+
 AGENTS = [
     ("Demo Admin", "admin@demo.relaydesk", "admin", ["en", "zh"]),
     ("李娜", "li.na@demo.relaydesk", "agent", ["zh", "en"]),
@@ -104,6 +111,12 @@ async def prepare_demo(directory: Path) -> tuple[Path, str]:
             account = next(a for a in desk.registry.accounts.values() if a.plugin == "demo")
             rng = random.Random(7)
             await ingest(desk, account, [sample_message(rng) for _ in range(24)])
+            name, email, language, text, english = TRANSLATED
+            await ingest(desk, account, [InboundMessage(
+                external_id="demo-translated-1", sender_handle=email, sender_name=name, sender_email=email,
+                email_verified=True, text=text, language=language,
+                metadata={"translation": {"text": english, "language": "en", "source": language,
+                                          "provider": "demo"}})])
             api = next((a for a in desk.registry.accounts.values() if a.plugin == "api_channel"), None)
             if api is not None:
                 await ingest(desk, api, [InboundMessage(

@@ -7,7 +7,7 @@ import os
 
 from core.config import load_settings
 from core.desk import Desk
-from core.tables import Customer, Macro, Ticket
+from core.tables import Customer, Macro, Message, Ticket
 from tests.helpers import client_for
 from tests.web.inbox_helpers import sign_in
 from plugins.demo.orders import orders_for
@@ -39,5 +39,8 @@ async def test_the_demo_desk_has_templates_channels_and_orders(tmp_path, monkeyp
             where_zh = await Macro.select(Macro.id).where((Macro.shortcut == "where") & (Macro.language == "zh")).first()
             preview = await client.get(f"/inbox/t/{ticket['id']}/macros/{where_zh['id']}")
             assert preview.status_code == 200 and orders[0]["number"] in preview.text and "您好" in preview.text
+            translated = await Message.select(Message.ticket).where(Message.external_id == "demo-translated-1").first()
+            page = await client.get(f"/inbox/t/{translated['ticket']}")
+            assert "beschädigt" in page.text and "arrived damaged" in page.text and "译文" in page.text
     finally:
         await desk.stop()
