@@ -245,6 +245,11 @@ async def _seed_showcase(database: str) -> None:
             for tag in tags:
                 await TicketTag.insert(TicketTag(ticket=row["id"], tag=tag))
         first = tickets["订单 #A-20391 物流没有更新"]
+        # the customer's message with its translation, as the translate plugin stores one
+        await Message.update({Message.metadata: {"translation": {
+            "text": "Hello, my order #A-20391 from last week has not arrived, and the tracking has not moved for "
+                    "three days. Could you look into it? Thank you!", "language": "en", "source": "zh",
+            "provider": "deepl"}}}).where((Message.ticket == first["id"]) & (Message.direction == "inbound"))
         await Customer.update({Customer.tags: ["VIP"], Customer.email: "chen.xh@example.cn",
                                Customer.notes: "老客户，偏好顺丰快递。"}).where(Customer.id == first["customer"])
         await Message.insert(
