@@ -103,6 +103,18 @@ class ChannelError(RelaydeskError):
         self.retry_after = retry_after
 
 
+class ReplyCollision(Conflict):
+    """Someone else answered the ticket after the replying agent last looked (the reply's
+    `seen_up_to`): nothing was sent. `newer` lists the ids of those replies, oldest first."""
+
+    code = "reply_collision"
+
+    def __init__(self, message: str, newer: list[int]) -> None:
+        super().__init__(message)
+        self.newer = newer
+        self.extra = {"newer_message_ids": newer}
+
+
 class DraftRejected(RelaydeskError):
     """A reply that breaks the rules of the conversation's far end (check_draft hooks). `problems`
     lists core.types.DraftProblem; each says what to change."""

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from core import audit, clock, db, sla
-from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound
+from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound, ReplyCollision
 from core.events import Event, await_me_maybe, publish
 from core.identity import message_key
 from core.metrics import DELIVERIES
@@ -37,14 +37,18 @@ def backoff_seconds(attempts: int) -> float:
 
 async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None,
                 status: str | None = None, metadata: dict[str, Any] | None = None,
-                automatic: bool = False) -> dict[str, Any]:
+                automatic: bool = False, seen_up_to: int | None = None) -> dict[str, Any]:
     """Queue a reply to the customer. Returns the stored message row. `metadata` travels to the
     channel plugin as OutboundMessage.metadata (e.g. the WhatsApp template to send).
 
     A reply with status "pending" (waiting on the customer) stops the SLA clock; a reply that takes
     a pending ticket elsewhere starts it again. `automatic` (a notice the desk sends by itself, e.g.
     a peak profile's "answers take longer") changes neither the status nor the SLA and publishes no
-    agent_replied event: it is not an answer."""
+    agent_replied event: it is not an answer.
+
+    `seen_up_to`, the id of the newest message the agent had in view, guards against answering
+    blindly: when someone else (another agent, an automation, the API) replied after it, nothing is
+    stored and ReplyCollision (409) names those replies."""
     text = _check_text(text)
     problems = await check_draft(desk, ticket_id, text, await agent_language(author_id))
     if problems:
@@ -52,6 +56,8 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
     now = clock.now()
     async with db.transaction():
         ticket = await _ticket(ticket_id)
+        if seen_up_to is not None:
+            await _refuse_collision(ticket_id, author_id, seen_up_to)
         if ticket["account"] is None:
             raise Conflict("this ticket's channel account no longer exists, so it cannot be answered")
         account = desk.registry.account_by_id(ticket["account"])
@@ -99,6 +105,22 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
         events.append(Event("solved", ticket_id, actor=_actor(author_id)))  # a reply that solves also solves
     await publish(desk, events)
     return await Message.select().where(Message.id == message_id).first()
+
+
+async def newer_replies(ticket_id: int, author_id: int | None, seen_up_to: int) -> list[dict[str, Any]]:
+    """Replies to the customer on this ticket after message `seen_up_to` by anyone but `author_id`."""
+    where = (Message.ticket == ticket_id) & (Message.direction == "outbound") & (Message.id > seen_up_to)
+    if author_id is not None:
+        where &= Message.author.is_null() | (Message.author != author_id)
+    return await Message.select(Message.id, Message.author, Message.text, Message.created_at).where(
+        where).order_by(Message.id)
+
+
+async def _refuse_collision(ticket_id: int, author_id: int | None, seen_up_to: int) -> None:
+    newer = await newer_replies(ticket_id, author_id, seen_up_to)
+    if newer:
+        raise ReplyCollision(f"someone else replied to ticket {ticket_id} after message {seen_up_to}; "
+                             "read it, then send again", [m["id"] for m in newer])
 
 
 async def add_note(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None) -> dict[str, Any]:

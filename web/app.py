@@ -19,6 +19,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.health import health, metrics, ready, root
 from web.hooks import webhook
 from web.inbox import setup as inbox_setup
+from web.security_headers import SecurityHeadersMiddleware
 
 
 def create_app(settings: Settings | None = None, *, desk: Desk | None = None, run_jobs: bool | None = None,
@@ -54,4 +55,6 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
         debug=False,
     )
     app.state.desk = desk
+    # outermost, so every response (404s, static files, errors) carries the browser defenses
+    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler)
     return app

@@ -78,3 +78,20 @@ def send_message(channel_type, account, message):
 
 async def _deliver(message) -> SendResult:
     return SendResult(external_id=f"demo-out-{message.message_id}", status="delivered")
+
+
+@hookimpl
+def customer_context(customer, ticket):
+    from plugins.demo.orders import orders_for
+
+    if ticket is not None and ticket.get("channel_type") not in (CHANNEL, "api"):
+        return None  # the demo's orders belong to the demo's own tickets
+    orders = orders_for(customer.get("email"))
+    return {"orders": orders} if orders else None
+
+
+@hookimpl
+def render_panel(ticket, customer, context):
+    from plugins.demo.orders import render_panel_html
+
+    return render_panel_html(context)

@@ -48,6 +48,7 @@ def write_config(path: Path, database: str, data_dir: Path, callback_url: str, r
 class Server:
     def __init__(self, config: Path, port: int, log: Path) -> None:
         self.config, self.port, self.url = config, port, f"http://127.0.0.1:{port}"
+        self.database = ""  # set by the fixture that made it
         env = {**os.environ, "RELAYDESK_TEST_API_SECRET": API_SECRET, "RELAYDESK_E2E_SECRET": "e2e-secret-" + "x" * 20}
         self.log = log.open("w")
         self.process = subprocess.Popen([sys.executable, "-m", "tests.e2e.serve", str(config), str(port)], cwd=ROOT,
@@ -116,6 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, receiver: LoopbackServer) -
     database = f"sqlite:///{root / 'relaydesk.db'}"
     config = write_config(root / "plugins.toml", database, root / "data", receiver.url + "/replies")
     srv = Server(config, free_port(), root / "server.log")
+    srv.database = database
     run(_seed_agents(database, AGENTS))
     yield srv
     srv.stop()
@@ -146,9 +148,11 @@ def browser_factory() -> Iterator[Callable[..., Any]]:
 
     drivers: list[Any] = []
 
-    def make(language: str = "en") -> Any:
+    def make(language: str = "en", console: bool = False) -> Any:
         options = Options()
         options.binary_location = CHROMIUM
+        if console:  # keep the browser's console (CSP reports, failed loads) for driver.get_log("browser")
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--window-size=1440,900", "--disable-dev-shm-usage", f"--lang={language}"):
             options.add_argument(arg)
@@ -241,6 +245,11 @@ async def _seed_showcase(database: str) -> None:
             for tag in tags:
                 await TicketTag.insert(TicketTag(ticket=row["id"], tag=tag))
         first = tickets["订单 #A-20391 物流没有更新"]
+        # the customer's message with its translation, as the translate plugin stores one
+        await Message.update({Message.metadata: {"translation": {
+            "text": "Hello, my order #A-20391 from last week has not arrived, and the tracking has not moved for "
+                    "three days. Could you look into it? Thank you!", "language": "en", "source": "zh",
+            "provider": "deepl"}}}).where((Message.ticket == first["id"]) & (Message.direction == "inbound"))
         await Customer.update({Customer.tags: ["VIP"], Customer.email: "chen.xh@example.cn",
                                Customer.notes: "老客户，偏好顺丰快递。"}).where(Customer.id == first["customer"])
         await Message.insert(

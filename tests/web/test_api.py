@@ -90,6 +90,35 @@ async def test_reply_note_and_update_through_the_api(desk, make_desk):
     assert {"reply", "note", "update"} <= actions
 
 
+async def test_a_reply_guarded_by_last_seen_is_refused_when_someone_else_answered(desk):
+    """The send-time collision check: with last_seen_message_id, a reply by someone else after that
+    message answers 409 reply_collision naming it, and nothing is stored or sent; without it, or
+    with the newer id, the reply goes."""
+    _, ann = await make_agent("agent", email="ann-coll@example.com")
+    _, bo = await make_agent("agent", email="bo-coll@example.com")
+    async with client_for(desk) as client:
+        [ticket_id] = await seed(client, 1)
+        seen = (await client.get(f"/api/v1/tickets/{ticket_id}/messages", headers=auth(bo))).json()["items"][-1]["id"]
+        first = await client.post(f"/api/v1/tickets/{ticket_id}/reply", json={"text": "Ann was first"}, headers=auth(ann))
+        assert first.status_code == 202
+        own = await client.post(f"/api/v1/tickets/{ticket_id}/reply",
+                                json={"text": "Ann again", "last_seen_message_id": seen}, headers=auth(ann))
+        assert own.status_code == 202  # her own replies are no collision for her
+        refused = await client.post(f"/api/v1/tickets/{ticket_id}/reply",
+                                    json={"text": "Bo blindly", "last_seen_message_id": seen}, headers=auth(bo))
+        assert refused.status_code == 409
+        error = refused.json()["error"]
+        assert error["code"] == "reply_collision"
+        assert error["newer_message_ids"] == [first.json()["id"], own.json()["id"]]
+        after = await client.post(f"/api/v1/tickets/{ticket_id}/reply",
+                                  json={"text": "Bo after reading", "last_seen_message_id": own.json()["id"]},
+                                  headers=auth(bo))
+        assert after.status_code == 202
+    texts = [r["text"] for r in await Message.select(Message.text).where(Message.direction == "outbound")]
+    assert texts == ["Ann was first", "Ann again", "Bo after reading"]
+    assert await Outbox.count() == 3
+
+
 async def test_readonly_agent_reads_but_cannot_write(desk):
     _, token = await make_agent("readonly")
     async with client_for(desk) as client:

@@ -128,10 +128,10 @@ async def test_a_notification_reaches_its_agents_open_pages_at_once(desk):
         events.append(heard.get_nowait())
     [event] = [e for e in events if e["name"] == notifications.LIVE_EVENT]
     assert event["data"]["agents"] == [bo]
-    assert [m.event for m in _messages(event, bo)] == ["notifications"]
+    assert [m.data for m in _messages(event, bo)] == ["notifications"]
     assert _messages(event, admin) == []  # nobody else hears of it
     assert badge.status_code == 200 and 'id="notifications-badge"' in badge.text
-    assert '<span class="count">1</span>' in badge.text and 'hx-trigger="sse:notifications"' in badge.text
+    assert '<span class="count">1</span>' in badge.text and 'hx-trigger="live-notifications from:body' in badge.text
 
 
 async def test_a_claim_pool_alert_reads_in_the_agents_language(desk):

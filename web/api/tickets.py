@@ -32,6 +32,9 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     text: str
     html: str | None = None
     status: str | None = None
+    # The newest message id the sender has read; when someone else replied after it, nothing is
+    # sent and the answer is 409 reply_collision with newer_message_ids. Omit it to send regardless.
+    last_seen_message_id: int | None = None
 
 
 class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,11 +146,13 @@ class TicketController(Controller):
 
     @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202)
     async def reply(self, request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
+        """Queue a reply. With `last_seen_message_id`, a reply someone else sent after that message
+        refuses this one: 409 `reply_collision` with `newer_message_ids`, and nothing is sent."""
         agent = await current_agent(request)
         if data.status is not None and data.status not in TICKET_STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(TICKET_STATUSES)}")
         row = await outbound.reply(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
-                                   html=data.html, status=data.status)
+                                   html=data.html, status=data.status, seen_up_to=data.last_seen_message_id)
         return _message_out(row)
 
     @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200)

@@ -30,7 +30,6 @@ NODE_MODULES = WEB / "node_modules"
 # Only these files of node_modules are served, nothing else under it.
 VENDOR_FILES = {
     "htmx.min.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
-    "sse.js": NODE_MODULES / "htmx-ext-sse" / "sse.js",
 }
 
 
@@ -64,11 +63,18 @@ def setup(desk: Any) -> InboxSetup:
                    exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})  # type: ignore[dict-item]
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     return InboxSetup(
-        route_handlers=[pages, static, vendor], session=sessions.session_config(settings).middleware,
+        route_handlers=[pages, static, vendor, favicon], session=sessions.session_config(settings).middleware,
         csrf=sessions.csrf_config(settings),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         stores={sessions.SESSION_STORE: sessions.session_store(settings)}, plugins=[channels],
     )
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> File:
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon> (the JSON API, errors): our own icon."""
+    return File(path=STATIC / "favicon.svg", media_type="image/svg+xml", content_disposition_type="inline",
+                headers={"cache-control": "public, max-age=86400"})
 
 
 @get("/static/vendor/{name:str}", include_in_schema=False)

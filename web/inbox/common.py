@@ -57,6 +57,8 @@ def inbox_error(request: Request, exc: Exception) -> Response:
         return Redirect(path=target)
     status = getattr(exc, "status_code", 500)
     message = getattr(exc, "message", None) or getattr(exc, "detail", None) or i18n.gettext_("Something went wrong.")
+    if isinstance(exc, RelaydeskError):
+        message = i18n.translate_error(exc)  # the agent's language where the error has a catalog template
     if status >= 500 and not isinstance(exc, RelaydeskError):
         import logging
 

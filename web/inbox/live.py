@@ -2,10 +2,12 @@
 
 Every web process with a browser connected subscribes to the desk's live channel through litestar's
 channels plugin: the Redis pub/sub backend when [relaydesk] redis is set (so an event published by a
-worker or another web process reaches every browser), the in-memory backend in the embedded mode. Browsers get named
-events that htmx's SSE extension turns into fragment refreshes: `ticket-<id>` for one ticket,
-`queue` for the lists and counts, `presence-<id>` when someone opens a ticket or starts typing,
-`notifications` (to the recipients only) when an agent gets a notification.
+worker or another web process reaches every browser), the in-memory backend in the embedded mode. Each SSE
+message's data is the name of what changed: `ticket-<id>` for one ticket, `queue` for the lists and
+counts, `presence-<id>` when someone opens a ticket or starts typing, `notifications` (to the
+recipients only) when an agent gets a notification. web/static/live.js fires them on the page as
+`live-<name>` events that htmx elements refresh on; one stream serves every tab of a browser
+(web/static/live-worker.js), because HTTP/1.1 allows a browser six connections per host.
 Who views and who types is kept in the ticket_viewers table, shared by every process.
 """
 
@@ -72,12 +74,12 @@ def _messages(payload: dict[str, Any], agent_id: int) -> list[ServerSentEventMes
     name = payload.get("name", "")
     if name == notifications.LIVE_EVENT:
         recipients = (payload.get("data") or {}).get("agents") or []
-        return [ServerSentEventMessage(event="notifications", data="1")] if agent_id in recipients else []
+        return [ServerSentEventMessage(data="notifications")] if agent_id in recipients else []
     if name == "presence":
-        return [ServerSentEventMessage(event=f"presence-{ticket_id}", data=str(ticket_id))]
-    out = [ServerSentEventMessage(event="queue", data=name)]
+        return [ServerSentEventMessage(data=f"presence-{ticket_id}")]
+    out = [ServerSentEventMessage(data="queue")]
     if ticket_id:
-        out.append(ServerSentEventMessage(event=f"ticket-{ticket_id}", data=name))
+        out.append(ServerSentEventMessage(data=f"ticket-{ticket_id}"))
     return out
 
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from core import context as core_context
 from core import macros as core_macros
 from core import outbound
-from core.errors import InvalidRequest, NotFound
+from core.errors import N_, Invalid, InvalidRequest, NotFound, ReplyCollision
 from core.merge import duplicates, merge_customers
 from core.tables import (
     PRIORITIES, TICKET_STATUSES, Agent, Attachment, ChannelAccount, Customer, Identity, Message, Team, Ticket,
@@ -26,11 +26,24 @@ from web.sessions import page_guard, session_agent
 TIMELINE_LIMIT = 200
 
 
+def not_found(template: str, **params: Any) -> NotFound:
+    """A 404 the inbox shows in the agent's language (web.i18n.translate_error reads the cause)."""
+    problem = Invalid(template, **params)
+    error = NotFound(str(problem))
+    error.__cause__ = problem
+    return error
+
+
 async def _ticket(ticket_id: int) -> dict[str, Any]:
     ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
     if ticket is None:
-        raise NotFound(f"ticket {ticket_id} does not exist")
+        raise not_found(N_("ticket {ticket_id} does not exist"), ticket_id=ticket_id)
     return ticket
+
+
+def last_seen(rows: list[dict[str, Any]], ticket_id: int) -> int:
+    """The newest message of this ticket among what the page shows: the reply's collision guard."""
+    return max((r["id"] for r in rows if r["ticket"] == ticket_id), default=0)
 
 
 def _loads(value: Any, default: Any) -> Any:
@@ -114,8 +127,9 @@ async def ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
     limits = await core_context.reply_constraints(desk, ticket)
     account = await ChannelAccount.select(ChannelAccount.name, ChannelAccount.plugin).where(
         ChannelAccount.id == ticket["account"]).first() if ticket["account"] else None
+    rows = await timeline(ticket["customer"])
     return {
-        "ticket": ticket, "timeline": await timeline(ticket["customer"]), "limits": limits, "account": account,
+        "ticket": ticket, "timeline": rows, "last_seen": last_seen(rows, ticket_id), "limits": limits, "account": account,
         "panels": plugin_panels, "agents": await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name),  # noqa: E712
         "teams": await Team.select(Team.id, Team.name).order_by(Team.name),
         "statuses": TICKET_STATUSES, "priorities": PRIORITIES, **panel,
@@ -176,11 +190,17 @@ async def _back(request: Request, ticket_id: int, fragment: str = "ticket/_timel
     return Redirect(path=f"/inbox/t/{ticket_id}")
 
 
+@get("/inbox/t/{ticket_id:int}/head", include_in_schema=False, guards=[page_guard("readonly")])
+async def head_fragment(request: Request, ticket_id: int, queue: str = "open") -> Template:
+    return await page(request, "ticket/_head.html", ticket=await _ticket(ticket_id), queue=queue)
+
+
 @post("/inbox/t/{ticket_id:int}/reply", include_in_schema=False, guards=[page_guard("agent")])
 async def reply(request: Request, ticket_id: int) -> Template | Redirect:
     agent = await session_agent(request)
     form = await request.form()
     text, kind = form_value(form, "text"), form_value(form, "kind", "reply")
+    seen = form_value(form, "last_seen")
     desk = request.app.state.desk
     if kind == "note":
         await outbound.add_note(desk, ticket_id, author_id=agent["id"], text=text)
@@ -188,8 +208,35 @@ async def reply(request: Request, ticket_id: int) -> Template | Redirect:
         status = form_value(form, "status") or None
         if status and status not in TICKET_STATUSES:
             raise InvalidRequest("unknown status")
-        await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, status=status)
-    return await _back(request, ticket_id)
+        try:
+            await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, status=status,
+                                 seen_up_to=int(seen) if seen.isdigit() and len(seen) < 19 else None)
+        except ReplyCollision as exc:
+            return await _collision(request, ticket_id, exc)
+    if not is_htmx(request):
+        return Redirect(path=f"/inbox/t/{ticket_id}")
+    ticket = await _ticket(ticket_id)
+    rows = await timeline(ticket["customer"])
+    # the timeline, plus out-of-band: the header's status and the collision guard's new mark
+    return await page(request, "ticket/_after_reply.html", ticket=ticket, timeline=rows,
+                      last_seen=last_seen(rows, ticket_id), queue=form_value(form, "queue") or "open")
+
+
+async def _collision(request: Request, ticket_id: int, exc: ReplyCollision) -> Template | Redirect:
+    """Someone answered meanwhile: show their replies in the reply box (409), keep the draft, and
+    move the guard's mark past them so that the next Send goes out."""
+    if not is_htmx(request):
+        return Redirect(path=f"/inbox/t/{ticket_id}")
+    rows = await Message.select(Message.id, Message.author, Message.text, Message.created_at).where(
+        Message.id.is_in(exc.newer)).order_by(Message.id)
+    names = {r["id"]: r["name"] for r in await Agent.select(Agent.id, Agent.name).where(
+        Agent.id.is_in([r["author"] for r in rows if r["author"]] or [0]))}
+    for row in rows:
+        row["author_name"] = names.get(row["author"])
+    response = await page(request, "ticket/_collision.html", status_code=409, newer=rows, last_seen=max(exc.newer),
+                          oob=True)
+    response.headers.update({"HX-Retarget": "#reply-collision", "HX-Reswap": "innerHTML"})
+    return response
 
 
 @post("/inbox/t/{ticket_id:int}/draft-check", include_in_schema=False, guards=[page_guard("agent")])
@@ -229,7 +276,7 @@ async def update(request: Request, ticket_id: int) -> Template | Redirect:
 async def attachment(request: Request, attachment_id: int) -> File:
     row = await Attachment.select().where(Attachment.id == attachment_id).first()
     if row is None:
-        raise NotFound(f"attachment {attachment_id} does not exist")
+        raise not_found(N_("attachment {attachment_id} does not exist"), attachment_id=attachment_id)
     root = Path(request.app.state.desk.data_dir).resolve()
     path = (root / row["storage_path"]).resolve()
     if root not in path.parents or not path.is_file():
@@ -250,7 +297,7 @@ async def customer_update(request: Request, customer_id: int) -> Redirect:
     rows = await Customer.update({Customer.tags: tags, Customer.notes: notes, Customer.updated_at: clock.now()}).where(
         Customer.id == customer_id).returning(Customer.id)
     if not rows:
-        raise NotFound(f"customer {customer_id} does not exist")
+        raise not_found(N_("customer {customer_id} does not exist"), customer_id=customer_id)
     await audit.record(f"agent:{agent['id']}", "update", "customer", customer_id, {"tags": tags})
     return Redirect(path=form_value(form, "back") if form_value(form, "back").startswith("/inbox") else "/inbox")
 
@@ -282,5 +329,5 @@ async def macro_preview(request: Request, ticket_id: int, macro_id: int) -> Temp
     return await page(request, "ticket/_preview.html", ticket_id=ticket_id, text=text)
 
 
-ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, reply, draft_check, update, attachment, customer_update,
+ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, head_fragment, reply, draft_check, update, attachment, customer_update,
           customer_merge, macro_search, macro_preview]

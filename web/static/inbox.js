@@ -69,16 +69,84 @@
     }
   });
 
+  function updateCounter() {
+    const area = document.querySelector("#reply textarea");
+    const counter = document.querySelector("[data-counter]");
+    if (area && counter) counter.textContent = `${area.value.length} / ${counter.dataset.max}`;
+  }
+  // The draft is also kept in this browser (per agent and ticket) until it is sent, so a reload, a
+  // closed tab or a crash does not lose it.
+  const draftKey = body.dataset.page === "ticket" ? `relaydesk:draft:${body.dataset.liveKey || ""}:${body.dataset.ticket}` : null;
+  function keepDraft(text) {
+    if (!draftKey) return;
+    try { if (text) localStorage.setItem(draftKey, text); else localStorage.removeItem(draftKey); } catch (err) { /* storage full or off */ }
+  }
+  (function restoreDraft() {
+    const area = document.querySelector("#reply textarea");
+    if (!draftKey || !area || area.value) return;
+    let saved = null;
+    try { saved = localStorage.getItem(draftKey); } catch (err) { return; }
+    if (saved) { area.value = saved; updateCounter(); }
+  })();
   document.addEventListener("input", (e) => {
-    if (e.target.matches("#reply textarea")) {
-      const counter = document.querySelector("[data-counter]");
-      if (counter) counter.textContent = `${e.target.value.length} / ${counter.dataset.max}`;
+    if (e.target.matches("#reply textarea")) { updateCounter(); keepDraft(e.target.value); }
+  });
+
+  // The reply form empties itself only after ITS OWN request succeeded (the send). Requests of
+  // elements inside it (the typing-presence post of the textarea, "Check draft", the template
+  // search) bubble their events up to the form too, and must never touch the draft.
+  document.addEventListener("htmx:afterRequest", (e) => {
+    const form = document.getElementById("reply");
+    if (!form || e.detail.elt !== form) return;
+    if (e.detail.successful) {
+      form.reset();
+      keepDraft("");
+      form.classList.remove("note-mode");
+      const problems = document.getElementById("draft-problems");
+      if (problems) problems.innerHTML = "";
+      const collision = document.getElementById("reply-collision");
+      if (collision) collision.innerHTML = "";
+      updateCounter();
     }
   });
 
-  // live indicator (and a hook for tests): htmx's SSE extension reports the stream's state
-  document.addEventListener("htmx:sseOpen", () => { body.dataset.live = "open"; });
-  document.addEventListener("htmx:sseError", () => { body.dataset.live = "retrying"; });
+  // The template list is a dropdown: shown while the agent searches, closed once a template is
+  // picked, on Escape, and when the focus goes anywhere outside the search. An answer to a search
+  // that arrives after the agent moved on does not open it again.
+  let listWanted = false;
+  function templateList(show) {
+    listWanted = show;
+    const list = document.getElementById("macro-results");
+    if (list) list.hidden = !show;
+  }
+  document.addEventListener("htmx:afterSwap", (e) => {
+    const id = e.detail.target && e.detail.target.id;
+    if (id === "macro-results") templateList(listWanted);
+    if (id === "macro-preview") templateList(false);
+  });
+  document.addEventListener("focusin", (e) => {
+    if (e.target.matches(".macro-search input")) templateList(true);
+    else if (!e.target.closest(".macro-search")) templateList(false);
+  });
+  document.addEventListener("input", (e) => {
+    if (e.target.matches(".macro-search input")) templateList(true);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && e.target.closest && e.target.closest(".macro-search")) templateList(false);
+  }, true);
+
+  // A ticket opens at its newest message with the reply box in view; a live refresh of the
+  // timeline keeps the newest message in view when the agent was reading the end of it.
+  function atEnd() { return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 40; }
+  function toEnd() { window.scrollTo(0, document.documentElement.scrollHeight); }
+  if (body.dataset.page === "ticket") toEnd();
+  let wasAtEnd = false;
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    if (e.detail.target && e.detail.target.id === "timeline") wasAtEnd = atEnd();
+  });
+  document.addEventListener("htmx:afterSettle", (e) => {
+    if (e.detail.target && e.detail.target.id === "timeline" && wasAtEnd) toEnd();
+  });
 
   document.addEventListener("change", (e) => {
     if (e.target.matches("#reply input[name=kind]")) {

@@ -58,6 +58,12 @@ async def test_hook_ticket_event_sends_a_signed_link_in_the_customers_language(m
         page = await client.get(f"/csat/{token}")
         assert page.status_code == 200
         assert "Wie zufrieden sind Sie" in page.text and 'lang="de"' in page.text
+        # its own policy: no script, only its own <style> (by hash; the desk's default forbids inline styles)
+        import base64, hashlib, re  # noqa: E401
+        style = re.search(r"<style>(.*?)</style>", page.text, flags=re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        policy = page.headers["content-security-policy"]
+        assert f"style-src 'sha256-{digest}'" in policy and "default-src 'none'" in policy and "script" not in policy
         bad = await client.post(f"/csat/{token}", data={"score": "9"})
         assert bad.status_code == 400 and "Bitte wählen Sie eine Bewertung." in bad.text
         done = await client.post(f"/csat/{token}", data={"score": "5", "comment": "<script>alert(1)</script> super"})
