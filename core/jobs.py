@@ -125,6 +125,16 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["desk"] = desk
+        ctx[STATS] = {"done": 0, "failed": 0}
+        from core.preflight import redact
+
+        log.info("worker started: queue %s, %d job function(s), %d periodic job(s), up to %d at once; redis %s, "
+                 "database %s", desk.settings.queue_name, len(functions), len(crons), max_jobs,
+                 redact(desk.settings.redis or ""), redact(desk.settings.database))
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        stats = ctx.get(STATS, {})
+        log.info("worker stopped: %d job(s) done, %d failed", stats.get("done", 0), stats.get("failed", 0))
 
     functions = [func(_arq_adapter(spec), name=spec.name, keep_result=0) for spec in desk.registry.jobs.values()
                  if not spec.every]
@@ -141,6 +151,7 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
         "redis_settings": redis_settings(desk.settings.redis or ""),
         "queue_name": desk.settings.queue_name,
         "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
         "burst": burst,
         "max_jobs": max_jobs,
         "job_timeout": max(30, int(desk.settings.delivery_lease_seconds)),
@@ -149,9 +160,23 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     }
 
 
+STATS = "relaydesk_stats"
+
+
 def _arq_adapter(spec: JobSpec) -> Any:
+    from arq.worker import Retry
+
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
-        return await spec.func(ctx, *args)
+        stats = ctx.setdefault(STATS, {"done": 0, "failed": 0})
+        try:
+            result = await spec.func(ctx, *args)
+        except Retry:
+            raise
+        except Exception:
+            stats["failed"] += 1  # arq logs the failure itself, with the job id and the traceback
+            raise
+        stats["done"] += 1
+        return result
 
     run.__qualname__ = run.__name__ = spec.name
     return run
