@@ -1,0 +1,88 @@
+"""Logs an operator can use: an outage is one line with a count, not a line per event; the worker
+says when it starts and stops and which job failed, as JSON when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.events import RedisLiveBus
+from tests.ops.test_startup_errors import REDIS, ROOT, write_desk
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_a_redis_outage_is_logged_once_with_a_count(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="relaydesk.events")
+    port = free_port()
+    bus = RedisLiveBus(f"redis://127.0.0.1:{port}/0", "ops-live")
+    for i in range(200):  # Redis is not there: the events go out in several failing batches
+        await bus.publish({"name": "created", "ticket_id": i})
+        if i % 20 == 0:
+            await asyncio.sleep(0.05)
+    await bus.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert errors[0].getMessage().startswith("could not publish live events to Redis: ConnectionError")
+
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        await bus.publish({"name": "created", "ticket_id": 200})
+        await bus.close()
+    finally:
+        redis.terminate()
+        redis.wait()
+    back = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(back) == 1 and back[0].startswith("can publish live events to Redis again after")
+    assert back[0].endswith("; 200 attempt(s) failed meanwhile")
+
+
+async def test_the_worker_logs_start_failed_jobs_and_stop_as_json(tmp_path):
+    from arq import create_pool
+
+    from core.jobs import redis_settings
+
+    config = write_desk(tmp_path / "desk", redis=REDIS)
+    queue = f"ops-test-{(tmp_path / 'desk').name}"
+    env = {**os.environ, "OPS_TEST_SECRET": "s3cret"}
+    migrate = subprocess.run([sys.executable, "-m", "core.cli", "migrate", "-c", str(config)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+    pool = await create_pool(redis_settings(REDIS), default_queue_name=queue)
+    try:
+        job_id = f"{queue}:broken-{uuid.uuid4().hex[:6]}"
+        await pool.enqueue_job("deliver", _job_id=job_id)  # no outbox id: the job raises TypeError
+    finally:
+        await pool.aclose()
+    worker = subprocess.run([sys.executable, "-m", "core.cli", "worker", "--burst", "--log-format", "json",
+                             "-c", str(config)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    lines = [json.loads(line) for line in worker.stderr.splitlines() if line.strip()]  # every line is JSON
+    messages = [line["message"] for line in lines]
+    assert messages[0].startswith(f"worker started: queue {queue}, ")
+    failed = [line for line in lines if "failed" in line["message"] and job_id in line["message"]]
+    assert len(failed) == 1 and failed[0]["level"] == "error" and "TypeError" in failed[0]["error"]
+    assert "Traceback" in failed[0]["traceback"]
+    assert messages[-1].startswith("worker stopped: ") and messages[-1].endswith(", 1 failed")
