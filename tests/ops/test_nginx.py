@@ -222,3 +222,11 @@ def test_the_throttle_counts_the_address_nginx_saw(desk_behind_nginx):
     # Straight to the desk, not through the proxy: a forwarded address is not believed.
     with client(desk, source="127.0.0.7", base=f"http://127.0.0.1:{desk['app_port']}") as direct:
         assert sign_in(direct, "wrong", {"X-Forwarded-For": "127.0.0.5"}).status_code == 401
+
+
+def test_docs_show_the_files_that_are_tested():
+    """docs/deploying.md shows the nginx site and the units verbatim: what is documented is what runs here."""
+    doc = (ROOT / "docs" / "deploying.md").read_text()
+    for path in ("deploy/nginx/relaydesk.conf", "deploy/systemd/relaydesk-web@.service",
+                 "deploy/systemd/relaydesk-worker@.service"):
+        assert (ROOT / path).read_text() in doc, f"docs/deploying.md shows an outdated {path}"
