@@ -126,8 +126,9 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["desk"] = desk
         ctx[STATS] = {"done": 0, "failed": 0}
-        from core.preflight import redact
+        from core.preflight import mark_started, redact
 
+        mark_started()
         log.info("worker started: queue %s, %d job function(s), %d periodic job(s), up to %d at once; redis %s, "
                  "database %s", desk.settings.queue_name, len(functions), len(crons), max_jobs,
                  redact(desk.settings.redis or ""), redact(desk.settings.database))

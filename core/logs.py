@@ -90,6 +90,9 @@ def logging_config(fmt: str = "text", level: str | None = None) -> dict[str, Any
             # arq logs two lines per job at INFO; its warnings and failed jobs still come through
             "arq": {"handlers": [], "level": quiet, "propagate": True},
             "piccolo": {"handlers": [], "level": quiet, "propagate": True},
+            # a line per outgoing HTTP request (deliveries, platform APIs) is noise at 3 a.m.
+            "httpx": {"handlers": [], "level": quiet, "propagate": True},
+            "httpcore": {"handlers": [], "level": quiet, "propagate": True},
         },
     }
 
