@@ -85,4 +85,8 @@ async def test_the_worker_logs_start_failed_jobs_and_stop_as_json(tmp_path):
     failed = [line for line in lines if "failed" in line["message"] and job_id in line["message"]]
     assert len(failed) == 1 and failed[0]["level"] == "error" and "TypeError" in failed[0]["error"]
     assert "Traceback" in failed[0]["traceback"]
-    assert messages[-1].startswith("worker stopped: ") and messages[-1].endswith(", 1 failed")
+    stops = [m for m in messages if m.startswith("worker stopped: ")]
+    assert len(stops) == 1 and messages.index(stops[0]) > messages.index(failed[0]["message"]), messages
+    # the count is every job that raised: ours, and any periodic job arq reported as failed
+    raised = [line for line in lines if line["logger"] == "arq.worker" and " failed, " in line["message"]]
+    assert stops[0].endswith(f", {len(raised)} failed"), messages
