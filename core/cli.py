@@ -212,11 +212,11 @@ def serve(config: str, host: str, port: int, workers: int, access_log: bool, log
     from core import logs
     from core.serving import run_uvicorn
 
-    log_format = logs.configure(log_format)
     desk = _desk(config)
     if workers > 1 and not desk.settings.redis:
         err.print("[red]--workers > 1 needs \\[relaydesk] redis: in-process jobs would run in every process[/red]")
         sys.exit(2)
+    log_format = logs.configure(log_format)
     preflight(desk.settings, listen=(host, port))
     asyncio.run(_migrate(desk))
     run_uvicorn(config, host=host, port=port, workers=workers, access_log=access_log, log_format=log_format)
@@ -231,11 +231,11 @@ def worker(config: str, burst: bool, log_format: str | None) -> None:
     """Run an arq worker that delivers replies and runs plugin jobs (needs redis)."""
     from core import logs
 
-    logs.configure(log_format)
     desk = _desk(config)
     if not desk.settings.redis:
         err.print("[red]relaydesk worker needs \\[relaydesk] redis = \"redis://...\" in plugins.toml[/red]")
         sys.exit(2)
+    logs.configure(log_format)
     preflight(desk.settings)
     asyncio.run(run_worker(desk, burst=burst))
 
