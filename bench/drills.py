@@ -558,7 +558,7 @@ callback_url = "{self.receiver.url}/replies"
                 proc.start()
         await asyncio.sleep(1 if not found_dead else 15)
         for proc in [*self.web, *self.workers]:
-            await asyncio.to_thread(proc.terminate)
+            await asyncio.to_thread(proc.terminate, 12.0)  # the bound is 10 s
             log(f"  {proc.name} stopped" + (" (ignored SIGTERM: killed)" if proc.sigterm_ignored else ""))
             proc.start()
             if proc.port:

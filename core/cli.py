@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 
 from core.config import load_settings
 from core.errors import ConfigError
-from core.logs import FORMATS
+from core.logs import log_format_option
 from core.preflight import preflight, startup_errors
 
 console = Console()
@@ -55,8 +55,6 @@ def _desk(config: str):
         sys.exit(2)
 
 
-log_format_option = click.option("--log-format", type=click.Choice(FORMATS), default=None,
-                                 help="text (default, or $RELAYDESK_LOG_FORMAT) or json: one object per line.")
 config_option = click.option("--config", "-c", default=lambda: os.environ.get("RELAYDESK_CONFIG", "plugins.toml"),
                              show_default="plugins.toml", help="Path to plugins.toml.")
 

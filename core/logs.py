@@ -16,6 +16,8 @@ import traceback
 from datetime import datetime, timezone
 from typing import Any
 
+import click
+
 FORMAT_ENV = "RELAYDESK_LOG_FORMAT"
 LEVEL_ENV = "RELAYDESK_LOG_LEVEL"
 FORMATS = ("text", "json")
@@ -63,6 +65,11 @@ class JsonFormatter(logging.Formatter):
             out["error"] = "".join(traceback.format_exception_only(*record.exc_info[:2])).strip()
             out["traceback"] = "".join(traceback.format_exception(*record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)
+
+
+# `serve` and `worker` take it.
+log_format_option = click.option("--log-format", type=click.Choice(FORMATS), default=None,
+                                 help="text (default, or $RELAYDESK_LOG_FORMAT) or json: one object per line.")
 
 
 def chosen_format(value: str | None = None) -> str:
