@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -65,7 +66,7 @@ async def test_the_worker_logs_start_failed_jobs_and_stop_as_json(tmp_path):
     from core.jobs import redis_settings
 
     config = write_desk(tmp_path / "desk", redis=REDIS)
-    queue = f"ops-test-{(tmp_path / 'desk').name}"
+    queue = tomllib.loads(config.read_text())["relaydesk"]["queue_name"]  # this test's own queue
     env = {**os.environ, "OPS_TEST_SECRET": "s3cret"}
     migrate = subprocess.run([sys.executable, "-m", "core.cli", "migrate", "-c", str(config)], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)

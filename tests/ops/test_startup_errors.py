@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ def write_desk(folder: Path, *, database: str | None = None, redis: str | None =
     if data_dir is None:
         data.mkdir(exist_ok=True)
     lines = ["[relaydesk]", f'database = "{database or f"sqlite:///{folder}/desk.db"}"', f'timezone = "{timezone}"',
-             f'data_dir = "{data}"', f'queue_name = "ops-test-{folder.name}"']
+             f'data_dir = "{data}"', f'queue_name = "ops-test-{uuid.uuid4().hex[:10]}"']
     if redis:
         lines.append(f'redis = "{redis}"')
     lines += ["[plugins]", f"enabled = {list(enabled)!r}".replace("'", '"'),
