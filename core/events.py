@@ -79,7 +79,7 @@ class RedisLiveBus(LiveBus):
         self._client: Any = None
         self._pending: list[dict[str, Any]] = []
         self._sender: asyncio.Task[None] | None = None
-        self._outage = OutageLog(log, "publish live events to Redis")
+        self._outage = OutageLog(log, "Redis (live events)")
 
     async def publish(self, payload: dict[str, Any]) -> None:
         await super().publish(payload)
@@ -99,9 +99,9 @@ class RedisLiveBus(LiveBus):
             try:
                 await self._client.publish(self.channel, json.dumps(batch, default=str))
             except Exception as exc:  # live updates are best effort; the database already has the change
-                self._outage.failed(exc, count=len(batch))
+                self._outage.failed(exc, "live updates wait; the database has every change")
             else:
-                self._outage.succeeded()
+                self._outage.recovered()
 
     async def close(self) -> None:
         if self._sender is not None:

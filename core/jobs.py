@@ -126,9 +126,8 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["desk"] = desk
         ctx[STATS] = {"done": 0, "failed": 0}
-        from core.preflight import mark_started, redact
+        from core.preflight import redact
 
-        mark_started()
         log.info("worker started: queue %s, %d job function(s), %d periodic job(s), up to %d at once; redis %s, "
                  "database %s", desk.settings.queue_name, len(functions), len(crons), max_jobs,
                  redact(desk.settings.redis or ""), redact(desk.settings.database))
@@ -137,7 +136,7 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
         stats = ctx.get(STATS, {})
         log.info("worker stopped: %d job(s) done, %d failed", stats.get("done", 0), stats.get("failed", 0))
 
-    functions = [func(_arq_adapter(spec), name=spec.name, keep_result=0) for spec in desk.registry.jobs.values()
+    functions = [func(_counted(_arq_adapter(spec)), name=spec.name, keep_result=0) for spec in desk.registry.jobs.values()
                  if not spec.every]
     crons = []
     for spec in desk.registry.jobs.values():
@@ -161,23 +160,33 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     }
 
 
+def _arq_adapter(spec: JobSpec) -> Any:
+    async def run(ctx: dict[str, Any], *args: Any) -> Any:
+        return await spec.func(ctx, *args)
+
+    run.__qualname__ = run.__name__ = spec.name
+    return run
+
+
 STATS = "relaydesk_stats"
 
 
-def _arq_adapter(spec: JobSpec) -> Any:
+def _counted(run: Any) -> Any:
+    """Counts the jobs that ran and those that raised, for the worker's stop line (arq logs each
+    failure itself, with the job id and the traceback; a Retry is neither)."""
     from arq.worker import Retry
 
-    async def run(ctx: dict[str, Any], *args: Any) -> Any:
+    async def counted(ctx: dict[str, Any], *args: Any) -> Any:
         stats = ctx.setdefault(STATS, {"done": 0, "failed": 0})
         try:
-            result = await spec.func(ctx, *args)
+            result = await run(ctx, *args)
         except Retry:
             raise
         except Exception:
-            stats["failed"] += 1  # arq logs the failure itself, with the job id and the traceback
+            stats["failed"] += 1
             raise
         stats["done"] += 1
         return result
 
-    run.__qualname__ = run.__name__ = spec.name
-    return run
+    counted.__qualname__ = counted.__name__ = run.__name__
+    return counted

@@ -277,13 +277,13 @@ async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: Chan
         log.warning("delivery of message %s failed (attempt %d): %s; trying again in %.0fs",
                     claim["message"], claim["attempts"], reason, delay)
         return "retry"
+    log.error("delivery of message %s failed for good after %d attempt(s): %s", claim["message"],
+              claim["attempts"], reason)
     async with db.transaction():
         await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.last_error: reason,
                              Outbox.updated_at: now}).where(Outbox.id == claim["id"])
         await Message.update({Message.delivery_status: "failed", Message.delivery_error: reason}).where(
             Message.id == claim["message"])
-    log.error("delivery of message %s failed for good after %d attempt(s): %s", claim["message"],
-              claim["attempts"], reason)
     await publish(desk, [Event("delivery_failed", ticket_id, claim["message"], data={"error": reason})])
     return "failed"
 

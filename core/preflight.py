@@ -185,28 +185,17 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {_reason(exc)}"
 
 
-_started = False
-
-
-def mark_started() -> None:
-    """The command is past its start (the worker took its first look at the queue): a failure from
-    here on is reported as the process stopping, not as a start-up problem."""
-    global _started
-    _started = True
-
-
-def fail(command: str, exc: BaseException, running: bool | None = None) -> None:
+def fail(command: str, exc: BaseException) -> None:
     """Print the one line and exit: 2 for configuration, 1 for the rest."""
     from core.errors import ConfigError
 
-    running = _started if running is None else running
     code = 2 if isinstance(exc, ConfigError) else EXIT_UNAVAILABLE
     if isinstance(exc, ConfigError):
         label = "configuration error: "
-    elif isinstance(exc, StartupProblem) or not running:
+    elif isinstance(exc, StartupProblem):
         label = "cannot start: "
     else:
-        label = "stopped: "  # it ran, then failed: not a start-up problem, but still one line
+        label = "failed: "  # past the checks (migrating, running): still one line
     hint = "" if isinstance(exc, RelaydeskError) else " (run with --debug for the traceback)"
     click.echo(f"relaydesk {command}: {label}{one_line(exc)}{hint}", err=True)
     sys.exit(code)

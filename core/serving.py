@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,9 @@ from core.preflight import EXIT_UNAVAILABLE
 from web.startup_guard import FAILURE_FILE_ENV
 
 
-def run_uvicorn(config_path: str, *, host: str, port: int, workers: int, access_log: bool, log_format: str) -> None:
+def run_uvicorn(config_path: str, *, host: str, port: int, workers: int, access_log: bool, log_format: str,
+                **uvicorn_options: Any) -> None:
+    """uvicorn.run for `relaydesk serve`; `uvicorn_options` go to uvicorn as they are."""
     import uvicorn
 
     os.environ["RELAYDESK_CONFIG"] = str(Path(config_path).resolve())
@@ -30,7 +33,7 @@ def run_uvicorn(config_path: str, *, host: str, port: int, workers: int, access_
     try:
         uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
                     access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60,
-                    log_config=logging_config(log_format))
+                    log_config=logging_config(log_format), **uvicorn_options)
         reason = Path(failure_file).read_text(encoding="utf-8").strip()
     finally:
         os.unlink(failure_file)

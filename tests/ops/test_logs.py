@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -37,9 +38,10 @@ async def test_a_redis_outage_is_logged_once_with_a_count(tmp_path, caplog):
         if i % 20 == 0:
             await asyncio.sleep(0.05)
     await bus.close()
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1, [r.getMessage() for r in errors]
-    assert errors[0].getMessage().startswith("could not publish live events to Redis: ConnectionError")
+    lines = [r.getMessage() for r in caplog.records if r.name == "relaydesk.events"]
+    assert len(lines) == 1, lines  # one line for the whole outage so far, not one per event or batch
+    assert lines[0].startswith("Redis (live events) is unreachable (live updates wait; the database has every "
+                               "change): ConnectionError")
 
     redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
@@ -55,9 +57,11 @@ async def test_a_redis_outage_is_logged_once_with_a_count(tmp_path, caplog):
     finally:
         redis.terminate()
         redis.wait()
-    back = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(back) == 1 and back[0].startswith("can publish live events to Redis again after")
-    assert back[0].endswith("; 200 attempt(s) failed meanwhile")
+    lines = [r.getMessage() for r in caplog.records if r.name == "relaydesk.events"]
+    assert len(lines) == 2, lines
+    back = re.fullmatch(r"Redis \(live events\) is reachable again after [\d.]+ s \((\d+) failed attempt\(s\) "
+                        r"while it was down\)", lines[1])
+    assert back and int(back.group(1)) > 1  # several sends failed, and were counted rather than logged
 
 
 async def test_the_worker_logs_start_failed_jobs_and_stop_as_json(tmp_path):
@@ -82,12 +86,12 @@ async def test_the_worker_logs_start_failed_jobs_and_stop_as_json(tmp_path):
     assert worker.returncode == 0, worker.stderr
     lines = [json.loads(line) for line in worker.stderr.splitlines() if line.strip()]  # every line is JSON
     messages = [line["message"] for line in lines]
-    assert messages[0].startswith(f"worker started: queue {queue}, ")
+    assert re.match(r"worker .*started.* queue '?" + queue, messages[0]), messages[:3]
     failed = [line for line in lines if "failed" in line["message"] and job_id in line["message"]]
     assert len(failed) == 1 and failed[0]["level"] == "error" and "TypeError" in failed[0]["error"]
     assert "Traceback" in failed[0]["traceback"]
-    stops = [m for m in messages if m.startswith("worker stopped: ")]
-    assert len(stops) == 1 and messages.index(stops[0]) > messages.index(failed[0]["message"]), messages
+    stops = [m for m in messages if re.match(r"worker .*stopped: \d+ job\(s\) done, \d+ failed$", m)]
+    assert stops and messages.index(stops[0]) > messages.index(failed[0]["message"]), messages
     # the count is every job that raised: ours, and any periodic job arq reported as failed
     raised = [line for line in lines if line["logger"] == "arq.worker" and " failed, " in line["message"]]
-    assert stops[0].endswith(f", {len(raised)} failed"), messages
+    assert all(stop.endswith(f", {len(raised)} failed") for stop in stops), messages
