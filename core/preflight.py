@@ -121,6 +121,9 @@ async def check_redis(url: str, timeout: float = 3.0) -> None:
 
 def check_data_dir(path: str, *, create: bool = False) -> None:
     folder = Path(path)
+    # A first start may make the folder itself; a missing parent means a wrong path (or a volume
+    # that is not there), which an empty folder on another disk would only hide.
+    create = create or (not folder.exists() and folder.resolve().parent.is_dir())
     if not folder.exists():
         if create:
             try:
@@ -129,7 +132,8 @@ def check_data_dir(path: str, *, create: bool = False) -> None:
                 raise StartupProblem("[relaydesk] data_dir", f"cannot create {folder.resolve()} ({exc.strerror})",
                                      "the path and the rights of its parent folder") from None
             return
-        raise StartupProblem("[relaydesk] data_dir", f"the folder {folder.resolve()} does not exist",
+        raise StartupProblem("[relaydesk] data_dir", f"the folder {folder.resolve()} does not exist, nor its "
+                             f"parent {folder.resolve().parent}",
                              f"the path (or RELAYDESK_DATA_DIR); if it is a mounted volume, that it is mounted; "
                              f"on a new desk create it (mkdir -p {folder.resolve()})")
     if not folder.is_dir():

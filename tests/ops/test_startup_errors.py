@@ -97,7 +97,8 @@ def test_unreachable_redis_port_in_use_bad_time_zone_and_missing_data_folder(tmp
         "time zone": (start(["serve", "--port", str(closed_port())], write_desk(tmp_path / "tz", timezone="Europe/Berln")),
                       2, "relaydesk.timezone: unknown time zone 'Europe/Berln'"),
         "data folder": (start(["worker"], write_desk(tmp_path / "data", redis=REDIS, data_dir=missing)), 1,
-                        f"[relaydesk] data_dir: the folder {missing} does not exist. Check: the path"),
+                        f"[relaydesk] data_dir: the folder {missing} does not exist, nor its parent {missing.parent}. "
+                        "Check: the path"),
     }
     try:
         for name, (proc, code, text) in cases.items():
