@@ -315,6 +315,7 @@ async def main() -> None:
     ceiling_db = f"relaydesk_bench_ceiling_{tag}"
     ceiling_url = await create_database(ceiling_db)
     workdir = Path(tempfile.mkdtemp(prefix="relaydesk-bench-"))
+    (workdir / "data").mkdir()
     (workdir / "plugins.toml").write_text(f"""
 [relaydesk]
 database = "{url}"

@@ -16,6 +16,8 @@ from rich.table import Table as RichTable
 from core.cli_config import add_secret_placeholders, chosen_path, exit_for_disabled_command, take_config
 from core.config import load_settings
 from core.errors import ConfigError
+from core.logs import log_format_option
+from core.preflight import preflight, startup_errors
 
 console = Console()
 err = Console(stderr=True)
@@ -39,7 +41,7 @@ def _settings(config: str):
     try:
         return load_settings(config)
     except ConfigError as exc:
-        err.print(f"[red]Configuration error[/red] {exc}")
+        err.print(f"[red]Configuration error[/red] {exc}", soft_wrap=True)
         sys.exit(2)
 
 
@@ -50,7 +52,7 @@ def _desk(config: str):
     try:
         return Desk(settings)
     except ConfigError as exc:
-        err.print(f"[red]Configuration error[/red] {exc}")
+        err.print(f"[red]Configuration error[/red] {exc}", soft_wrap=True)
         sys.exit(2)
 
 
@@ -137,10 +139,12 @@ def _core_folder() -> str:
 
 
 @main.command()
+@startup_errors
 @config_option
 def migrate(config: str) -> None:
     """Apply pending database migrations (core and enabled plugins)."""
     desk = _desk(config)
+    preflight(desk.settings, data_dir=False, redis=False)
     count = asyncio.run(_migrate(desk))
     console.print(f"Applied {count} migration(s); the database is up to date.")
 
@@ -184,6 +188,7 @@ secret = {{ env = "RELAYDESK_API_CHANNEL_SECRET" }}
 
 
 @main.command()
+@startup_errors
 @config_option
 @click.option("--database", default="sqlite:///relaydesk.db", show_default=True, help="Database URL.")
 @click.option("--admin-email", default="admin@example.com", show_default=True)
@@ -209,6 +214,7 @@ def init(config: str, database: str, admin_email: str, admin_name: str, admin_pa
     if placeholders:
         console.print(f"Added empty {', '.join(placeholders)} to {env_file}: fill them in")
     desk = _desk(config)
+    preflight(desk.settings, create_data_dir=True, redis=False)
     asyncio.run(_migrate(desk))
     password = admin_password or secrets.token_urlsafe(12)
     created, token = asyncio.run(_create_admin(desk, admin_email, admin_name, password))
@@ -237,14 +243,19 @@ async def _create_admin(desk, email: str, name: str, password: str) -> tuple[boo
 
 
 @main.command()
+@startup_errors
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="Web processes (needs redis for jobs).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log every request (costs throughput under load; /metrics counts requests either way).")
-def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> None:
+@log_format_option
+def serve(config: str, host: str, port: int, workers: int, access_log: bool, log_format: str | None) -> None:
     """Run the web server. Without redis configured, jobs run in this process."""
+    from core import logs
+    from core.serving import run_uvicorn
+
     if workers > 1:
         # Every web process counts into the desk's multiprocess folder, so /metrics is the total.
         from web.metrics_folder import use_metrics_folder
@@ -255,27 +266,30 @@ def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> 
     if workers > 1 and not desk.settings.redis:
         err.print("[red]--workers > 1 needs \\[relaydesk] redis: in-process jobs would run in every process[/red]")
         sys.exit(2)
+    log_format = logs.configure(log_format)
+    preflight(desk.settings, listen=(host, port))
     asyncio.run(_migrate(desk))
-    import uvicorn
-
-    os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
-    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
-                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60,
-                # On SIGTERM/SIGINT requests get this long to finish; live (SSE) streams, which never
-                # finish, are then closed (browsers reconnect to another process), and the process
-                # exits well within 10 s.
+    # On SIGTERM/SIGINT requests get STOP_GRACE_SECONDS to finish; live (SSE) streams, which never
+    # finish, are then closed (browsers reconnect to another process), and the process exits in time.
+    run_uvicorn(config, host=host, port=port, workers=workers, access_log=access_log, log_format=log_format,
                 timeout_graceful_shutdown=STOP_GRACE_SECONDS)
 
 
 @main.command()
+@startup_errors
 @config_option
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-def worker(config: str, burst: bool) -> None:
+@log_format_option
+def worker(config: str, burst: bool, log_format: str | None) -> None:
     """Run an arq worker that delivers replies and runs plugin jobs (needs redis)."""
+    from core import logs
+
     desk = _desk(config)
     if not desk.settings.redis:
         err.print("[red]relaydesk worker needs \\[relaydesk] redis = \"redis://...\" in plugins.toml[/red]")
         sys.exit(2)
+    logs.configure(log_format)
+    preflight(desk.settings)
     asyncio.run(run_worker(desk, burst=burst))
 
 

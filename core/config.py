@@ -153,6 +153,7 @@ def settings_from_dict(raw: dict[str, Any], file: str = "<dict>", env: dict[str,
     for var, key in ENV_OVERRIDES.items():
         if env.get(var):
             setattr(settings, key, env[var])
+    _check_timezone(settings.timezone, file)
     if not settings.database.startswith(("sqlite://", "postgres://", "postgresql://")):
         raise ConfigError(file, "relaydesk.database", f"unsupported database URL {settings.database!r}",
                           'use "sqlite:///path.db" or "postgresql://user@host:5432/name"')
@@ -171,6 +172,18 @@ def settings_from_dict(raw: dict[str, Any], file: str = "<dict>", env: dict[str,
         accounts = section.pop("accounts", {})
         settings.plugins[name] = PluginConfig(name=name, settings=section, accounts=accounts)
     return settings
+
+
+def _check_timezone(name: str, file: str) -> None:
+    """The desk's time zone must be one the tz database knows: a typo would otherwise shift every
+    business-hours calendar and SLA due time silently."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(file, "relaydesk.timezone", f"unknown time zone {name!r}",
+                          'use an IANA name such as "UTC", "Europe/Berlin" or "Asia/Shanghai"') from None
 
 
 def validate_struct(schema: type, data: dict[str, Any], file: str, key: str) -> Any:

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core.outage import OutageLog
+
 if TYPE_CHECKING:
     from core.desk import Desk
 
@@ -77,6 +79,7 @@ class RedisLiveBus(LiveBus):
         self._client: Any = None
         self._pending: list[dict[str, Any]] = []
         self._sender: asyncio.Task[None] | None = None
+        self._outage = OutageLog(log, "Redis (live events)")
 
     async def publish(self, payload: dict[str, Any]) -> None:
         await super().publish(payload)
@@ -95,8 +98,10 @@ class RedisLiveBus(LiveBus):
             batch, self._pending = self._pending, []
             try:
                 await self._client.publish(self.channel, json.dumps(batch, default=str))
-            except Exception:  # live updates are best effort; the database already has the change
-                log.exception("could not publish %d live event(s) to Redis", len(batch))
+            except Exception as exc:  # live updates are best effort; the database already has the change
+                self._outage.failed(exc, "live updates wait; the database has every change")
+            else:
+                self._outage.recovered()
 
     async def close(self) -> None:
         if self._sender is not None:

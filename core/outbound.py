@@ -320,7 +320,11 @@ async def _failed(desk: "Desk", claim: dict[str, Any], ticket_id: int, exc: Chan
                              Outbox.next_attempt_at: now + timedelta(seconds=delay)}).where(Outbox.id == claim["id"])
         DELIVERIES.labels(outcome="retry").inc()
         await desk.enqueue("deliver", claim["id"], job_id=f"deliver:{claim['id']}:{claim['attempts']}", defer=delay)
+        log.warning("delivery of message %s failed (attempt %d): %s; trying again in %.0fs",
+                    claim["message"], claim["attempts"], reason, delay)
         return "retry"
+    log.error("delivery of message %s failed for good after %d attempt(s): %s", claim["message"],
+              claim["attempts"], reason)
     async with db.transaction():
         await Outbox.update({Outbox.status: "failed", Outbox.lease_until: None, Outbox.lease_owner: None, Outbox.last_error: reason,
                              Outbox.updated_at: now}).where(Outbox.id == claim["id"])

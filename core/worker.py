@@ -62,7 +62,11 @@ class WorkerRunner:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, self.stop, signum)
         beating = asyncio.create_task(self._heartbeats())
-        log.info("worker %s started on queue %r", self.name, self.desk.settings.queue_name)
+        from core.preflight import redact
+
+        log.info("worker %s started on queue %r: %d job function(s); redis %s, database %s", self.name,
+                 self.desk.settings.queue_name, len(self.desk.registry.jobs),
+                 redact(self.desk.settings.redis or ""), redact(self.desk.settings.database))
         try:
             await self._supervise()
         finally:

@@ -11,6 +11,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from core.config import Settings, load_settings
 from core.desk import Desk
+from core.logs import configured_by_cli
 from web.api.agents import AgentController, TokenController
 from web.api.admin import AdminController
 from web.api.customers import CustomerController
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
             render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
         ),
         debug=False,
+        # under `relaydesk serve` the CLI has set up logging (text or JSON): litestar keeps its hands off
+        **({"logging_config": None} if configured_by_cli() else {}),
     )
     app.state.desk = desk
     # outermost, so every response (404s, static files, errors) carries the browser defenses

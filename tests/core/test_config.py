@@ -154,3 +154,11 @@ def test_repository_plugins_toml_without_its_secret_says_which_variable(monkeypa
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     assert "RELAYDESK_SECRET" in f"{info.value.problem} {info.value.fix}"
+
+
+def test_unknown_time_zone_is_refused_at_load():
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"relaydesk": {"database": "sqlite:///x.db", "timezone": "Europe/Berln"}}, "p.toml")
+    assert info.value.key == "relaydesk.timezone"
+    assert "Europe/Berln" in info.value.problem and "IANA" in info.value.fix
+    assert settings_from_dict({"relaydesk": {"timezone": "Asia/Shanghai"}}, "p.toml").timezone == "Asia/Shanghai"

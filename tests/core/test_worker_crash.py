@@ -52,6 +52,7 @@ async def test_worker_killed_after_sending_loses_nothing(make_desk, receiver, re
 
     config_path = tmp_path / "plugins.toml"
     write_config(config_path, captured)
+    Path(captured["relaydesk"]["data_dir"]).mkdir(parents=True, exist_ok=True)  # `relaydesk worker` checks it
     proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "-c", str(config_path)], cwd=ROOT,
                             env={**os.environ, "RELAYDESK_TEST_API_SECRET": API_SECRET},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
