@@ -192,7 +192,7 @@ def test_webhook_sign_in_and_live_updates_through_nginx(desk_behind_nginx):
                     if line.startswith(":"):
                         connected.set()
                     events.append(line)
-                    if line == "event: queue":
+                    if line == "data: queue":  # the inbox's live events are plain SSE messages naming what changed
                         return
 
         listener = threading.Thread(target=listen, daemon=True)
@@ -202,7 +202,7 @@ def test_webhook_sign_in_and_live_updates_through_nginx(desk_behind_nginx):
         with client(desk) as other:
             assert other.post("/hooks/api_channel/main", content=body, headers=headers).status_code == 200
         listener.join(15)
-        assert "event: queue" in events, f"no live update came through nginx: {events}"
+        assert "data: queue" in events, f"no live update came through nginx: {events}"
 
     log = [json.loads(line) for line in desk["app_log"].read_text().splitlines() if line.startswith("{")]
     access = [line for line in log if line.get("request_id") == request_id]
