@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 
 from core import audit, routing, rules, sla
+from core.bounds import Id, Int32
 from core.errors import N_, Conflict, Invalid, InvalidRequest, NotFound, RelaydeskError
 from core.tables import (
     PRIORITIES, Agent, AgentTeam, AutomationRule, BusinessCalendar, SlaPolicy, Team, TeamRouting,
@@ -23,25 +24,28 @@ from core.tables import (
 from web.auth import actor, current_agent, require
 
 
+Short = Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    agent_ids: list[int] = []
+    agent_ids: list[Id] = []
 
 
 class RoutingIn(msgspec.Struct, forbid_unknown_fields=True):
     strategy: Literal["round_robin", "least_loaded"] = "round_robin"
-    position: int = 0
-    channels: list[str] = []
+    position: Int32 = 0
+    channels: list[Short] = []
     language_match: bool = True
     sticky: bool = False
-    vip_tags: list[str] = []
-    keywords: list[str] = []
-    overflow_team: int | None = None
-    overflow_threshold: int | None = None
+    vip_tags: list[Short] = []
+    keywords: list[Short] = []
+    overflow_team: Id | None = None
+    overflow_threshold: Int32 | None = None
     skills_match: bool = True
-    pool_priorities: list[str] = []
-    claim_cap: int | None = None
-    pool_alert_minutes: int | None = None
+    pool_priorities: list[Short] = []
+    claim_cap: Int32 | None = None
+    pool_alert_minutes: Int32 | None = None
 
 
 class CalendarIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -53,17 +57,17 @@ class CalendarIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    position: int = 0
+    position: Int32 = 0
     conditions: dict[str, list[Any]] = {}
-    first_response_minutes: int | None = None
-    next_response_minutes: int | None = None
-    resolution_minutes: int | None = None
-    calendar: int | None = None
+    first_response_minutes: Int32 | None = None
+    next_response_minutes: Int32 | None = None
+    resolution_minutes: Int32 | None = None
+    calendar: Id | None = None
     active: bool = True
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    notice: str | None = None
-    warning_minutes: int | None = None
+    notice: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    warning_minutes: Int32 | None = None
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,7 +75,7 @@ class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
     event: str
     conditions: dict[str, Any] = {}
     actions: list[dict[str, Any]] = []
-    position: int = 0
+    position: Int32 = 0
     active: bool = True
 
 

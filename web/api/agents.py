@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 
 from core import audit, clock
 from core.auth import create_token, hash_password, revoke_token
+from core.bounds import Count, Id
 from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from core.sla import Calendar
 from core.tables import Agent, AgentShift
@@ -21,27 +22,33 @@ PUBLIC_FIELDS = (Agent.id, Agent.name, Agent.email, Agent.role, Agent.languages,
                  Agent.availability, Agent.timezone, Agent.locale, Agent.active, Agent.created_at)
 
 
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Short = Annotated[str, msgspec.Meta(max_length=64)]
+Zone = Annotated[str, msgspec.Meta(max_length=64)]
+Locale = Annotated[str, msgspec.Meta(max_length=16)]
+
+
 class AgentIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    email: str
+    name: Name
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
     role: Role = "agent"
-    password: str | None = None
-    languages: list[str] = []
-    skills: list[str] = []
-    capacity: int = 20
-    timezone: str = "UTC"
-    locale: str = "en"
+    password: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
+    languages: list[Short] = []
+    skills: list[Short] = []
+    capacity: Count = 20
+    timezone: Zone = "UTC"
+    locale: Locale = "en"
 
 
 class AgentPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | None = None
+    name: Name | None = None
     role: Role | None = None
-    languages: list[str] | None = None
-    skills: list[str] | None = None
-    capacity: int | None = None
+    languages: list[Short] | None = None
+    skills: list[Short] | None = None
+    capacity: Count | None = None
     availability: Availability | None = None
-    timezone: str | None = None
-    locale: str | None = None
+    timezone: Zone | None = None
+    locale: Locale | None = None
     active: bool | None = None
 
 
@@ -53,8 +60,8 @@ class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    agent_id: int | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    agent_id: Id | None = None
 
 
 def _agent_out(row: dict[str, Any]) -> dict[str, Any]:

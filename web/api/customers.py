@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
+from litestar.params import Parameter
 
 from core.errors import NotFound
 from core.tables import Customer, Identity
 from web.api import pagination
+from web.api.params import text
 from web.auth import require
 
 
@@ -27,8 +29,9 @@ class CustomerController(Controller):
     guards = [require("readonly")]
 
     @get("/")
-    async def list_customers(self, email: str | None = None, phone: str | None = None, limit: int = 50,
-                             cursor: str | None = None) -> dict[str, Any]:
+    async def list_customers(self, email: str | None = text(254), phone: str | None = text(32),
+                             limit: int = Parameter(default=50, ge=1, le=200),
+                             cursor: str | None = text(pagination.MAX_CURSOR)) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
         query = Customer.select()
         clauses = []
@@ -36,7 +39,7 @@ class CustomerController(Controller):
             clauses.append(Customer.email == email.strip().lower())
         if phone:
             clauses.append(Customer.phone == phone.strip())
-        after = (pagination.decode(cursor) or {}).get("i")
+        after = (pagination.decode(cursor) or {}).get("i")  # validated: an id in range
         if after:
             clauses.append(Customer.id < after)
         for clause in clauses:

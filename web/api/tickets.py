@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
 from core import outbound
+from core.bounds import Id
 from core.errors import InvalidRequest, NotFound
 from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
+from web.api.params import OptionalId, text
 from web.auth import actor, current_agent, require
 
 SORTS = ("-id", "due", "-updated")
 
 
+Tag = Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class TicketUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: str | None = None
     priority: str | None = None
-    assignee: int | None | msgspec.UnsetType = msgspec.UNSET
-    team: int | None | msgspec.UnsetType = msgspec.UNSET
-    add_tags: list[str] = []
-    remove_tags: list[str] = []
+    assignee: Id | None | msgspec.UnsetType = msgspec.UNSET
+    team: Id | None | msgspec.UnsetType = msgspec.UNSET
+    add_tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] = []
+    remove_tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] = []
 
 
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,16 +68,18 @@ class TicketController(Controller):
     @get("/", guards=[require("readonly")])
     async def list_tickets(
         self,
-        status: str | None = Parameter(default=None, description="a status, or 'open' for every unsolved status"),
-        assignee: int | None = None,
+        status: str | None = Parameter(default=None, max_length=16,
+                                       description="a status, or 'open' for every unsolved status"),
+        assignee: OptionalId = None,
         unassigned: bool = False,
-        team: int | None = None,
-        tag: str | None = None,
-        channel: str | None = None,
-        customer: int | None = None,
-        sort: str = Parameter(default="-id", description="-id (newest first), due (SLA due first), -updated"),
-        limit: int = 50,
-        cursor: str | None = None,
+        team: OptionalId = None,
+        tag: str | None = text(100),
+        channel: str | None = text(64),
+        customer: OptionalId = None,
+        sort: str = Parameter(default="-id", max_length=16,
+                              description="-id (newest first), due (SLA due first), -updated"),
+        limit: int = Parameter(default=50, ge=1, le=200),
+        cursor: str | None = text(pagination.MAX_CURSOR),
     ) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
         if sort not in SORTS:
@@ -128,11 +134,12 @@ class TicketController(Controller):
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
     @get("/{ticket_id:int}/messages", guards=[require("readonly")])
-    async def messages(self, ticket_id: int, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    async def messages(self, ticket_id: int, limit: int = Parameter(default=100, ge=1, le=200),
+                       cursor: str | None = text(pagination.MAX_CURSOR)) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
         if not await Ticket.exists().where(Ticket.id == ticket_id):
             raise NotFound(f"ticket {ticket_id} does not exist")
-        after = (pagination.decode(cursor) or {}).get("i", 0)
+        after = (pagination.decode(cursor) or {"i": 0})["i"]
         rows = await Message.select().where((Message.ticket == ticket_id) & (Message.id > after)).order_by(
             Message.id).limit(limit + 1)
         more = len(rows) > limit
@@ -166,7 +173,7 @@ class TicketController(Controller):
         return _message_out(row)
 
     @get("/pool", guards=[require("readonly")])
-    async def pool(self, request: Request, team: int | None = None) -> list[dict[str, Any]]:
+    async def pool(self, request: Request, team: OptionalId = None) -> list[dict[str, Any]]:
         """Tickets waiting in claim pools: the caller's teams (admins: every team), longest waiting first."""
         from core import routing
         from core.tables import AgentTeam
@@ -189,7 +196,7 @@ class TicketController(Controller):
 
 
 async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
-    if cursor is not None and cursor.get("s", sort) != sort:
+    if cursor is not None and cursor["s"] != sort:
         raise InvalidRequest("the cursor belongs to another sort order")
 
     def query(extra: list[Any]):
@@ -203,7 +210,9 @@ async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limi
         return q
 
     last_id = cursor["i"] if cursor else None
-    value = _parse_time(cursor.get("v")) if cursor else None
+    value = cursor["v"] if cursor else None
+    if cursor and sort == "-updated" and value is None:
+        raise InvalidRequest(pagination.BAD_CURSOR)
     if sort == "-id":
         return await query([Ticket.id < last_id] if last_id else []).order_by(Ticket.id, ascending=False).limit(limit)
     if sort == "-updated":
@@ -223,15 +232,6 @@ async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limi
             extra.append(Ticket.id > last_id)
         rows += await query(extra).order_by(Ticket.id).limit(limit - len(rows))
     return rows
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequest("the cursor is not one this API gave out") from None
 
 
 async def _attachments(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -65,8 +65,8 @@ async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -
     """Earliest SLA due first, then tickets without a due time by id; keyset pagination on both
     phases (SQLite and PostgreSQL sort NULLs differently, so they are two queries)."""
     rows: list[dict[str, Any]] = []
-    value = datetime.fromisoformat(cursor["v"]) if cursor and cursor.get("v") else None
-    last_id = int(cursor["i"]) if cursor else 0
+    value = cursor["v"] if cursor else None  # validated by pagination.decode
+    last_id = cursor["i"] if cursor else 0
     if cursor is None or value is not None:
         extra = [Ticket.sla_due_at.is_not_null()]
         if value is not None:
