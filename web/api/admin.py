@@ -21,6 +21,7 @@ from core.errors import N_, Conflict, Invalid, InvalidRequest, NotFound, Relayde
 from core.tables import (
     PRIORITIES, Agent, AgentTeam, AutomationRule, BusinessCalendar, SlaPolicy, Team, TeamRouting,
 )
+from web.api.openapi import errors, with_body
 from web.auth import actor, current_agent, require
 
 
@@ -275,70 +276,70 @@ class AdminController(Controller):
 
     # --- teams and routing -------------------------------------------------------------------------
 
-    @get("/teams")
+    @get("/teams", responses=errors())
     async def teams(self) -> list[dict[str, Any]]:
         return await list_teams()
 
-    @post("/teams", status_code=201)
+    @post("/teams", status_code=201, responses=with_body(409))
     async def create_team(self, request: Request, data: TeamIn) -> dict[str, Any]:
         return await create_team(data, actor(await current_agent(request)))
 
-    @put("/teams/{team_id:int}/routing")
+    @put("/teams/{team_id:int}/routing", responses=with_body(404))
     async def set_routing(self, request: Request, team_id: int, data: RoutingIn) -> dict[str, Any]:
         return await save_routing(team_id, data, actor(await current_agent(request)))
 
     # --- business calendars ------------------------------------------------------------------------
 
-    @get("/calendars")
+    @get("/calendars", responses=errors())
     async def calendars(self) -> list[dict[str, Any]]:
         return [_out(r) for r in await BusinessCalendar.select().order_by(BusinessCalendar.id)]
 
-    @post("/calendars", status_code=201)
+    @post("/calendars", status_code=201, responses=with_body(409))
     async def create_calendar(self, request: Request, data: CalendarIn) -> dict[str, Any]:
         return await save_calendar(data, actor(await current_agent(request)))
 
-    @put("/calendars/{calendar_id:int}")
+    @put("/calendars/{calendar_id:int}", responses=with_body(404, 409))
     async def update_calendar(self, request: Request, calendar_id: int, data: CalendarIn) -> dict[str, Any]:
         return await save_calendar(data, actor(await current_agent(request)), calendar_id)
 
-    @delete("/calendars/{calendar_id:int}", status_code=204)
+    @delete("/calendars/{calendar_id:int}", status_code=204, responses=errors(404, 409))
     async def delete_calendar(self, request: Request, calendar_id: int) -> None:
         await delete_calendar(calendar_id, actor(await current_agent(request)))
 
     # --- SLA policies ------------------------------------------------------------------------------
 
-    @get("/sla-policies")
+    @get("/sla-policies", responses=errors())
     async def policies(self) -> list[dict[str, Any]]:
         return [_out(r) for r in await SlaPolicy.select().order_by(SlaPolicy.position).order_by(SlaPolicy.id)]
 
-    @post("/sla-policies", status_code=201)
+    @post("/sla-policies", status_code=201, responses=with_body())
     async def create_policy(self, request: Request, data: PolicyIn) -> dict[str, Any]:
         return await save_policy(data, actor(await current_agent(request)))
 
-    @put("/sla-policies/{policy_id:int}")
+    @put("/sla-policies/{policy_id:int}", responses=with_body(404))
     async def update_policy(self, request: Request, policy_id: int, data: PolicyIn) -> dict[str, Any]:
         return await save_policy(data, actor(await current_agent(request)), policy_id)
 
-    @delete("/sla-policies/{policy_id:int}", status_code=204)
+    @delete("/sla-policies/{policy_id:int}", status_code=204, responses=errors(404))
     async def delete_policy(self, policy_id: int) -> None:
         await SlaPolicy.delete().where(SlaPolicy.id == policy_id)
         sla.invalidate()
 
     # --- automation rules --------------------------------------------------------------------------
 
-    @get("/rules")
+    @get("/rules", responses=errors())
     async def list_rules(self) -> list[dict[str, Any]]:
         return [_out(r) for r in await AutomationRule.select().order_by(AutomationRule.position).order_by(AutomationRule.id)]
 
-    @post("/rules", status_code=201)
+    @post("/rules", status_code=201, responses=with_body())
     async def create_rule(self, request: Request, data: RuleIn) -> dict[str, Any]:
         return await save_rule(data, actor(await current_agent(request)))
 
-    @put("/rules/{rule_id:int}")
+    @put("/rules/{rule_id:int}", responses=with_body(404))
     async def update_rule(self, request: Request, rule_id: int, data: RuleIn) -> dict[str, Any]:
         return await save_rule(data, actor(await current_agent(request)), rule_id)
 
-    @delete("/rules/{rule_id:int}", status_code=204)
+    @delete("/rules/{rule_id:int}", status_code=204, responses=errors(404))
     async def delete_rule(self, rule_id: int) -> None:
         await AutomationRule.delete().where(AutomationRule.id == rule_id)
         rules.invalidate()

@@ -11,6 +11,7 @@ from core.errors import NotFound
 from core.tables import Customer, Identity
 from web.api import pagination
 from web.api.params import text
+from web.api.openapi import errors, with_body
 from web.auth import require
 
 
@@ -28,7 +29,7 @@ class CustomerController(Controller):
     tags = ["customers"]
     guards = [require("readonly")]
 
-    @get("/")
+    @get("/", responses=errors())
     async def list_customers(self, email: str | None = text(254), phone: str | None = text(32),
                              limit: int = Parameter(default=50, ge=1, le=200),
                              cursor: str | None = text(pagination.MAX_CURSOR)) -> dict[str, Any]:
@@ -50,7 +51,7 @@ class CustomerController(Controller):
         return {"items": [_customer_out(r) for r in rows],
                 "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
 
-    @get("/{customer_id:int}")
+    @get("/{customer_id:int}", responses=errors(404))
     async def get_customer(self, customer_id: int) -> dict[str, Any]:
         row = await Customer.select().where(Customer.id == customer_id).first()
         if row is None:

@@ -15,6 +15,7 @@ from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Tic
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
 from web.api.params import OptionalId, text
+from web.api.openapi import errors, with_body
 from web.auth import actor, current_agent, require
 
 SORTS = ("-id", "due", "-updated")
@@ -65,7 +66,7 @@ class TicketController(Controller):
     path = "/api/v1/tickets"
     tags = ["tickets"]
 
-    @get("/", guards=[require("readonly")])
+    @get("/", guards=[require("readonly")], responses=errors())
     async def list_tickets(
         self,
         status: str | None = Parameter(default=None, max_length=16,
@@ -114,14 +115,14 @@ class TicketController(Controller):
         tags = await tags_of([r["id"] for r in rows])
         return {"items": [_ticket_out(r, tags[r["id"]]) for r in rows], "next_cursor": next_cursor}
 
-    @get("/{ticket_id:int}", guards=[require("readonly")])
+    @get("/{ticket_id:int}", guards=[require("readonly")], responses=errors(404))
     async def get_ticket(self, ticket_id: int) -> dict[str, Any]:
         row = await Ticket.select().where(Ticket.id == ticket_id).first()
         if row is None:
             raise NotFound(f"ticket {ticket_id} does not exist")
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
-    @patch("/{ticket_id:int}", guards=[require("agent")])
+    @patch("/{ticket_id:int}", guards=[require("agent")], responses=with_body(404))
     async def update(self, request: Request, ticket_id: int, data: TicketUpdate) -> dict[str, Any]:
         agent = await current_agent(request)
         kwargs: dict[str, Any] = {"status": data.status, "priority": data.priority,
@@ -133,7 +134,7 @@ class TicketController(Controller):
         row = await update_ticket(request.app.state.desk, ticket_id, actor=actor(agent), **kwargs)
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
-    @get("/{ticket_id:int}/messages", guards=[require("readonly")])
+    @get("/{ticket_id:int}/messages", guards=[require("readonly")], responses=errors(404))
     async def messages(self, ticket_id: int, limit: int = Parameter(default=100, ge=1, le=200),
                        cursor: str | None = text(pagination.MAX_CURSOR)) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
@@ -148,7 +149,7 @@ class TicketController(Controller):
         return {"items": [_message_out(r, files.get(r["id"])) for r in rows],
                 "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
 
-    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202)
+    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202, responses=with_body(404, 409, 422))
     async def reply(self, request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
         agent = await current_agent(request)
         if data.status is not None and data.status not in TICKET_STATUSES:
@@ -157,7 +158,7 @@ class TicketController(Controller):
                                    html=data.html, status=data.status)
         return _message_out(row)
 
-    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200)
+    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200, responses=with_body(404))
     async def draft_check(self, request: Request, ticket_id: int, data: DraftIn) -> dict[str, Any]:
         """What the check_draft hooks object to in a draft; a reply with problems is refused (422)."""
         agent = await current_agent(request)
@@ -165,14 +166,14 @@ class TicketController(Controller):
                                               await outbound.agent_language(agent["id"]))
         return {"ok": not problems, "problems": [{"code": p.code, "message": p.message} for p in problems]}
 
-    @post("/{ticket_id:int}/notes", guards=[require("agent")], status_code=201)
+    @post("/{ticket_id:int}/notes", guards=[require("agent")], status_code=201, responses=with_body(404))
     async def note(self, request: Request, ticket_id: int, data: NoteIn) -> dict[str, Any]:
         agent = await current_agent(request)
         row = await outbound.add_note(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
                                       html=data.html)
         return _message_out(row)
 
-    @get("/pool", guards=[require("readonly")])
+    @get("/pool", guards=[require("readonly")], responses=errors())
     async def pool(self, request: Request, team: OptionalId = None) -> list[dict[str, Any]]:
         """Tickets waiting in claim pools: the caller's teams (admins: every team), longest waiting first."""
         from core import routing
@@ -185,7 +186,7 @@ class TicketController(Controller):
             teams = [team] if teams is None or team in teams else []
         return await routing.pool_tickets(teams)
 
-    @post("/{ticket_id:int}/claim", guards=[require("agent")], status_code=200)
+    @post("/{ticket_id:int}/claim", guards=[require("agent")], status_code=200, responses=errors(404, 409))
     async def claim(self, request: Request, ticket_id: int) -> dict[str, Any]:
         """Take a ticket from its team's claim pool (409 with the reason: already claimed, claim cap)."""
         from core import routing
