@@ -143,3 +143,47 @@ async def test_nul_in_a_json_body_is_400_and_nothing_is_stored(desk):
                                      headers={**auth(token), "content-type": "application/json"})
         assert response.status_code == 201, response.text
     assert [t["name"] for t in await Team.select(Team.name)] == ["back\\u0000slash"]
+
+
+async def test_inbox_forms_with_ids_beyond_the_range_are_refused_not_500(desk):
+    from core.tables import BusinessCalendar, Ticket
+    from tests.web.inbox_helpers import form_post
+
+    await make_agent("admin", email="ad@example.com")
+    async with client_for(desk) as client:
+        ticket = (await post_messages(client, [message("m1")])).json()["messages"][0]["ticket_id"]
+        await sign_in(client, "ad@example.com")
+        assert (await client.get("/inbox/q/open", params={"team": HUGE})).status_code == 400
+        page = f"/inbox/t/{ticket}"
+        for url, data in [(f"/inbox/t/{ticket}/update", {"assignee": HUGE}), (f"/inbox/t/{ticket}/update", {"team": "²"}),
+                          ("/inbox/bulk", {"ids": str(ticket), "action": "assign", "value": HUGE})]:
+            response = await form_post(client, url, data, page=page)
+            assert response.status_code == 400, (url, data, response.status_code, response.text[:300])
+        response = await form_post(client, f"/inbox/customers/1/merge", {"source": HUGE}, page=page)
+        assert response.status_code == 400
+        response = await form_post(client, "/inbox/admin/teams", {"name": "Ops", "agent_ids": HUGE}, page=page)
+        assert response.status_code in (302, 303)  # an id that names no agent is no member
+        response = await form_post(client, "/inbox/admin/calendars",
+                                   {"id": HUGE, "name": "Cal", "timezone": "UTC", "hours_mon": "09:00-17:00"}, page=page)
+        assert response.status_code in (302, 303)
+        response = await form_post(client, "/inbox/admin/sla", {"name": "P", "position": HUGE,
+                                                                "first_response_minutes": "60"}, page=page)
+        assert response.status_code == 400 and "out of range" in response.text
+        response = await form_post(client, "/inbox/notifications/read", {"id": HUGE}, page=page)
+        assert response.status_code in (302, 303)
+    assert (await Ticket.select(Ticket.assignee).where(Ticket.id == ticket).first())["assignee"] is None
+    assert [c["name"] for c in await BusinessCalendar.select(BusinessCalendar.name)] == ["Cal"]
+
+
+async def test_a_deeply_nested_rule_in_the_admin_page_is_refused_with_the_reason(desk):
+    from core.tables import AutomationRule
+    from tests.web.inbox_helpers import form_post
+
+    await make_agent("admin", email="ru@example.com")
+    async with client_for(desk) as client:
+        await sign_in(client, "ru@example.com")
+        response = await form_post(client, "/inbox/admin/rules", {
+            "name": "Deep", "event": "ticket_created", "conditions": "[" * 3000 + "]" * 3000, "actions": "[]"},
+            page="/inbox/admin/rules")
+        assert response.status_code == 400 and "deeper than 64" in response.text
+    assert await AutomationRule.count() == 0

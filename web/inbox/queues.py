@@ -10,11 +10,13 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from core import clock, db, search
+from core.bounds import parse_id
 from core.errors import InvalidRequest
 from core.tables import OPEN_STATUSES, Agent, Customer, Team, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
-from web.inbox.common import form_list, form_value, is_htmx, page
+from web.api.params import OptionalId, text
+from web.inbox.common import chosen_id, form_list, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
 QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool")
@@ -155,8 +157,9 @@ async def inbox_home() -> Redirect:
 
 
 @get("/inbox/q/{queue:str}", include_in_schema=False, guards=[page_guard("readonly")])
-async def queue_page(request: Request, queue: str, channel: str | None = None, team: int | None = None,
-                     tag: str | None = None, cursor: str | None = None, q: str | None = None) -> Template:
+async def queue_page(request: Request, queue: str, channel: str | None = text(64), team: OptionalId = None,
+                     tag: str | None = text(100), cursor: str | None = text(pagination.MAX_CURSOR),
+                     q: str | None = None) -> Template:
     agent = await session_agent(request)
     assert agent is not None
     now = clock.now()
@@ -185,8 +188,8 @@ async def queue_page(request: Request, queue: str, channel: str | None = None, t
 
 
 @get("/inbox/counts", include_in_schema=False, guards=[page_guard("readonly")])
-async def counts_fragment(request: Request, queue: str = "open", channel: str | None = None, team: int | None = None,
-                          tag: str | None = None) -> Template:
+async def counts_fragment(request: Request, queue: str = "open", channel: str | None = text(64),
+                          team: OptionalId = None, tag: str | None = text(100)) -> Template:
     agent = await session_agent(request)
     assert agent is not None
     return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now(), request.app.state.desk.settings.queue_name), queue=queue,
@@ -199,14 +202,14 @@ async def bulk(request: Request) -> Redirect:
     agent = await session_agent(request)
     assert agent is not None
     form = await request.form()
-    ids = [int(i) for i in form_list(form, "ids") if str(i).isdigit()]
+    ids = [i for i in map(parse_id, form_list(form, "ids")) if i is not None]
     action = form_value(form, "action")
     value = form_value(form, "tagvalue") if action == "tag" else form_value(form, "value")
     actor = f"agent:{agent['id']}"
     desk = request.app.state.desk
     for ticket_id in ids:
         if action == "assign":
-            await update_ticket(desk, ticket_id, actor=actor, assignee=int(value) if value.isdigit() else agent["id"])
+            await update_ticket(desk, ticket_id, actor=actor, assignee=chosen_id(value) or agent["id"])
         elif action == "unassign":
             await update_ticket(desk, ticket_id, actor=actor, assignee=None)
         elif action == "tag" and value:

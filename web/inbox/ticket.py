@@ -14,13 +14,14 @@ from markupsafe import Markup
 from core import context as core_context
 from core import macros as core_macros
 from core import outbound
+from core.bounds import parse_id
 from core.errors import InvalidRequest, NotFound
 from core.merge import duplicates, merge_customers
 from core.tables import (
     PRIORITIES, TICKET_STATUSES, Agent, Attachment, ChannelAccount, Customer, Identity, Message, Team, Ticket,
 )
 from core.tickets import tags_of, update_ticket
-from web.inbox.common import form_value, is_htmx, page
+from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
 TIMELINE_LIMIT = 200
@@ -204,7 +205,7 @@ async def update(request: Request, ticket_id: int) -> Template | Redirect:
             value = form_value(form, key)
             if value == "me":
                 value = str(agent["id"])
-            kwargs[key] = int(value) if value.isdigit() else None
+            kwargs[key] = chosen_id(value)
     if form_value(form, "add_tag"):
         kwargs["add_tags"] = [t for t in form_value(form, "add_tag").replace("，", ",").split(",") if t.strip()]
     if form_value(form, "remove_tag"):
@@ -249,9 +250,10 @@ async def customer_merge(request: Request, customer_id: int) -> Redirect:
     agent = await session_agent(request)
     form = await request.form()
     source = form_value(form, "source")
-    if not source.isdigit():
+    source_id = parse_id(source)
+    if source_id is None:
         raise InvalidRequest("choose the customer to merge")
-    await merge_customers(int(source), customer_id, actor=f"agent:{agent['id']}")
+    await merge_customers(source_id, customer_id, actor=f"agent:{agent['id']}")
     back = form_value(form, "back")
     return Redirect(path=back if back.startswith("/inbox") else "/inbox")
 
