@@ -130,6 +130,8 @@ database = "{database}"
 timezone = "UTC"
 secret = {{ env = "RELAYDESK_SECRET" }}
 data_dir = "data"
+# outbound_allowlist = ["10.0.0.5"]   # non-public addresses the desk may call (webhooks, callbacks)
+# trusted_proxies = ["127.0.0.1"]     # proxies whose X-Forwarded-For names the client (sign-in throttle)
 
 [plugins]
 enabled = ["api_channel"]

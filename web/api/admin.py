@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NoReturn
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 
-from core import audit, routing, rules, sla
+from core import audit, routing, rules, sla, urlguard
 from core.bounds import Id, Int32
 from core.errors import N_, Conflict, Invalid, InvalidRequest, NotFound, RelaydeskError
 from core.tables import (
@@ -245,6 +245,12 @@ async def save_rule(data: RuleIn, who: str, rule_id: int | None = None) -> dict[
         await rules.check_references(data.conditions, data.actions)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
+    for i, action in enumerate(data.actions):
+        if isinstance(action.get("webhook"), dict):
+            try:  # the outbound guard at save time too, so the admin learns now, not from a failed delivery
+                await urlguard.check(action["webhook"]["url"])
+            except urlguard.UrlRefused as exc:
+                raise urlguard.UrlRefused(f"actions[{i}].webhook.url: {exc.message}") from None
     values = msgspec.structs.asdict(data)
     values["name"] = data.name.strip()
     if rule_id is None:
