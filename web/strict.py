@@ -1,7 +1,8 @@
 """Strict input at the edge, in one middleware every route passes through, before any handler reads
 or queries anything:
 
-- a path id outside the database's range names no row: 404 (core.bounds);
+- a path id (a parameter named id or *_id) outside the database's range names no row: 404
+  (core.bounds);
 - a control character in a query parameter or a path segment: 400 (NUL cannot even be stored in
   PostgreSQL text; the others have no place in a tag, an email or a cursor);
 - a JSON body nested deeper than core.jsonsafe.MAX_DEPTH: 400, on every route, webhooks included
@@ -35,7 +36,8 @@ _JSON_CONTROL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bBcCeEfF]|1[0-
 
 def check_path(scope: Scope) -> None:
     for name, value in (scope.get("path_params") or {}).items():
-        if isinstance(value, int) and not isinstance(value, bool) and not in_id_range(value):
+        is_id = name == "id" or name.endswith("_id")  # row ids; other numbers (an index) are the handler's
+        if is_id and isinstance(value, int) and not isinstance(value, bool) and not in_id_range(value):
             raise NotFound(f"{name} {value} does not exist")
         if isinstance(value, str) and _CONTROL.search(value):
             raise NotFound("no such page")

@@ -21,6 +21,8 @@ from core.tables import (
     PRIORITIES, TICKET_STATUSES, Agent, Attachment, ChannelAccount, Customer, Identity, Message, Team, Ticket,
 )
 from core.tickets import tags_of, update_ticket
+from web.api.params import OptionalId
+from web.inbox import images
 from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
@@ -43,8 +45,9 @@ def _loads(value: Any, default: Any) -> Any:
     return value or default
 
 
-async def timeline(customer_id: int) -> list[dict[str, Any]]:
-    """The customer's messages on every channel and ticket, oldest first (the latest 200)."""
+async def timeline(customer_id: int, show_images: int | None = None) -> list[dict[str, Any]]:
+    """The customer's messages on every channel and ticket, oldest first (the latest 200). Remote
+    images stay hidden (web.inbox.images) except in the message `show_images` names."""
     tickets = {t["id"]: t for t in await Ticket.select(Ticket.id, Ticket.subject, Ticket.channel_type, Ticket.status).where(
         Ticket.customer == customer_id)}
     if not tickets:
@@ -72,8 +75,10 @@ async def timeline(customer_id: int) -> list[dict[str, Any]]:
         row["customer_name"] = people.get(row["customer"])
         row["attachments"] = files.get(row["id"], [])
         row["metadata"] = _loads(row["metadata"], {})
-        # Stored HTML was sanitized by nh3 on ingest (core.sanitize); only that column is marked safe.
-        row["safe_html"] = Markup(row["html"]) if row["html"] else None
+        # Stored HTML was sanitized by nh3 on ingest (core.sanitize); render() runs nh3 again to keep
+        # remote images from loading and to drop relative links. Only that output is marked safe.
+        row["images_shown"] = row["id"] == show_images
+        row["safe_html"], row["remote_images"] = images.render(row["html"], row["id"], show=row["images_shown"])
     return rows
 
 
@@ -88,7 +93,7 @@ async def _customer_panel(customer_id: int) -> dict[str, Any]:
             "duplicates": await duplicates(customer) if customer.get("id") else []}
 
 
-async def ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
+async def ticket_context(request: Request, ticket_id: int, show_images: int | None = None) -> dict[str, Any]:
     desk = request.app.state.desk
     ticket = await _ticket(ticket_id)
     ticket["tags"] = (await tags_of([ticket_id]))[ticket_id]
@@ -104,7 +109,8 @@ async def ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
     account = await ChannelAccount.select(ChannelAccount.name, ChannelAccount.plugin).where(
         ChannelAccount.id == ticket["account"]).first() if ticket["account"] else None
     return {
-        "ticket": ticket, "timeline": await timeline(ticket["customer"]), "limits": limits, "account": account,
+        "ticket": ticket, "timeline": await timeline(ticket["customer"], show_images), "limits": limits,
+        "account": account,
         "panels": plugin_panels, "agents": await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name),  # noqa: E712
         "teams": await Team.select(Team.id, Team.name).order_by(Team.name),
         "statuses": TICKET_STATUSES, "priorities": PRIORITIES, **panel,
@@ -122,8 +128,8 @@ def _clean_panel(html: str) -> str:
 
 
 @get("/inbox/t/{ticket_id:int}", include_in_schema=False, guards=[page_guard("readonly")])
-async def ticket_page(request: Request, ticket_id: int, queue: str = "open") -> Template:
-    context = await ticket_context(request, ticket_id)
+async def ticket_page(request: Request, ticket_id: int, queue: str = "open", images: OptionalId = None) -> Template:
+    context = await ticket_context(request, ticket_id, show_images=images)
     # neighbours in the queue for j/k: the next and previous ids by the queue's own order
     return await page(request, "ticket/view.html", queue=queue, **context)
 
