@@ -121,6 +121,10 @@ def migrate(config: str) -> None:
     console.print(f"Applied {count} migration(s); the database is up to date.")
 
 
+# uvicorn would take the client's address from X-Forwarded-For whenever the peer is loopback;
+# the desk decides that itself, from [relaydesk] trusted_proxies (web/client_address.py).
+UVICORN_OPTIONS = {"proxy_headers": False}
+
 DEFAULT_CONFIG = """\
 # Relaydesk configuration. Secrets are references: {{ env = "NAME" }}; `relaydesk init` keeps their
 # values in relaydesk.env beside this file (keep that file private).
@@ -210,7 +214,7 @@ def serve(config: str, host: str, port: int, workers: int, access_log: bool) -> 
 
     os.environ["RELAYDESK_CONFIG"] = str(Path(config).resolve())
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info", lifespan="on",
-                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60)
+                access_log=access_log, timeout_keep_alive=30, timeout_worker_healthcheck=60, **UVICORN_OPTIONS)
 
 
 @main.command()
@@ -277,7 +281,7 @@ def demo(host: str, port: int, directory: str) -> None:
     load_env_file(str(config))
     import uvicorn
 
-    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on")
+    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on", **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
     app = Litestar(
         route_handlers=[root, health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
                         TokenController, AdminController, *inbox.route_handlers, *desk.registry.routes],
-        middleware=[StrictInputMiddleware(), inbox.session], csrf_config=inbox.csrf, template_config=inbox.template_config,
+        middleware=[StrictInputMiddleware(), inbox.session, inbox.csrf], template_config=inbox.template_config,
         stores=inbox.stores, plugins=inbox.plugins,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],

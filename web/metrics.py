@@ -29,3 +29,15 @@ class _GroupCommitCollector:
 
 
 REGISTRY.register(_GroupCommitCollector())
+
+
+class _PasswordCollector:
+    """Password verifications (argon2): one per sign-in attempt, known account or not."""
+
+    def collect(self) -> Iterator[Any]:
+        from core.auth import password_checks
+
+        yield CounterMetricFamily("relaydesk_password_checks", "Password verifications run", value=password_checks())
+
+
+REGISTRY.register(_PasswordCollector())

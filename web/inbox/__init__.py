@@ -13,7 +13,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Router, get
 from litestar.response import File
-from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -38,7 +37,7 @@ VENDOR_FILES = {
 class InboxSetup:
     route_handlers: list[Any]
     session: Any
-    csrf: CSRFConfig
+    csrf: Any  # middleware: CSRF tokens bound to the session (web.csrf)
     template_config: TemplateConfig
     stores: dict[str, Any]
     plugins: list[Any]
@@ -66,7 +65,7 @@ def setup(desk: Any) -> InboxSetup:
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     return InboxSetup(
         route_handlers=[pages, static, vendor], session=sessions.session_config(settings).middleware,
-        csrf=sessions.csrf_config(settings),
+        csrf=sessions.csrf_middleware(settings),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         stores={sessions.SESSION_STORE: sessions.session_store(settings)}, plugins=[channels],
     )
