@@ -99,8 +99,8 @@ async def check(url: str) -> Target:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
-                                                                 type=socket.SOCK_STREAM)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             raise UrlRefused(f"the host {host!r} does not resolve ({exc})") from None
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]

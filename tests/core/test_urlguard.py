@@ -13,7 +13,6 @@ from core import outbound, rule_webhooks, urlguard
 from core.inbound import ingest
 from core.tables import AutomationRule, Message, WebhookDelivery
 from core.types import InboundMessage
-from tests.conftest import allow_loopback
 from tests.helpers import auth, client_for, make_agent
 from tests.loopback import Scripted
 

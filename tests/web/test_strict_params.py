@@ -159,7 +159,7 @@ async def test_inbox_forms_with_ids_beyond_the_range_are_refused_not_500(desk):
                           ("/inbox/bulk", {"ids": str(ticket), "action": "assign", "value": HUGE})]:
             response = await form_post(client, url, data, page=page)
             assert response.status_code == 400, (url, data, response.status_code, response.text[:300])
-        response = await form_post(client, f"/inbox/customers/1/merge", {"source": HUGE}, page=page)
+        response = await form_post(client, "/inbox/customers/1/merge", {"source": HUGE}, page=page)
         assert response.status_code == 400
         response = await form_post(client, "/inbox/admin/teams", {"name": "Ops", "agent_ids": HUGE}, page=page)
         assert response.status_code in (302, 303)  # an id that names no agent is no member

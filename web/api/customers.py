@@ -11,7 +11,7 @@ from core.errors import NotFound
 from core.tables import Customer, Identity
 from web.api import pagination
 from web.api.params import text
-from web.api.openapi import errors, with_body
+from web.api.openapi import errors
 from web.auth import require
 
 

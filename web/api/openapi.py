@@ -6,8 +6,6 @@ token) and 403 (a role too low); `errors(...)` adds the statuses particular to a
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -46,4 +44,4 @@ def with_body(*codes: int) -> dict[int, ResponseSpec]:
     return errors(413, *codes)
 
 
-__all__: list[Any] = ["ErrorBody", "errors", "with_body"]
+__all__ = ["ErrorBody", "errors", "with_body"]

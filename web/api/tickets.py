@@ -149,7 +149,8 @@ class TicketController(Controller):
         return {"items": [_message_out(r, files.get(r["id"])) for r in rows],
                 "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
 
-    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202, responses=with_body(404, 409, 422))
+    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202,
+          responses=with_body(404, 409, 422))
     async def reply(self, request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
         agent = await current_agent(request)
         if data.status is not None and data.status not in TICKET_STATUSES:
@@ -158,7 +159,8 @@ class TicketController(Controller):
                                    html=data.html, status=data.status)
         return _message_out(row)
 
-    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200, responses=with_body(404))
+    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200,
+          responses=with_body(404))
     async def draft_check(self, request: Request, ticket_id: int, data: DraftIn) -> dict[str, Any]:
         """What the check_draft hooks object to in a draft; a reply with problems is refused (422)."""
         agent = await current_agent(request)
