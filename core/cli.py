@@ -168,6 +168,10 @@ def rebuild_counts(config: str) -> None:
     console.print(f"Recounted: {keys} count(s) kept.")
 
 
+# uvicorn would take the client's address from X-Forwarded-For whenever the peer is loopback;
+# the desk decides that itself, from [relaydesk] trusted_proxies (web/client_address.py).
+UVICORN_OPTIONS = {"proxy_headers": False}
+
 DEFAULT_CONFIG = """\
 # Relaydesk configuration. Secrets are references: {{ env = "NAME" }}; `relaydesk init` keeps their
 # values in relaydesk.env beside this file (keep that file private).
@@ -177,6 +181,8 @@ database = "{database}"
 timezone = "UTC"
 secret = {{ env = "RELAYDESK_SECRET" }}
 data_dir = "data"
+# outbound_allowlist = ["10.0.0.5"]   # non-public addresses the desk may call (webhooks, callbacks)
+# trusted_proxies = ["127.0.0.1"]     # proxies whose X-Forwarded-For names the client (sign-in throttle)
 
 [plugins]
 enabled = ["api_channel"]
@@ -272,7 +278,7 @@ def serve(config: str, host: str, port: int, workers: int, access_log: bool, log
     # On SIGTERM/SIGINT requests get STOP_GRACE_SECONDS to finish; live (SSE) streams, which never
     # finish, are then closed (browsers reconnect to another process), and the process exits in time.
     run_uvicorn(config, host=host, port=port, workers=workers, access_log=access_log, log_format=log_format,
-                timeout_graceful_shutdown=STOP_GRACE_SECONDS)
+                timeout_graceful_shutdown=STOP_GRACE_SECONDS, **UVICORN_OPTIONS)
 
 
 @main.command()
@@ -335,7 +341,7 @@ def demo(host: str, port: int, directory: str) -> None:
     load_env_file(str(config))
     import uvicorn
 
-    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on")
+    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on", **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,11 @@ class Settings:
     # After SIGTERM/SIGINT a worker's running jobs get this long to finish before they are handed back.
     worker_stop_grace_seconds: float = 6.0
     queue_name: str = "relaydesk"
+    # Addresses or networks the outbound URL guard lets the desk call although they are not public
+    # (loopback, private...): core.urlguard. Empty: only public addresses.
+    outbound_allowlist: list[str] = field(default_factory=list)
+    # Proxies whose X-Forwarded-For the desk believes (web.client_address). Empty: the peer is the client.
+    trusted_proxies: list[str] = field(default_factory=list)
     enabled: list[str] = field(default_factory=list)
     plugins: dict[str, PluginConfig] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +76,8 @@ _RELAYDESK_KEYS: dict[str, type] = {
     "worker_heartbeat_timeout_seconds": float,
     "worker_stop_grace_seconds": float,
     "queue_name": str,
+    "outbound_allowlist": list,
+    "trusted_proxies": list,
 }
 
 # Environment variables that override [relaydesk] keys, so one plugins.toml serves several machines.
@@ -149,6 +156,8 @@ def settings_from_dict(raw: dict[str, Any], file: str = "<dict>", env: dict[str,
         if not isinstance(value, expected):
             raise ConfigError(file, f"relaydesk.{key}", f"expected {expected.__name__}, got {type(value).__name__}",
                               f"write relaydesk.{key} as a {expected.__name__}")
+        if key in ("outbound_allowlist", "trusted_proxies"):
+            _check_networks(value, file, f"relaydesk.{key}")
         setattr(settings, key, value)
     for var, key in ENV_OVERRIDES.items():
         if env.get(var):
@@ -184,6 +193,15 @@ def _check_timezone(name: str, file: str) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(file, "relaydesk.timezone", f"unknown time zone {name!r}",
                           'use an IANA name such as "UTC", "Europe/Berlin" or "Asia/Shanghai"') from None
+
+
+def _check_networks(value: list[Any], file: str, key: str) -> None:
+    from core.urlguard import parse_allowlist
+
+    try:
+        parse_allowlist(value)
+    except ValueError as exc:
+        raise ConfigError(file, key, str(exc), f'write {key} = ["127.0.0.1", "10.0.0.0/8"] (addresses or networks)') from None
 
 
 def validate_struct(schema: type, data: dict[str, Any], file: str, key: str) -> Any:

@@ -22,6 +22,9 @@ class Desk:
 
     def __init__(self, settings: Settings, *, extra_plugins: list[tuple[str, Any]] | None = None) -> None:
         self.settings = settings
+        from core import urlguard
+
+        urlguard.configure(settings.outbound_allowlist)  # one desk per process: its allow-list is the process's
         self.registry: Registry = load_registry(settings, extra_plugins=extra_plugins)
         from core.defaults.core_jobs import core_jobs
 

@@ -24,6 +24,8 @@ INGEST_FAILURES = Counter("relaydesk_ingest_failures", "Webhooks and polls that 
 UNAVAILABLE = Counter("relaydesk_unavailable_responses", "Requests answered 503 because a dependency was down",
                       ["dependency"], registry=REGISTRY)
 INGEST_TRANSACTIONS = Counter("relaydesk_ingest_transactions", "Ingest transactions committed", registry=REGISTRY)
+PASSWORD_CHECKS = Counter("relaydesk_password_checks", "Password verifications run (one per sign-in attempt, "
+                          "known account or not)", registry=REGISTRY)
 INGEST_DELIVERIES = Counter("relaydesk_ingest_deliveries", "Deliveries (webhooks, polled batches) stored by them",
                             registry=REGISTRY)
 

@@ -73,9 +73,13 @@ async def deliver(desk: "Desk", delivery_id: int) -> str:
 
         headers[HEADER] = sign_timestamped(secret, body)
     retry_after = None
+    from core import urlguard
+
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
-            response = await client.post(row["url"], content=body, headers=headers)
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+            response = await urlguard.request(client, "POST", row["url"], content=body, headers=headers)
+    except urlguard.UrlRefused as exc:  # checked again at send time: the host may resolve elsewhere now
+        return await _finish(delivery_id, attempts, "failed", exc.message)
     except httpx.HTTPError as exc:
         error, retryable = f"could not reach {row['url']}: {type(exc).__name__}: {exc}", True
     else:

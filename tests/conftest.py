@@ -127,6 +127,14 @@ def base_config(db_url: str, data_dir: Path, **relaydesk: Any) -> dict[str, Any]
     }
 
 
+LOOPBACK = ["127.0.0.1", "::1"]
+
+
+def allow_loopback(config: dict[str, Any]) -> None:
+    """Let the outbound URL guard (core.urlguard) call the loopback receivers the tests run."""
+    config["relaydesk"]["outbound_allowlist"] = LOOPBACK
+
+
 @pytest.fixture(autouse=True)
 def _api_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELAYDESK_TEST_API_SECRET", API_SECRET)

@@ -21,6 +21,7 @@ from web.health import health, metrics, ready, root
 from web.hooks import webhook
 from web.inbox import setup as inbox_setup
 from web.security_headers import SecurityHeadersMiddleware
+from web.strict import StrictInputMiddleware
 
 
 def create_app(settings: Settings | None = None, *, desk: Desk | None = None, run_jobs: bool | None = None,
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
     app = Litestar(
         route_handlers=[root, health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
                         TokenController, AdminController, *inbox.route_handlers, *desk.registry.routes],
-        middleware=[inbox.session], csrf_config=inbox.csrf, template_config=inbox.template_config,
+        middleware=[StrictInputMiddleware(), inbox.session, inbox.csrf], template_config=inbox.template_config,
         stores=inbox.stores, plugins=inbox.plugins,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],

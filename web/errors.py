@@ -64,6 +64,8 @@ def relaydesk_error(request: Request, exc: RelaydeskError) -> Response:
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    if exc.status_code >= 500:  # litestar's own 500s (a broken dependency, say) are bugs too
+        log.error("%s on %s: %s", exc.status_code, request.url.path, exc.detail, exc_info=exc)
     extra = None
     if isinstance(exc, ValidationException) and exc.extra:
         extra = {"details": exc.extra}

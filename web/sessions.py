@@ -3,18 +3,17 @@ sign-out everywhere.
 
 Sessions live in the database (web.session_store), in both deployments: every web process sees
 them, and neither a Redis restart nor a web process restart signs anyone out. A session holds the
-agent id and the agent's session generation at sign-in; "sign out everywhere" bumps the generation, which ends every other session
-at its next request. Failed sign-ins are counted per (account, IP) in the database, so the limit
-holds across processes.
+agent id and the agent's session generation at sign-in; "sign out everywhere" bumps the generation,
+which ends every other session at its next request. Failed sign-ins are counted per account and per
+client address in the database, so the limits hold across processes; the address is the peer's
+unless it is a trusted proxy (web.client_address).
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
-from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
@@ -45,19 +44,6 @@ class SignInRequired(RelaydeskError):
 class NotAllowed(RelaydeskError):
     status_code = 403
     code = "forbidden"
-
-
-def session_secret(settings: Settings) -> str:
-    # CSRF tokens are HMACs under this secret; without a configured one each start draws a new
-    # secret, which only means open forms need a reload after a restart.
-    return settings.secret or _process_secret()
-
-
-_SECRET = secrets.token_hex(32)
-
-
-def _process_secret() -> str:
-    return _SECRET
 
 
 def session_store(settings: Settings) -> Store:
@@ -103,10 +89,11 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
                                    renew_on_access=True)
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(secret=session_secret(settings), cookie_name="relaydesk_csrf", header_name="x-csrftoken",
-                      cookie_secure=settings.public_url.startswith("https://"), cookie_samesite="lax",
-                      exclude=NO_SESSION)
+def csrf_middleware(settings: Settings) -> Any:
+    """CSRF tokens kept in the session (web.csrf), and the same-origin check for state changes."""
+    from web.csrf import SessionCsrfMiddleware
+
+    return SessionCsrfMiddleware(settings.public_url, NO_SESSION)
 
 
 # --- who is signed in ---------------------------------------------------------------------------
@@ -157,38 +144,52 @@ class Throttled(RelaydeskError):
     code = "rate_limited"
 
 
+# Failures counted per account whatever the address, so guesses spread over many addresses still
+# lock the account; and per address, so one address cannot try many accounts. The address limit is
+# higher: an office behind one NAT shares it.
+MAX_ADDRESS_FAILURES = 20
+
+
+def throttle_keys(email: str, ip: str) -> list[tuple[str, int]]:
+    return [(f"account:{email}"[:300], MAX_FAILURES), (f"address:{ip}"[:300], MAX_ADDRESS_FAILURES)]
+
+
 async def sign_in(email: str, password: str, ip: str) -> dict[str, Any] | None:
-    """Check a password; raises Throttled while this account+IP is locked out, returns the agent or
-    None. Every failure counts, whether or not the account exists."""
+    """Check a password; raises Throttled while the account or the address is locked out, returns the
+    agent or None. Every failure counts, whether or not the account exists, and an unknown account
+    costs the same argon2 work as a known one (core.auth.verify_password)."""
     email = (email or "").strip().lower()
-    key = f"{email}|{ip}"[:300]
+    keys = throttle_keys(email, ip)
     now = clock.now()
-    row = await LoginThrottle.select().where(LoginThrottle.key == key).first()
-    if row and row["locked_until"] and row["locked_until"] > now:
+    rows = {r["key"]: r for r in await LoginThrottle.select().where(LoginThrottle.key.is_in([k for k, _ in keys]))}
+    if any(r["locked_until"] and r["locked_until"] > now for r in rows.values()):
         raise Throttled(i18n.gettext_("Too many failed sign-ins. Try again in 15 minutes."))
     agent = await Agent.select(Agent.id, Agent.password_hash, Agent.active, Agent.session_generation).where(
         Agent.email == email).first()
-    if agent and agent["active"] and verify_password(agent["password_hash"], password):
-        if row:
-            await LoginThrottle.delete().where(LoginThrottle.key == key)
+    known = bool(agent and agent["active"])
+    if verify_password(agent["password_hash"] if known else None, password) and known:
+        # the account's count starts again; the address's does not (one good account must not
+        # reset an address that is guessing at others)
+        await LoginThrottle.delete().where(LoginThrottle.key == keys[0][0])
         return agent
     async with db.transaction():
-        row = await LoginThrottle.select().where(LoginThrottle.key == key).first()
-        if row is None or row["window_started_at"] < now - FAILURE_WINDOW:
-            if row is None:
-                await db.fetch("INSERT INTO login_throttle (key, failures, window_started_at) VALUES ({}, 1, {}) "
-                               "ON CONFLICT (key) DO UPDATE SET failures = 1, window_started_at = {}, "
-                               "locked_until = NULL", key, now, now)
-            else:
-                await LoginThrottle.update({LoginThrottle.failures: 1, LoginThrottle.window_started_at: now,
-                                            LoginThrottle.locked_until: None}).where(LoginThrottle.key == key)
-        else:
-            failures = row["failures"] + 1
-            values: dict[Any, Any] = {LoginThrottle.failures: failures}
-            if failures >= MAX_FAILURES:
-                values[LoginThrottle.locked_until] = now + LOCKOUT
-            await LoginThrottle.update(values).where(LoginThrottle.key == key)
+        for key, limit in keys:
+            await _count_failure(key, limit, now)
     return None
+
+
+async def _count_failure(key: str, limit: int, now: Any) -> None:
+    row = await LoginThrottle.select().where(LoginThrottle.key == key).first()
+    if row is None or row["window_started_at"] < now - FAILURE_WINDOW:
+        await db.fetch("INSERT INTO login_throttle (key, failures, window_started_at) VALUES ({}, 1, {}) "
+                       "ON CONFLICT (key) DO UPDATE SET failures = 1, window_started_at = {}, "
+                       "locked_until = NULL", key, now, now)
+        return
+    failures = row["failures"] + 1
+    values: dict[Any, Any] = {LoginThrottle.failures: failures}
+    if failures >= limit:
+        values[LoginThrottle.locked_until] = now + LOCKOUT
+    await LoginThrottle.update(values).where(LoginThrottle.key == key)
 
 
 async def sign_out_everywhere(agent_id: int) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 import httpx
 import msgspec
 
+from core import urlguard
 from core.errors import ChannelError, InvalidRequest, SignatureInvalid
 from core.plugins import hookimpl
 from core.types import (
@@ -97,8 +98,10 @@ async def _post_reply(account: Account, message: OutboundMessage) -> SendResult:
         "x-relaydesk-signature": signing.sign(account.settings.secret, body),
     }
     try:
-        async with httpx.AsyncClient(timeout=account.settings.timeout_seconds) as client:
-            response = await client.post(url, content=body, headers=headers)
+        async with httpx.AsyncClient(timeout=account.settings.timeout_seconds, follow_redirects=False) as client:
+            response = await urlguard.request(client, "POST", url, content=body, headers=headers)
+    except urlguard.UrlRefused as exc:
+        raise ChannelError(f"callback_url refused: {exc.message}", retryable=False) from None
     except httpx.HTTPError as exc:
         raise ChannelError(f"the callback could not be reached: {type(exc).__name__}: {exc}", retryable=True) from None
     if response.status_code >= 500 or response.status_code in (408, 425, 429):

@@ -9,7 +9,7 @@ from core.inbound import ingest
 from core.plugins import hookimpl
 from core.tables import Message, Outbox, Ticket
 from core.types import InboundMessage
-from tests.conftest import wait_for
+from tests.conftest import allow_loopback, wait_for
 from tests.loopback import Scripted
 
 
@@ -17,6 +17,7 @@ def with_callback(url: str, **relaydesk):
     def configure(config):
         config["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = url
         config["relaydesk"].update(relaydesk)
+        allow_loopback(config)
     return configure
 
 

@@ -13,6 +13,7 @@ from core.plugins import hookimpl
 from core.tables import Agent, AgentTeam, AutomationRule, BusinessCalendar, Notification, Team, TicketTag, WebhookDelivery
 from tests.core.policy_helpers import ticket_of
 from plugins.api_channel import signing
+from tests.conftest import allow_loopback
 from tests.loopback import Scripted
 
 WEEKDAYS_9_18 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -96,7 +97,7 @@ def test_field_values_walks_lists():
 async def test_webhook_action_is_signed_retried_and_recorded(make_desk, receiver, monkeypatch):
     monkeypatch.setenv("RULE_HOOK_SECRET", "s3cret")
     receiver.script = [Scripted(status=503, headers={"retry-after": "0"}), Scripted(status=200)]
-    desk = await make_desk()
+    desk = await make_desk(allow_loopback)
     rule_id = await add_rule("created", {"text_contains": ["chargeback"]},
                              [{"webhook": {"url": receiver.url + "/hook", "secret_env": "RULE_HOOK_SECRET"}}])
     ticket = await open_ticket(desk, "I will file a chargeback")
@@ -123,7 +124,7 @@ async def test_webhook_action_is_signed_retried_and_recorded(make_desk, receiver
 async def test_webhook_refused_or_unsigned_fails_for_good(make_desk, receiver, monkeypatch):
     monkeypatch.delenv("MISSING_SECRET", raising=False)
     receiver.default = Scripted(status=400, body={"error": "bad"})
-    desk = await make_desk(run_jobs=False)
+    desk = await make_desk(allow_loopback, run_jobs=False)
     await add_rule("created", {}, [{"webhook": {"url": receiver.url + "/a"}},
                                    {"webhook": {"url": receiver.url + "/b", "secret_env": "MISSING_SECRET"}}])
     await open_ticket(desk)
@@ -138,7 +139,7 @@ async def test_webhook_refused_or_unsigned_fails_for_good(make_desk, receiver, m
 
 
 async def test_webhook_sweep_resends_what_a_lost_queue_forgot(make_desk, receiver, at):
-    desk = await make_desk(run_jobs=False)  # nothing runs the enqueued job: as if Redis lost it
+    desk = await make_desk(allow_loopback, run_jobs=False)  # nothing runs the enqueued job: as if Redis lost it
     await add_rule("created", {}, [{"webhook": {"url": receiver.url + "/later"}}])
     await open_ticket(desk)
     assert receiver.requests == []

@@ -16,7 +16,7 @@ from core.inbound import ingest
 from core.jobs import worker_settings
 from core.tables import Message, Outbox
 from core.types import InboundMessage
-from tests.conftest import API_SECRET, wait_for
+from tests.conftest import API_SECRET, allow_loopback, wait_for
 from tests.loopback import Scripted
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +43,7 @@ async def test_worker_killed_after_sending_loses_nothing(make_desk, receiver, re
     def configure(config):
         config["relaydesk"].update(redis=redis_url, delivery_lease_seconds=2.0, sweep_interval_seconds=1.0)
         config["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = receiver.url
+        allow_loopback(config)
         captured.update(config)
 
     web = await make_desk(configure)

@@ -36,7 +36,8 @@ def free_port() -> int:
 def write_config(path: Path, database: str, data_dir: Path, callback_url: str, redis: str | None = None,
                  queue_name: str | None = None) -> Path:
     lines = ["[relaydesk]", f'database = "{database}"', f'data_dir = "{data_dir}"', 'secret = { env = "RELAYDESK_E2E_SECRET" }',
-             f'queue_name = "{queue_name or "e2e-" + uuid.uuid4().hex[:8]}"']
+             f'queue_name = "{queue_name or "e2e-" + uuid.uuid4().hex[:8]}"',
+             'outbound_allowlist = ["127.0.0.1"]  # the loopback receiver (core.urlguard)']
     if redis:
         lines.append(f'redis = "{redis}"')
     lines += ["", "[plugins]", 'enabled = ["api_channel"]', "", "[plugins.api_channel.accounts.main]",

@@ -57,6 +57,7 @@ def newcomer_flow(tmp_path: Path, receiver, database: str, redis: str | None) ->
     config = (tmp_path / "plugins.toml").read_text()
     config = config.replace('# callback_url = "https://your-system.example/relaydesk-replies"',
                             f'callback_url = "{receiver.url}/replies"')
+    config = config.replace("[relaydesk]\n", '[relaydesk]\noutbound_allowlist = ["127.0.0.1"]\n', 1)
     if redis:
         config = config.replace('# redis = "redis://127.0.0.1:6379/0"', f'redis = "{redis}"\nqueue_name = "e2e-{os.getpid()}"')
     (tmp_path / "plugins.toml").write_text(config)

@@ -10,38 +10,43 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 
-from core import audit, routing, rules, sla
+from core import audit, routing, rules, sla, urlguard
+from core.bounds import Id, Int32
 from core.errors import N_, Conflict, Invalid, InvalidRequest, NotFound, RelaydeskError
 from core.tables import (
     PRIORITIES, Agent, AgentTeam, AutomationRule, BusinessCalendar, SlaPolicy, Team, TeamRouting,
 )
+from web.api.openapi import errors, with_body
 from web.auth import actor, current_agent, require
+
+
+Short = Annotated[str, msgspec.Meta(max_length=64)]
 
 
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    agent_ids: list[int] = []
+    agent_ids: list[Id] = []
 
 
 class RoutingIn(msgspec.Struct, forbid_unknown_fields=True):
     strategy: Literal["round_robin", "least_loaded"] = "round_robin"
-    position: int = 0
-    channels: list[str] = []
+    position: Int32 = 0
+    channels: list[Short] = []
     language_match: bool = True
     sticky: bool = False
-    vip_tags: list[str] = []
-    keywords: list[str] = []
-    overflow_team: int | None = None
-    overflow_threshold: int | None = None
+    vip_tags: list[Short] = []
+    keywords: list[Short] = []
+    overflow_team: Id | None = None
+    overflow_threshold: Int32 | None = None
     skills_match: bool = True
-    pool_priorities: list[str] = []
-    claim_cap: int | None = None
-    pool_alert_minutes: int | None = None
+    pool_priorities: list[Short] = []
+    claim_cap: Int32 | None = None
+    pool_alert_minutes: Int32 | None = None
 
 
 class CalendarIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -53,17 +58,17 @@ class CalendarIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    position: int = 0
+    position: Int32 = 0
     conditions: dict[str, list[Any]] = {}
-    first_response_minutes: int | None = None
-    next_response_minutes: int | None = None
-    resolution_minutes: int | None = None
-    calendar: int | None = None
+    first_response_minutes: Int32 | None = None
+    next_response_minutes: Int32 | None = None
+    resolution_minutes: Int32 | None = None
+    calendar: Id | None = None
     active: bool = True
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    notice: str | None = None
-    warning_minutes: int | None = None
+    notice: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    warning_minutes: Int32 | None = None
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,7 +76,7 @@ class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
     event: str
     conditions: dict[str, Any] = {}
     actions: list[dict[str, Any]] = []
-    position: int = 0
+    position: Int32 = 0
     active: bool = True
 
 
@@ -240,6 +245,12 @@ async def save_rule(data: RuleIn, who: str, rule_id: int | None = None) -> dict[
         await rules.check_references(data.conditions, data.actions)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
+    for i, action in enumerate(data.actions):
+        if isinstance(action.get("webhook"), dict):
+            try:  # the outbound guard at save time too, so the admin learns now, not from a failed delivery
+                await urlguard.check(action["webhook"]["url"])
+            except urlguard.UrlRefused as exc:
+                raise urlguard.UrlRefused(f"actions[{i}].webhook.url: {exc.message}") from None
     values = msgspec.structs.asdict(data)
     values["name"] = data.name.strip()
     if rule_id is None:
@@ -271,70 +282,70 @@ class AdminController(Controller):
 
     # --- teams and routing -------------------------------------------------------------------------
 
-    @get("/teams")
+    @get("/teams", responses=errors())
     async def teams(self) -> list[dict[str, Any]]:
         return await list_teams()
 
-    @post("/teams", status_code=201)
+    @post("/teams", status_code=201, responses=with_body(409))
     async def create_team(self, request: Request, data: TeamIn) -> dict[str, Any]:
         return await create_team(data, actor(await current_agent(request)))
 
-    @put("/teams/{team_id:int}/routing")
+    @put("/teams/{team_id:int}/routing", responses=with_body(404))
     async def set_routing(self, request: Request, team_id: int, data: RoutingIn) -> dict[str, Any]:
         return await save_routing(team_id, data, actor(await current_agent(request)))
 
     # --- business calendars ------------------------------------------------------------------------
 
-    @get("/calendars")
+    @get("/calendars", responses=errors())
     async def calendars(self) -> list[dict[str, Any]]:
         return [_out(r) for r in await BusinessCalendar.select().order_by(BusinessCalendar.id)]
 
-    @post("/calendars", status_code=201)
+    @post("/calendars", status_code=201, responses=with_body(409))
     async def create_calendar(self, request: Request, data: CalendarIn) -> dict[str, Any]:
         return await save_calendar(data, actor(await current_agent(request)))
 
-    @put("/calendars/{calendar_id:int}")
+    @put("/calendars/{calendar_id:int}", responses=with_body(404, 409))
     async def update_calendar(self, request: Request, calendar_id: int, data: CalendarIn) -> dict[str, Any]:
         return await save_calendar(data, actor(await current_agent(request)), calendar_id)
 
-    @delete("/calendars/{calendar_id:int}", status_code=204)
+    @delete("/calendars/{calendar_id:int}", status_code=204, responses=errors(404, 409))
     async def delete_calendar(self, request: Request, calendar_id: int) -> None:
         await delete_calendar(calendar_id, actor(await current_agent(request)))
 
     # --- SLA policies ------------------------------------------------------------------------------
 
-    @get("/sla-policies")
+    @get("/sla-policies", responses=errors())
     async def policies(self) -> list[dict[str, Any]]:
         return [_out(r) for r in await SlaPolicy.select().order_by(SlaPolicy.position).order_by(SlaPolicy.id)]
 
-    @post("/sla-policies", status_code=201)
+    @post("/sla-policies", status_code=201, responses=with_body())
     async def create_policy(self, request: Request, data: PolicyIn) -> dict[str, Any]:
         return await save_policy(data, actor(await current_agent(request)))
 
-    @put("/sla-policies/{policy_id:int}")
+    @put("/sla-policies/{policy_id:int}", responses=with_body(404))
     async def update_policy(self, request: Request, policy_id: int, data: PolicyIn) -> dict[str, Any]:
         return await save_policy(data, actor(await current_agent(request)), policy_id)
 
-    @delete("/sla-policies/{policy_id:int}", status_code=204)
+    @delete("/sla-policies/{policy_id:int}", status_code=204, responses=errors(404))
     async def delete_policy(self, policy_id: int) -> None:
         await SlaPolicy.delete().where(SlaPolicy.id == policy_id)
         sla.invalidate()
 
     # --- automation rules --------------------------------------------------------------------------
 
-    @get("/rules")
+    @get("/rules", responses=errors())
     async def list_rules(self) -> list[dict[str, Any]]:
         return [_out(r) for r in await AutomationRule.select().order_by(AutomationRule.position).order_by(AutomationRule.id)]
 
-    @post("/rules", status_code=201)
+    @post("/rules", status_code=201, responses=with_body())
     async def create_rule(self, request: Request, data: RuleIn) -> dict[str, Any]:
         return await save_rule(data, actor(await current_agent(request)))
 
-    @put("/rules/{rule_id:int}")
+    @put("/rules/{rule_id:int}", responses=with_body(404))
     async def update_rule(self, request: Request, rule_id: int, data: RuleIn) -> dict[str, Any]:
         return await save_rule(data, actor(await current_agent(request)), rule_id)
 
-    @delete("/rules/{rule_id:int}", status_code=204)
+    @delete("/rules/{rule_id:int}", status_code=204, responses=errors(404))
     async def delete_rule(self, rule_id: int) -> None:
         await AutomationRule.delete().where(AutomationRule.id == rule_id)
         rules.invalidate()

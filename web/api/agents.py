@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 
 from core import audit, clock
 from core.auth import create_token, hash_password, revoke_token
+from core.bounds import Count, Id
 from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from core.sla import Calendar
 from core.tables import Agent, AgentShift
+from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
 
 Role = Literal["admin", "agent", "readonly"]
@@ -21,27 +23,33 @@ PUBLIC_FIELDS = (Agent.id, Agent.name, Agent.email, Agent.role, Agent.languages,
                  Agent.availability, Agent.timezone, Agent.locale, Agent.active, Agent.created_at)
 
 
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Short = Annotated[str, msgspec.Meta(max_length=64)]
+Zone = Annotated[str, msgspec.Meta(max_length=64)]
+Locale = Annotated[str, msgspec.Meta(max_length=16)]
+
+
 class AgentIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    email: str
+    name: Name
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
     role: Role = "agent"
-    password: str | None = None
-    languages: list[str] = []
-    skills: list[str] = []
-    capacity: int = 20
-    timezone: str = "UTC"
-    locale: str = "en"
+    password: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
+    languages: list[Short] = []
+    skills: list[Short] = []
+    capacity: Count = 20
+    timezone: Zone = "UTC"
+    locale: Locale = "en"
 
 
 class AgentPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | None = None
+    name: Name | None = None
     role: Role | None = None
-    languages: list[str] | None = None
-    skills: list[str] | None = None
-    capacity: int | None = None
+    languages: list[Short] | None = None
+    skills: list[Short] | None = None
+    capacity: Count | None = None
     availability: Availability | None = None
-    timezone: str | None = None
-    locale: str | None = None
+    timezone: Zone | None = None
+    locale: Locale | None = None
     active: bool | None = None
 
 
@@ -53,8 +61,8 @@ class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    agent_id: int | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    agent_id: Id | None = None
 
 
 def _agent_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -69,16 +77,16 @@ class AgentController(Controller):
     path = "/api/v1/agents"
     tags = ["agents"]
 
-    @get("/", guards=[require("readonly")])
+    @get("/", guards=[require("readonly")], responses=errors())
     async def list_agents(self) -> list[dict[str, Any]]:
         return [_agent_out(r) for r in await Agent.select(*PUBLIC_FIELDS).order_by(Agent.id)]
 
-    @get("/me", guards=[require("readonly")])
+    @get("/me", guards=[require("readonly")], responses=errors())
     async def me(self, request: Request) -> dict[str, Any]:
         agent = await current_agent(request)
         return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == agent["id"]).first())
 
-    @post("/", guards=[require("admin")], status_code=201)
+    @post("/", guards=[require("admin")], status_code=201, responses=with_body(409))
     async def create(self, request: Request, data: AgentIn) -> dict[str, Any]:
         me = await current_agent(request)
         email = data.email.strip().lower()
@@ -93,7 +101,7 @@ class AgentController(Controller):
         await audit.record(actor(me), "create", "agent", rows[0]["id"], {"email": email, "role": data.role})
         return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == rows[0]["id"]).first())
 
-    @patch("/{agent_id:int}", guards=[require("readonly")])
+    @patch("/{agent_id:int}", guards=[require("readonly")], responses=with_body(404))
     async def update(self, request: Request, agent_id: int, data: AgentPatch) -> dict[str, Any]:
         me = await current_agent(request)
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
@@ -111,7 +119,7 @@ class AgentController(Controller):
 
     # Shifts: routing gives work only to agents on shift in their own time zone (no shift: always on).
 
-    @get("/{agent_id:int}/shift", guards=[require("readonly")])
+    @get("/{agent_id:int}/shift", guards=[require("readonly")], responses=errors(404))
     async def get_shift(self, agent_id: int) -> dict[str, Any]:
         agent = await Agent.select(Agent.timezone).where(Agent.id == agent_id).first()
         if agent is None:
@@ -123,7 +131,7 @@ class AgentController(Controller):
         return {"agent_id": agent_id, "timezone": agent["timezone"], "hours": _loads(row["hours"]),
                 "holidays": _loads(row["holidays"])}
 
-    @put("/{agent_id:int}/shift", guards=[require("admin")])
+    @put("/{agent_id:int}/shift", guards=[require("admin")], responses=with_body(404))
     async def put_shift(self, request: Request, agent_id: int, data: ShiftIn) -> dict[str, Any]:
         me = await current_agent(request)
         agent = await Agent.select(Agent.timezone).where(Agent.id == agent_id).first()
@@ -141,7 +149,7 @@ class AgentController(Controller):
         await audit.record(actor(me), "set_shift", "agent", agent_id, {"hours": data.hours, "holidays": data.holidays})
         return await self.get_shift.fn(self, agent_id)
 
-    @delete("/{agent_id:int}/shift", guards=[require("admin")], status_code=204)
+    @delete("/{agent_id:int}/shift", guards=[require("admin")], status_code=204, responses=errors(404))
     async def delete_shift(self, request: Request, agent_id: int) -> None:
         me = await current_agent(request)
         await AgentShift.delete().where(AgentShift.agent == agent_id)
@@ -156,7 +164,7 @@ class TokenController(Controller):
     path = "/api/v1/tokens"
     tags = ["tokens"]
 
-    @post("/", guards=[require("readonly")], status_code=201)
+    @post("/", guards=[require("readonly")], status_code=201, responses=with_body(404))
     async def create(self, request: Request, data: TokenIn) -> dict[str, Any]:
         me = await current_agent(request)
         owner = data.agent_id or me["id"]
@@ -169,7 +177,7 @@ class TokenController(Controller):
         return {"token": token, "agent_id": owner, "name": data.name,
                 "note": "store it now: only its digest is kept"}
 
-    @delete("/{token_id:int}", guards=[require("readonly")], status_code=204)
+    @delete("/{token_id:int}", guards=[require("readonly")], status_code=204, responses=errors(404))
     async def revoke(self, request: Request, token_id: int) -> None:
         me = await current_agent(request)
         if not await revoke_token(token_id, me["id"]):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
+from litestar.params import Parameter
 
 from core.errors import NotFound
 from core.tables import Customer, Identity
 from web.api import pagination
+from web.api.params import text
+from web.api.openapi import errors
 from web.auth import require
 
 
@@ -26,9 +29,10 @@ class CustomerController(Controller):
     tags = ["customers"]
     guards = [require("readonly")]
 
-    @get("/")
-    async def list_customers(self, email: str | None = None, phone: str | None = None, limit: int = 50,
-                             cursor: str | None = None) -> dict[str, Any]:
+    @get("/", responses=errors())
+    async def list_customers(self, email: str | None = text(254), phone: str | None = text(32),
+                             limit: int = Parameter(default=50, ge=1, le=200),
+                             cursor: str | None = text(pagination.MAX_CURSOR)) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
         query = Customer.select()
         clauses = []
@@ -36,7 +40,7 @@ class CustomerController(Controller):
             clauses.append(Customer.email == email.strip().lower())
         if phone:
             clauses.append(Customer.phone == phone.strip())
-        after = (pagination.decode(cursor) or {}).get("i")
+        after = (pagination.decode(cursor) or {}).get("i")  # validated: an id in range
         if after:
             clauses.append(Customer.id < after)
         for clause in clauses:
@@ -47,7 +51,7 @@ class CustomerController(Controller):
         return {"items": [_customer_out(r) for r in rows],
                 "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
 
-    @get("/{customer_id:int}")
+    @get("/{customer_id:int}", responses=errors(404))
     async def get_customer(self, customer_id: int) -> dict[str, Any]:
         row = await Customer.select().where(Customer.id == customer_id).first()
         if row is None:

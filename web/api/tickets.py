@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
 from core import outbound
+from core.bounds import Id
 from core.errors import InvalidRequest, NotFound
 from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
+from web.api.params import OptionalId, text
+from web.api.openapi import errors, with_body
 from web.auth import actor, current_agent, require
 
 SORTS = ("-id", "due", "-updated")
 
 
+Tag = Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class TicketUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: str | None = None
     priority: str | None = None
-    assignee: int | None | msgspec.UnsetType = msgspec.UNSET
-    team: int | None | msgspec.UnsetType = msgspec.UNSET
-    add_tags: list[str] = []
-    remove_tags: list[str] = []
+    assignee: Id | None | msgspec.UnsetType = msgspec.UNSET
+    team: Id | None | msgspec.UnsetType = msgspec.UNSET
+    add_tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] = []
+    remove_tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] = []
 
 
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,19 +69,21 @@ class TicketController(Controller):
     path = "/api/v1/tickets"
     tags = ["tickets"]
 
-    @get("/", guards=[require("readonly")])
+    @get("/", guards=[require("readonly")], responses=errors())
     async def list_tickets(
         self,
-        status: str | None = Parameter(default=None, description="a status, or 'open' for every unsolved status"),
-        assignee: int | None = None,
+        status: str | None = Parameter(default=None, max_length=16,
+                                       description="a status, or 'open' for every unsolved status"),
+        assignee: OptionalId = None,
         unassigned: bool = False,
-        team: int | None = None,
-        tag: str | None = None,
-        channel: str | None = None,
-        customer: int | None = None,
-        sort: str = Parameter(default="-id", description="-id (newest first), due (SLA due first), -updated"),
-        limit: int = 50,
-        cursor: str | None = None,
+        team: OptionalId = None,
+        tag: str | None = text(100),
+        channel: str | None = text(64),
+        customer: OptionalId = None,
+        sort: str = Parameter(default="-id", max_length=16,
+                              description="-id (newest first), due (SLA due first), -updated"),
+        limit: int = Parameter(default=50, ge=1, le=200),
+        cursor: str | None = text(pagination.MAX_CURSOR),
     ) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
         if sort not in SORTS:
@@ -111,14 +118,14 @@ class TicketController(Controller):
         tags = await tags_of([r["id"] for r in rows])
         return {"items": [_ticket_out(r, tags[r["id"]]) for r in rows], "next_cursor": next_cursor}
 
-    @get("/{ticket_id:int}", guards=[require("readonly")])
+    @get("/{ticket_id:int}", guards=[require("readonly")], responses=errors(404))
     async def get_ticket(self, ticket_id: int) -> dict[str, Any]:
         row = await Ticket.select().where(Ticket.id == ticket_id).first()
         if row is None:
             raise NotFound(f"ticket {ticket_id} does not exist")
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
-    @patch("/{ticket_id:int}", guards=[require("agent")])
+    @patch("/{ticket_id:int}", guards=[require("agent")], responses=with_body(404))
     async def update(self, request: Request, ticket_id: int, data: TicketUpdate) -> dict[str, Any]:
         agent = await current_agent(request)
         kwargs: dict[str, Any] = {"status": data.status, "priority": data.priority,
@@ -130,12 +137,13 @@ class TicketController(Controller):
         row = await update_ticket(request.app.state.desk, ticket_id, actor=actor(agent), **kwargs)
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
-    @get("/{ticket_id:int}/messages", guards=[require("readonly")])
-    async def messages(self, ticket_id: int, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    @get("/{ticket_id:int}/messages", guards=[require("readonly")], responses=errors(404))
+    async def messages(self, ticket_id: int, limit: int = Parameter(default=100, ge=1, le=200),
+                       cursor: str | None = text(pagination.MAX_CURSOR)) -> dict[str, Any]:
         limit = pagination.clamp_limit(limit)
         if not await Ticket.exists().where(Ticket.id == ticket_id):
             raise NotFound(f"ticket {ticket_id} does not exist")
-        after = (pagination.decode(cursor) or {}).get("i", 0)
+        after = (pagination.decode(cursor) or {"i": 0})["i"]
         rows = await Message.select().where((Message.ticket == ticket_id) & (Message.id > after)).order_by(
             Message.id).limit(limit + 1)
         more = len(rows) > limit
@@ -144,7 +152,8 @@ class TicketController(Controller):
         return {"items": [_message_out(r, files.get(r["id"])) for r in rows],
                 "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
 
-    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202)
+    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202,
+          responses=with_body(404, 409, 422))
     async def reply(self, request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
         """Queue a reply. With `last_seen_message_id`, a reply someone else sent after that message
         refuses this one: 409 `reply_collision` with `newer_message_ids`, and nothing is sent."""
@@ -155,7 +164,8 @@ class TicketController(Controller):
                                    html=data.html, status=data.status, seen_up_to=data.last_seen_message_id)
         return _message_out(row)
 
-    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200)
+    @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200,
+          responses=with_body(404))
     async def draft_check(self, request: Request, ticket_id: int, data: DraftIn) -> dict[str, Any]:
         """What the check_draft hooks object to in a draft; a reply with problems is refused (422)."""
         agent = await current_agent(request)
@@ -163,15 +173,15 @@ class TicketController(Controller):
                                               await outbound.agent_language(agent["id"]))
         return {"ok": not problems, "problems": [{"code": p.code, "message": p.message} for p in problems]}
 
-    @post("/{ticket_id:int}/notes", guards=[require("agent")], status_code=201)
+    @post("/{ticket_id:int}/notes", guards=[require("agent")], status_code=201, responses=with_body(404))
     async def note(self, request: Request, ticket_id: int, data: NoteIn) -> dict[str, Any]:
         agent = await current_agent(request)
         row = await outbound.add_note(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
                                       html=data.html)
         return _message_out(row)
 
-    @get("/pool", guards=[require("readonly")])
-    async def pool(self, request: Request, team: int | None = None) -> list[dict[str, Any]]:
+    @get("/pool", guards=[require("readonly")], responses=errors())
+    async def pool(self, request: Request, team: OptionalId = None) -> list[dict[str, Any]]:
         """Tickets waiting in claim pools: the caller's teams (admins: every team), longest waiting first."""
         from core import routing
         from core.tables import AgentTeam
@@ -183,7 +193,7 @@ class TicketController(Controller):
             teams = [team] if teams is None or team in teams else []
         return await routing.pool_tickets(teams)
 
-    @post("/{ticket_id:int}/claim", guards=[require("agent")], status_code=200)
+    @post("/{ticket_id:int}/claim", guards=[require("agent")], status_code=200, responses=errors(404, 409))
     async def claim(self, request: Request, ticket_id: int) -> dict[str, Any]:
         """Take a ticket from its team's claim pool (409 with the reason: already claimed, claim cap)."""
         from core import routing
@@ -194,7 +204,7 @@ class TicketController(Controller):
 
 
 async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
-    if cursor is not None and cursor.get("s", sort) != sort:
+    if cursor is not None and cursor["s"] != sort:
         raise InvalidRequest("the cursor belongs to another sort order")
 
     def query(extra: list[Any]):
@@ -208,7 +218,9 @@ async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limi
         return q
 
     last_id = cursor["i"] if cursor else None
-    value = _parse_time(cursor.get("v")) if cursor else None
+    value = cursor["v"] if cursor else None
+    if cursor and sort == "-updated" and value is None:
+        raise InvalidRequest(pagination.BAD_CURSOR)
     if sort == "-id":
         return await query([Ticket.id < last_id] if last_id else []).order_by(Ticket.id, ascending=False).limit(limit)
     if sort == "-updated":
@@ -228,15 +240,6 @@ async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limi
             extra.append(Ticket.id > last_id)
         rows += await query(extra).order_by(Ticket.id).limit(limit - len(rows))
     return rows
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequest("the cursor is not one this API gave out") from None
 
 
 async def _attachments(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

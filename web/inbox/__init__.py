@@ -13,14 +13,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Router, get
 from litestar.response import File
-from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from core.errors import NotFound, RelaydeskError
 from web import i18n, sessions
-from web.inbox import account, admin, live, policies, queues, ticket
+from web.inbox import account, admin, images, live, policies, queues, ticket
 from web.inbox.common import inbox_error
 
 WEB = Path(__file__).resolve().parent.parent
@@ -37,7 +36,7 @@ VENDOR_FILES = {
 class InboxSetup:
     route_handlers: list[Any]
     session: Any
-    csrf: CSRFConfig
+    csrf: Any  # middleware: CSRF tokens bound to the session (web.csrf)
     template_config: TemplateConfig
     stores: dict[str, Any]
     plugins: list[Any]
@@ -58,13 +57,14 @@ def setup(desk: Any) -> InboxSetup:
     channels = live.channels_plugin(settings)
     if not settings.redis:
         desk.live = live.ChannelsLiveBus(channels, live.live_channel(settings.queue_name), desk.live)
-    handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES, *policies.ROUTES]
+    handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES, *policies.ROUTES,
+                *images.ROUTES]
     pages = Router(path="/", route_handlers=handlers,
                    exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})  # type: ignore[dict-item]
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     return InboxSetup(
         route_handlers=[pages, static, vendor, favicon], session=sessions.session_config(settings).middleware,
-        csrf=sessions.csrf_config(settings),
+        csrf=sessions.csrf_middleware(settings),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         stores={sessions.SESSION_STORE: sessions.session_store(settings)}, plugins=[channels],
     )

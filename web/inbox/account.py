@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from core import audit
 from core.tables import AVAILABILITY, Agent
 from web import i18n
+from web.client_address import client_address
 from web.inbox.common import form_value, page
 from web.sessions import Throttled, page_guard, rotate_session, session_agent, sign_in, sign_out_everywhere
 
@@ -36,7 +37,7 @@ async def login(request: Request) -> Template | Redirect:
     email, password = form_value(form, "email"), form.get("password") or ""
     target = _safe_next(form_value(form, "next"))
     _language_from_browser(request)
-    ip = request.client.host if request.client else "unknown"
+    ip = client_address(request, request.app.state.desk.settings.trusted_proxies)
     try:
         agent = await sign_in(email, str(password), ip)
     except Throttled as exc:

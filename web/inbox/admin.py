@@ -6,6 +6,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from core import macros as core_macros
+from core.bounds import parse_id
 from core.tables import Macro
 from web.inbox.common import form_value, page
 from web.sessions import page_guard, session_agent
@@ -25,7 +26,7 @@ async def macro_save(request: Request) -> Redirect:
     form = await request.form()
     macro_id = form_value(form, "id")
     await core_macros.save(
-        f"agent:{agent['id']}", macro_id=int(macro_id) if macro_id.isdigit() else None,
+        f"agent:{agent['id']}", macro_id=parse_id(macro_id),
         name=form_value(form, "name"), shortcut=form_value(form, "shortcut"), body=str(form.get("body") or ""),
         channel_type=form_value(form, "channel_type") or None, language=form_value(form, "language") or None,
     )

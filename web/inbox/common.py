@@ -8,7 +8,8 @@ from urllib.parse import quote
 from litestar import Request, Response
 from litestar.response import Redirect, Template
 
-from core.errors import RelaydeskError
+from core.bounds import parse_id
+from core.errors import InvalidRequest, RelaydeskError
 from web import i18n
 from web.sessions import SignInRequired, can, session_agent
 
@@ -34,6 +35,17 @@ def form_value(form: Any, key: str, default: str = "") -> str:
     if isinstance(value, list):
         value = value[-1] if value else default
     return str(value or default).strip()
+
+
+def chosen_id(value: str) -> int | None:
+    """An id picked in a form: None when nothing was picked, 400 when the value names no row
+    (not digits, or beyond the column's range: core.bounds)."""
+    if not value:
+        return None
+    chosen = parse_id(value)
+    if chosen is None:
+        raise InvalidRequest(f"{value[:40]!r} is not an id")
+    return chosen
 
 
 def form_list(form: Any, key: str) -> list[str]:

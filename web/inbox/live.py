@@ -46,8 +46,19 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
     # browser connects and unsubscribes when its last one leaves, so a process that only takes
     # webhooks does not read every event of the desk back from Redis. The only subscriber is the
     # /inbox/live endpoint below, with the desk's own channel name.
-    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=1000,
-                          subscriber_backlog_strategy="dropleft")
+    return LiveChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=1000,
+                           subscriber_backlog_strategy="dropleft")
+
+
+class LiveChannelsPlugin(ChannelsPlugin):
+    """litestar's plugin also registers an app-wide dependency named "channels". A request body with
+    a field of that name (a team's routing `channels`) then failed validation as a broken dependency:
+    a 500 instead of the 400 it is. Nothing here injects the plugin by that name, so it is dropped."""
+
+    def on_app_init(self, app_config: Any) -> Any:
+        app_config = super().on_app_init(app_config)
+        app_config.dependencies.pop("channels", None)
+        return app_config
 
 
 class ChannelsLiveBus(LiveBus):
@@ -85,7 +96,7 @@ def _messages(payload: dict[str, Any], agent_id: int) -> list[ServerSentEventMes
 
 @get("/inbox/live", include_in_schema=False, guards=[page_guard("readonly")])
 async def live(request: Request) -> ServerSentEvent:
-    plugin: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
+    plugin: ChannelsPlugin = request.app.plugins.get(LiveChannelsPlugin)
     scope = request.app.state.desk.settings.queue_name
     channel = live_channel(scope)
     agent = await session_agent(request)

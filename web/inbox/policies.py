@@ -14,7 +14,8 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from core import notifications, routing, rules
+from core import jsonsafe, notifications, routing, rules
+from core.bounds import MAX_INT, MIN_INT, parse_id
 from core.errors import N_, Invalid, RelaydeskError
 from core.sla import WEEKDAYS
 from core.tables import PRIORITIES, Agent, AutomationRule, BusinessCalendar, SlaPolicy, Team
@@ -39,9 +40,17 @@ def _int_or_none(text: str, field: str) -> int | None:
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise Invalid(N_("{field}: {text} is not a whole number"), field=field, text=repr(text)) from None
+    if not MIN_INT <= value <= MAX_INT:
+        raise Invalid(N_("{field}: {text} is out of range"), field=field, text=repr(text))
+    return value
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Row ids chosen in a form; anything else (not digits, beyond the column's range) names no row."""
+    return [i for i in map(parse_id, values) if i is not None]
 
 
 def _convert(values: dict[str, Any], struct: type) -> Any:
@@ -92,7 +101,7 @@ async def team_create(request: Request) -> Template | Redirect:
     agent = await session_agent(request)
     form = await request.form()
     try:
-        ids = [int(i) for i in form_list(form, "agent_ids") if str(i).isdigit()]
+        ids = _ids(form_list(form, "agent_ids"))
         team = await api.create_team(api.TeamIn(name=form_value(form, "name"), agent_ids=ids), _who(agent))
     except (RelaydeskError, ValueError) as exc:
         return await _teams_page(request, error=_error(exc), form={"name": form_value(form, "name")}, status=400)
@@ -121,7 +130,7 @@ async def team_save(request: Request, team_id: int) -> Template | Redirect:
             "pool_alert_minutes": _int_or_none(form_value(form, "pool_alert_minutes"), "pool_alert_minutes"),
         }
         await api.save_routing(team_id, _convert(values, api.RoutingIn), _who(agent))
-        await api.set_members(team_id, [int(i) for i in form_list(form, "agent_ids") if str(i).isdigit()], _who(agent))
+        await api.set_members(team_id, _ids(form_list(form, "agent_ids")), _who(agent))
     except (RelaydeskError, ValueError) as exc:
         return await _teams_page(request, edit=team_id, error=_error(exc), form=values, status=400)
     return Redirect(path=f"/inbox/admin/teams?edit={team_id}&saved=1")
@@ -172,7 +181,7 @@ async def calendars_page(request: Request, edit: int | None = None) -> Template:
 async def calendar_save(request: Request) -> Template | Redirect:
     agent = await session_agent(request)
     form = await request.form()
-    calendar_id = _int_or_none(form_value(form, "id"), "id") if form_value(form, "id").isdigit() else None
+    calendar_id = parse_id(form_value(form, "id"))
     kept = {"id": calendar_id, "name": form_value(form, "name"), "timezone": form_value(form, "timezone"),
             "hours_text": {day: form_value(form, f"hours_{day}") for day in WEEKDAYS},
             "holidays": form_value(form, "holidays")}
@@ -229,12 +238,12 @@ async def sla_page(request: Request, edit: int | None = None) -> Template:
 async def sla_save(request: Request) -> Template | Redirect:
     agent = await session_agent(request)
     form = await request.form()
-    policy_id = int(form_value(form, "id")) if form_value(form, "id").isdigit() else None
+    policy_id = parse_id(form_value(form, "id"))
     kept: dict[str, Any] = {key: form_value(form, key) for key in (
         "name", "position", "first_response_minutes", "next_response_minutes", "resolution_minutes", "calendar",
         "warning_minutes", "starts_at", "ends_at", "notice", "channel", "customer_tag")}
     kept.update(id=policy_id, active=form_value(form, "active") == "on", priority=form_list(form, "priority"),
-                team=[int(t) for t in form_list(form, "team") if str(t).isdigit()])
+                team=_ids(form_list(form, "team")))
     try:
         conditions: dict[str, list[Any]] = {}
         if kept["priority"]:
@@ -298,7 +307,7 @@ def _json_field(text: str, field: str, default: Any) -> Any:
     if not text.strip():
         return default
     try:
-        return json.loads(text)
+        return jsonsafe.loads(text)  # a depth limit first: json.loads recurses per level
     except ValueError as exc:
         raise Invalid(N_("{field}: not valid JSON ({error})"), field=field, error=str(exc)) from None
 
@@ -307,7 +316,7 @@ def _json_field(text: str, field: str, default: Any) -> Any:
 async def rule_save(request: Request) -> Template | Redirect:
     agent = await session_agent(request)
     form = await request.form()
-    rule_id = int(form_value(form, "id")) if form_value(form, "id").isdigit() else None
+    rule_id = parse_id(form_value(form, "id"))
     kept = {"id": rule_id, "name": form_value(form, "name"), "event": form_value(form, "event"),
             "position": form_value(form, "position"), "active": form_value(form, "active") == "on",
             "conditions": str(form.get("conditions") or ""), "actions": str(form.get("actions") or "")}
@@ -358,7 +367,7 @@ async def notifications_read(request: Request) -> Redirect:
     agent = await session_agent(request)
     form = await request.form()
     one = form_value(form, "id")
-    await notifications.mark_read(agent["id"], int(one) if one.isdigit() else None)
+    await notifications.mark_read(agent["id"], parse_id(one))
     return Redirect(path="/inbox/notifications")
 
 

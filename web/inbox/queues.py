@@ -11,11 +11,13 @@ from litestar.response import Redirect, Template
 
 from core import clock, search
 from core import counts as ticket_counts
+from core.bounds import parse_id
 from core.errors import InvalidRequest
-from core.tables import OPEN_STATUSES, Agent, Customer, Team, Ticket, TicketTag
+from core.tables import OPEN_STATUSES, Agent, Customer, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
-from web.inbox.common import form_list, form_value, is_htmx, page
+from web.api.params import OptionalId, text
+from web.inbox.common import chosen_id, form_list, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
 QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool")
@@ -65,8 +67,8 @@ async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -
     """Earliest SLA due first, then tickets without a due time by id; keyset pagination on both
     phases (SQLite and PostgreSQL sort NULLs differently, so they are two queries)."""
     rows: list[dict[str, Any]] = []
-    value = datetime.fromisoformat(cursor["v"]) if cursor and cursor.get("v") else None
-    last_id = int(cursor["i"]) if cursor else 0
+    value = cursor["v"] if cursor else None  # validated by pagination.decode
+    last_id = cursor["i"] if cursor else 0
     if cursor is None or value is not None:
         extra = [Ticket.sla_due_at.is_not_null()]
         if value is not None:
@@ -111,8 +113,9 @@ async def inbox_home() -> Redirect:
 
 
 @get("/inbox/q/{queue:str}", include_in_schema=False, guards=[page_guard("readonly")])
-async def queue_page(request: Request, queue: str, channel: str | None = None, team: int | None = None,
-                     tag: str | None = None, cursor: str | None = None, q: str | None = None) -> Template:
+async def queue_page(request: Request, queue: str, channel: str | None = text(64), team: OptionalId = None,
+                     tag: str | None = text(100), cursor: str | None = text(pagination.MAX_CURSOR),
+                     q: str | None = None) -> Template:
     agent = await session_agent(request)
     assert agent is not None
     now = clock.now()
@@ -143,8 +146,8 @@ async def queue_page(request: Request, queue: str, channel: str | None = None, t
 
 
 @get("/inbox/counts", include_in_schema=False, guards=[page_guard("readonly")])
-async def counts_fragment(request: Request, queue: str = "open", channel: str | None = None, team: int | None = None,
-                          tag: str | None = None) -> Template:
+async def counts_fragment(request: Request, queue: str = "open", channel: str | None = text(64),
+                          team: OptionalId = None, tag: str | None = text(100)) -> Template:
     agent = await session_agent(request)
     assert agent is not None
     return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now()), queue=queue,
@@ -157,14 +160,14 @@ async def bulk(request: Request) -> Redirect:
     agent = await session_agent(request)
     assert agent is not None
     form = await request.form()
-    ids = [int(i) for i in form_list(form, "ids") if str(i).isdigit()]
+    ids = [i for i in map(parse_id, form_list(form, "ids")) if i is not None]
     action = form_value(form, "action")
     value = form_value(form, "tagvalue") if action == "tag" else form_value(form, "value")
     actor = f"agent:{agent['id']}"
     desk = request.app.state.desk
     for ticket_id in ids:
         if action == "assign":
-            await update_ticket(desk, ticket_id, actor=actor, assignee=int(value) if value.isdigit() else agent["id"])
+            await update_ticket(desk, ticket_id, actor=actor, assignee=chosen_id(value) or agent["id"])
         elif action == "unassign":
             await update_ticket(desk, ticket_id, actor=actor, assignee=None)
         elif action == "tag" and value:

@@ -14,13 +14,16 @@ from markupsafe import Markup
 from core import context as core_context
 from core import macros as core_macros
 from core import outbound
+from core.bounds import parse_id
 from core.errors import N_, Invalid, InvalidRequest, NotFound, ReplyCollision
 from core.merge import duplicates, merge_customers
 from core.tables import (
     PRIORITIES, TICKET_STATUSES, Agent, Attachment, ChannelAccount, Customer, Identity, Message, Team, Ticket,
 )
 from core.tickets import tags_of, update_ticket
-from web.inbox.common import form_value, is_htmx, page
+from web.api.params import OptionalId
+from web.inbox import images
+from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
 TIMELINE_LIMIT = 200
@@ -55,8 +58,9 @@ def _loads(value: Any, default: Any) -> Any:
     return value or default
 
 
-async def timeline(customer_id: int) -> list[dict[str, Any]]:
-    """The customer's messages on every channel and ticket, oldest first (the latest 200)."""
+async def timeline(customer_id: int, show_images: int | None = None) -> list[dict[str, Any]]:
+    """The customer's messages on every channel and ticket, oldest first (the latest 200). Remote
+    images stay hidden (web.inbox.images) except in the message `show_images` names."""
     tickets = {t["id"]: t for t in await Ticket.select(Ticket.id, Ticket.subject, Ticket.channel_type, Ticket.status).where(
         Ticket.customer == customer_id)}
     if not tickets:
@@ -85,8 +89,10 @@ async def timeline(customer_id: int) -> list[dict[str, Any]]:
         row["attachments"] = files.get(row["id"], [])
         row["metadata"] = _loads(row["metadata"], {})
         row["withdrawn_at"] = _withdrawn_at(row["metadata"])
-        # Stored HTML was sanitized by nh3 on ingest (core.sanitize); only that column is marked safe.
-        row["safe_html"] = Markup(row["html"]) if row["html"] else None
+        # Stored HTML was sanitized by nh3 on ingest (core.sanitize); render() runs nh3 again to keep
+        # remote images from loading and to drop relative links. Only that output is marked safe.
+        row["images_shown"] = row["id"] == show_images
+        row["safe_html"], row["remote_images"] = images.render(row["html"], row["id"], show=row["images_shown"])
     return rows
 
 
@@ -112,7 +118,7 @@ async def _customer_panel(customer_id: int) -> dict[str, Any]:
             "duplicates": await duplicates(customer) if customer.get("id") else []}
 
 
-async def ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
+async def ticket_context(request: Request, ticket_id: int, show_images: int | None = None) -> dict[str, Any]:
     desk = request.app.state.desk
     ticket = await _ticket(ticket_id)
     ticket["tags"] = (await tags_of([ticket_id]))[ticket_id]
@@ -127,7 +133,7 @@ async def ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
     limits = await core_context.reply_constraints(desk, ticket)
     account = await ChannelAccount.select(ChannelAccount.name, ChannelAccount.plugin).where(
         ChannelAccount.id == ticket["account"]).first() if ticket["account"] else None
-    rows = await timeline(ticket["customer"])
+    rows = await timeline(ticket["customer"], show_images)
     return {
         "ticket": ticket, "timeline": rows, "last_seen": last_seen(rows, ticket_id), "limits": limits, "account": account,
         "panels": plugin_panels, "agents": await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name),  # noqa: E712
@@ -147,8 +153,8 @@ def _clean_panel(html: str) -> str:
 
 
 @get("/inbox/t/{ticket_id:int}", include_in_schema=False, guards=[page_guard("readonly")])
-async def ticket_page(request: Request, ticket_id: int, queue: str = "open") -> Template:
-    context = await ticket_context(request, ticket_id)
+async def ticket_page(request: Request, ticket_id: int, queue: str = "open", images: OptionalId = None) -> Template:
+    context = await ticket_context(request, ticket_id, show_images=images)
     # neighbours in the queue for j/k: the next and previous ids by the queue's own order
     return await page(request, "ticket/view.html", queue=queue, **context)
 
@@ -263,7 +269,7 @@ async def update(request: Request, ticket_id: int) -> Template | Redirect:
             value = form_value(form, key)
             if value == "me":
                 value = str(agent["id"])
-            kwargs[key] = int(value) if value.isdigit() else None
+            kwargs[key] = chosen_id(value)
     if form_value(form, "add_tag"):
         kwargs["add_tags"] = [t for t in form_value(form, "add_tag").replace("，", ",").split(",") if t.strip()]
     if form_value(form, "remove_tag"):
@@ -308,9 +314,10 @@ async def customer_merge(request: Request, customer_id: int) -> Redirect:
     agent = await session_agent(request)
     form = await request.form()
     source = form_value(form, "source")
-    if not source.isdigit():
+    source_id = parse_id(source)
+    if source_id is None:
         raise InvalidRequest("choose the customer to merge")
-    await merge_customers(int(source), customer_id, actor=f"agent:{agent['id']}")
+    await merge_customers(source_id, customer_id, actor=f"agent:{agent['id']}")
     back = form_value(form, "back")
     return Redirect(path=back if back.startswith("/inbox") else "/inbox")
 
