@@ -76,6 +76,13 @@ class FakeShopify(HttpFake):
         self.throttled = 0
         self.lock = threading.Lock()
         super().__init__()
+
+    def drain(self) -> None:
+        """Empty the bucket now (another app on the store used it up); it refills from this moment."""
+        with self.lock:
+            self.available = 0.0
+            self._last = time.monotonic()
+
     def add(self, order: dict[str, Any]) -> None:
         self.orders[order["id"]] = order
 

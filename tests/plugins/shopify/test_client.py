@@ -18,8 +18,8 @@ def settings(url: str, **extra) -> ShopifyAccountSettings:
 
 @pytest.fixture
 def slow_bucket():
-    # 100 points, refilling at 200/s: two 60-point queries in a row cannot both fit at once.
-    server = FakeShopify(maximum=100, restore_rate=200, costs={"RelaydeskOrder": 60}).start()
+    # 100 points, refilling at 100/s: two 60-point queries in a row cannot both fit at once.
+    server = FakeShopify(maximum=100, restore_rate=100, costs={"RelaydeskOrder": 60}).start()
     server.add(make_order(1001, email="a@example.com", updated_at="2026-11-20T10:00:00Z"))
     yield server
     server.stop()
@@ -51,7 +51,7 @@ async def test_waits_for_the_bucket_instead_of_being_throttled(slow_bucket):
 async def test_throttled_error_is_retried_after_the_bucket_refills(slow_bucket):
     from plugins.shopify import queries
 
-    slow_bucket.available = 0  # another app on the store drained the bucket
+    slow_bucket.drain()  # another app on the store drained the bucket just now
     async with AdminClient(settings(slow_bucket.url)) as client:
         data = await client.graphql(queries.ORDER, {"id": "gid://shopify/Order/6001"})
     assert data["order"]["name"] == "#1001"
