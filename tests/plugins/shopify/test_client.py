@@ -18,8 +18,8 @@ def settings(url: str, **extra) -> ShopifyAccountSettings:
 
 @pytest.fixture
 def slow_bucket():
-    # 100 points, refilling at 100/s: two 60-point queries in a row cannot both fit at once.
-    server = FakeShopify(maximum=100, restore_rate=100, costs={"RelaydeskOrder": 60}).start()
+    # 100 points, refilling at 200/s: two 60-point queries in a row cannot both fit at once.
+    server = FakeShopify(maximum=100, restore_rate=200, costs={"RelaydeskOrder": 60}).start()
     server.add(make_order(1001, email="a@example.com", updated_at="2026-11-20T10:00:00Z"))
     yield server
     server.stop()
