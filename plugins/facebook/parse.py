@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
 from core.attachments import PENDING_KEY
 from core.errors import InvalidRequest
+from core.payloads import decode_part
 from core.types import InboundMessage, StatusUpdate, Withdrawal
 from plugins.facebook import wire
 
@@ -44,14 +45,14 @@ def parse_payload(body: bytes, expected_object: str, account_node_id: str, *, do
         raise InvalidRequest(f"this account takes webhooks whose object is {expected_object!r}")
     out = Parsed()
     for e, raw_entry in enumerate(envelope.entry):
-        entry = _decode(raw_entry, wire.Entry, f"entry[{e}]", out.invalid)
+        entry = decode_part(raw_entry, wire.Entry, f"entry[{e}]", out.invalid)
         if entry is None:
             continue
         if entry.id != account_node_id:
             log.warning("skipped an entry for %s on the account of %s", entry.id, account_node_id)
             continue
         for i, raw in enumerate(entry.messaging):
-            event = _decode(raw, wire.Event, f"entry[{e}].messaging[{i}]", out.invalid)
+            event = decode_part(raw, wire.Event, f"entry[{e}].messaging[{i}]", out.invalid)
             if event is not None:
                 _event(event, out, download_media)
     return out
@@ -63,17 +64,6 @@ class Parsed:
     statuses: list[StatusUpdate] = field(default_factory=list)
     withdrawals: list[Withdrawal] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
-
-
-T = TypeVar("T")
-
-
-def _decode(raw: msgspec.Raw, kind: type[T], where: str, invalid: list[str]) -> T | None:
-    try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.ValidationError as exc:
-        invalid.append(f"{where}: {exc}")
-        return None
 
 
 def _event(event: wire.Event, out: Parsed, download_media: bool) -> None:

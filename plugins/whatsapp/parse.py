@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
 from core.attachments import PENDING_KEY
 from core.errors import InvalidRequest
+from core.payloads import decode_part
 from core.types import InboundMessage, StatusUpdate
 from plugins.whatsapp import wire
 
@@ -53,13 +54,13 @@ def parse_payload(body: bytes, phone_number_id: str) -> tuple[list[InboundMessag
     statuses: list[StatusUpdate] = []
     invalid: list[str] = []
     for e, raw_entry in enumerate(envelope.entry):
-        entry = _decode(raw_entry, wire.Entry, f"entry[{e}]", invalid)
+        entry = decode_part(raw_entry, wire.Entry, f"entry[{e}]", invalid)
         for c, raw_change in enumerate(entry.changes if entry else []):
             where = f"entry[{e}].changes[{c}]"
-            change = _decode(raw_change, wire.Change, where, invalid)
+            change = decode_part(raw_change, wire.Change, where, invalid)
             if change is None or change.field not in ("messages", "smb_message_echoes"):
                 continue
-            value = _decode(change.value, wire.Value, f"{where}.value", invalid)
+            value = decode_part(change.value, wire.Value, f"{where}.value", invalid)
             if value is None:
                 continue
             number = value.metadata.phone_number_id if value.metadata else ""
@@ -72,27 +73,16 @@ def parse_payload(body: bytes, phone_number_id: str) -> tuple[list[InboundMessag
             only = next(iter(names)) if len(names) == 1 else None
             for key, echo in (("messages", False), ("message_echoes", True)):
                 for i, raw in enumerate(getattr(value, key)):
-                    item = _decode(raw, wire.Message, f"{where}.value.{key}[{i}]", invalid)
+                    item = decode_part(raw, wire.Message, f"{where}.value.{key}[{i}]", invalid)
                     message = _message(item, names, only, echo=echo) if item else None
                     if message:
                         messages.append(message)
             for i, raw in enumerate(value.statuses):
-                item = _decode(raw, wire.Status, f"{where}.value.statuses[{i}]", invalid)
+                item = decode_part(raw, wire.Status, f"{where}.value.statuses[{i}]", invalid)
                 status = _status(item) if item else None
                 if status:
                     statuses.append(status)
     return messages, statuses, invalid
-
-
-T = TypeVar("T")
-
-
-def _decode(raw: msgspec.Raw, kind: type[T], where: str, invalid: list[str]) -> T | None:
-    try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.ValidationError as exc:
-        invalid.append(f"{where}: {exc}")
-        return None
 
 
 def _message(item: wire.Message, names: dict[str, str | None], only: str | None, *, echo: bool = False) -> InboundMessage | None:
