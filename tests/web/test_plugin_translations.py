@@ -80,3 +80,15 @@ def test_translator_falls_back_to_the_msgid(tmp_path):
         assert _.ngettext("{n} item", "{n} items", 2) == "{n} items"
     finally:
         i18n.current_language.reset(token)
+
+
+CATALOGS = sorted(Path(__file__).resolve().parents[2].glob("**/translations/*/LC_MESSAGES/messages.po"))
+
+
+@pytest.mark.parametrize("catalog", [c for c in CATALOGS if ".venv" not in c.parts and "node_modules" not in c.parts],
+                         ids=lambda c: str(c.parent.parent.parent.parent.name + "/" + c.parent.parent.name))
+def test_every_catalog_is_well_formed(catalog: Path):
+    """A merged or hand-edited catalog must read without a problem: an entry that lost its msgstr
+    line is otherwise dropped silently and its string shows untranslated."""
+    with catalog.open("rb") as handle:
+        read_po(handle, abort_invalid=True)
