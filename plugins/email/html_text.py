@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import nh3
-
-_URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
+from core.sanitize import sanitize_html as core_sanitize_html
 
 
 def sanitize_html(html: str) -> str:
-    """Remove scripts, event handlers and javascript: URLs; keep cid: images."""
+    """The HTML as the desk stores it (core.sanitize: no scripts, handlers, javascript: or relative
+    URLs; cid: images kept), so what a mail shows here and in the inbox is the same."""
     try:
-        return nh3.clean(html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer nofollow")
+        return core_sanitize_html(html) or ""
     except Exception:  # noqa: BLE001 - nh3 rejects some inputs (e.g. NUL bytes)
         try:
-            return nh3.clean(html.replace("\x00", ""), url_schemes=_URL_SCHEMES)
+            return core_sanitize_html(html.replace("\x00", "")) or ""
         except Exception:  # noqa: BLE001
             return ""
 
