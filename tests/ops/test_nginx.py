@@ -86,6 +86,7 @@ def desk_behind_nginx(tmp_path_factory):
 database = "sqlite:///{root}/desk.db"
 data_dir = "{root}/data"
 public_url = "https://127.0.0.1:{tls_port}"
+trusted_proxies = ["127.0.0.1"]   # nginx: its X-Forwarded-For names the client
 secret = {{ env = "NGINX_TEST_SESSION_SECRET" }}
 [plugins]
 enabled = ["api_channel"]
@@ -144,12 +145,13 @@ def client(desk, source: str = "127.0.0.1", base: str | None = None) -> httpx.Cl
     return httpx.Client(base_url=base or desk["base"], transport=transport, timeout=20)
 
 
-def sign_in(http: httpx.Client, password: str, headers: dict | None = None) -> httpx.Response:
-    http.get("/login")
-    token = http.cookies.get("relaydesk_csrf")
-    form = {"_csrf_token": token, "email": ADMIN, "password": password, "next": "/inbox"}
-    # the CSRF cookie is Secure (public_url is https): sent by hand on the plain-HTTP direct path
-    cookie = {} if http.base_url.scheme == "https" else {"cookie": f"relaydesk_csrf={token}"}
+def sign_in(http: httpx.Client, password: str, headers: dict | None = None, email: str = ADMIN) -> httpx.Response:
+    page = http.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)  # bound to the session
+    form = {"_csrf_token": token, "email": email, "password": password, "next": "/inbox"}
+    # the session cookie is Secure (public_url is https): sent by hand on the plain-HTTP direct path
+    session = page.cookies.get("relaydesk_session") or http.cookies.get("relaydesk_session")
+    cookie = {} if http.base_url.scheme == "https" else {"cookie": f"relaydesk_session={session}"}
     return http.post("/login", data=form, headers={**cookie, **(headers or {})})
 
 
@@ -211,17 +213,19 @@ def test_webhook_sign_in_and_live_updates_through_nginx(desk_behind_nginx):
 
 def test_the_throttle_counts_the_address_nginx_saw(desk_behind_nginx):
     desk = desk_behind_nginx
+    # Guesses at many accounts from one address: the per-address limit (20) locks that address, as
+    # nginx saw it; every account stays under its own limit (5).
     with client(desk, source="127.0.0.5") as attacker:
-        codes = [sign_in(attacker, "wrong").status_code for _ in range(5)]
-        assert codes == [401] * 5
-        assert sign_in(attacker, "wrong").status_code == 429
+        codes = [sign_in(attacker, "wrong", email=f"guess{i}@example.com").status_code for i in range(20)]
+        assert codes == [401] * 20
+        assert sign_in(attacker, "wrong", email="guess20@example.com").status_code == 429
         # A header of the client's choosing changes nothing: nginx writes the address it saw.
-        assert sign_in(attacker, "wrong", {"X-Forwarded-For": "10.9.8.7"}).status_code == 429
+        assert sign_in(attacker, "wrong", {"X-Forwarded-For": "10.9.8.7"}, email="guess21@example.com").status_code == 429
     with client(desk, source="127.0.0.6") as neighbour:  # another client behind the same proxy
-        assert sign_in(neighbour, "wrong").status_code == 401
+        assert sign_in(neighbour, "wrong", email="neighbour@example.com").status_code == 401
     # Straight to the desk, not through the proxy: a forwarded address is not believed.
     with client(desk, source="127.0.0.7", base=f"http://127.0.0.1:{desk['app_port']}") as direct:
-        assert sign_in(direct, "wrong", {"X-Forwarded-For": "127.0.0.5"}).status_code == 401
+        assert sign_in(direct, "wrong", {"X-Forwarded-For": "127.0.0.5"}, email="direct@example.com").status_code == 401
 
 
 def test_docs_show_the_files_that_are_tested():
