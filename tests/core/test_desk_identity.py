@@ -13,7 +13,7 @@ from core.inbound import ingest
 from core.migrate import migrate
 from core.tables import Message
 from core.types import InboundMessage
-from tests.conftest import base_config, wait_for
+from tests.conftest import allow_loopback, base_config, wait_for
 
 
 async def _reply_through(database: str, data_dir: Path, callback: str) -> tuple[str, int]:
@@ -24,6 +24,7 @@ async def _reply_through(database: str, data_dir: Path, callback: str) -> tuple[
     await db.disconnect()
     config = base_config(database, data_dir)
     config["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = callback
+    allow_loopback(config)
     desk = await Desk(settings_from_dict(config, "test-plugins.toml")).start()
     try:
         account = desk.registry.account("api_channel", "main")

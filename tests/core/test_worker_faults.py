@@ -19,7 +19,7 @@ from core.inbound import ingest
 from core.tables import Message, Outbox, WorkerHeartbeat
 from core.types import InboundMessage
 from core.worker import WorkerRunner
-from tests.conftest import API_SECRET, wait_for
+from tests.conftest import API_SECRET, allow_loopback, wait_for
 from tests.core.test_worker_crash import write_config
 from tests.loopback import Scripted
 from tests.services import PrivateRedis
@@ -57,6 +57,7 @@ async def test_worker_rides_out_a_redis_restart_then_stops_on_sigterm(make_desk,
     def configure(c):
         c["relaydesk"].update(redis=redis.url)
         c["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = receiver.url
+        allow_loopback(c)
         config.update(c)
 
     web = await make_desk(configure)
@@ -108,6 +109,7 @@ async def test_sigterm_hands_back_a_delivery_in_flight(make_desk, receiver, redi
         # The default 60 s lease: only a handed-back row can go out again within the test.
         c["relaydesk"].update(redis=redis_url, worker_stop_grace_seconds=1.0)
         c["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = receiver.url
+        allow_loopback(c)
         config.update(c)
 
     receiver.script = [Scripted(action=lambda _request: not release.wait(20))]  # hangs, then drops
@@ -175,6 +177,7 @@ async def test_a_delivery_due_during_a_database_outage_goes_out_after_it(make_de
     def configure(c):
         c["relaydesk"].update(redis=redis_url, database=proxy.url_for(db_url))
         c["plugins"]["api_channel"]["accounts"]["main"]["callback_url"] = receiver.url
+        allow_loopback(c)
 
     web = await make_desk(configure)
     runner = WorkerRunner(await make_desk(configure, run_jobs=False))

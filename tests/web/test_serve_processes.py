@@ -20,7 +20,7 @@ from core import db
 from core.auth import create_token, hash_password
 from core.migrate import migrate
 from core.tables import Agent
-from tests.conftest import API_SECRET, wait_for
+from tests.conftest import API_SECRET, LOOPBACK, wait_for
 from tests.core.test_worker_crash import write_config
 from tests.helpers import message, signed
 from tests.services import free_port
@@ -58,7 +58,8 @@ async def test_two_web_processes_and_a_worker_report_desk_totals_and_stop_in_tim
     config_path = tmp_path / "plugins.toml"
     write_config(config_path, {
         "relaydesk": {"database": database, "redis": redis_url, "data_dir": str(tmp_path / "data"),
-                      "queue_name": f"rd-test-{uuid.uuid4().hex[:8]}", "worker_heartbeat_timeout_seconds": 20.0},
+                      "queue_name": f"rd-test-{uuid.uuid4().hex[:8]}", "worker_heartbeat_timeout_seconds": 20.0,
+                      "outbound_allowlist": LOOPBACK},
         "plugins": {"enabled": ["api_channel"], "api_channel": {"accounts": {"main": {
             "secret": {"env": "RELAYDESK_TEST_API_SECRET"}, "callback_url": receiver.url}}}},
     })
