@@ -160,6 +160,47 @@ def test_a_shift_on_one_ticket_drafts_survive_pauses_under_a_strict_csp(server, 
     wait_until(lambda: any("script-src" in v for v in _csp_seen(driver)), what="the probe hearing the inline script")
 
 
+def test_a_shortcut_pressed_as_a_live_refresh_lands_still_acts(server, browser_factory):
+    """A live refresh of the properties panel swaps in a fresh "Assign to me" button, which htmx wires
+    up only after its settle delay. The agent's "a" pressed in that moment (as CI once did) assigned
+    nothing; it must assign."""
+    ticket = _new_ticket(server, f"refresh race {uuid.uuid4().hex[:6]}", "race-1")
+    driver = browser_factory()
+    sign_in(driver, server.url, "ann@example.com")
+    driver.get(f"{server.url}/inbox/t/{ticket}")
+    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "[data-key=a]"), what="the properties panel")
+    # press "a" in the same task as the refreshed panel is swapped in, before htmx settles it
+    driver.execute_script("""
+        document.body.addEventListener('htmx:afterSwap', (e) => {
+          if (e.detail.target.id !== 'properties' || window.__pressed) return;
+          window.__pressed = !!document.querySelector('[data-key=a]');
+          document.dispatchEvent(new KeyboardEvent('keydown', {key: 'a', bubbles: true}));
+        });
+        htmx.trigger(document.body, 'live-ticket-' + arguments[0]);""", ticket)
+    wait_until(lambda: driver.execute_script("return window.__pressed"), what="the key pressed on the fresh panel")
+    wait_until(lambda: "Ann Chen" in driver.find_element(By.CSS_SELECTOR, "select[name=assignee] option:checked").text,
+               what="assigned by the shortcut")
+    driver.refresh()
+    assert "Ann Chen" in driver.find_element(By.CSS_SELECTOR, "select[name=assignee] option:checked").text
+
+
+def test_a_burst_of_new_tickets_all_reach_the_open_queue(server, browser_factory):
+    """At peak, new tickets arrive faster than the list refreshes. The list refreshes at most every two
+    seconds, but once more after a burst: the last ticket of a burst shows up without a reload."""
+    driver = browser_factory()
+    sign_in(driver, server.url, "ann@example.com")
+    driver.get(f"{server.url}/inbox/q/open")
+    wait_until(lambda: sse_connected(driver), what="the live stream")
+    burst = uuid.uuid4().hex[:6]
+    server.post_messages([_msg(f"burst {burst} first", f"burst-{burst}-0")])
+    wait_until(lambda: f"burst {burst} first" in driver.find_element(By.ID, "ticket-list").text, what="the first")
+    for i in range(1, 4):  # inside the two-second window of the first refresh
+        server.post_messages([_msg(f"burst {burst} number {i}", f"burst-{burst}-{i}")])
+        time.sleep(0.3)
+    wait_until(lambda: f"burst {burst} number 3" in driver.find_element(By.ID, "ticket-list").text, timeout=8,
+               what="the last ticket of the burst in the list")
+
+
 def _agent_client(server, email: str) -> httpx.Client:
     client = httpx.Client(base_url=server.url)
     token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)

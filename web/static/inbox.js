@@ -26,9 +26,13 @@
     if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
     form.querySelector("textarea").focus();
   }
+  // A live refresh may have just swapped in the button, and htmx wires new content up only after
+  // its settle delay; a key pressed in that moment must still act, so wire it up first (idempotent).
   function click(key) {
     const button = document.querySelector(`[data-key="${key}"]`);
-    if (button) button.click();
+    if (!button) return;
+    if (window.htmx) window.htmx.process(button);
+    button.click();
   }
 
   document.addEventListener("keydown", (e) => {

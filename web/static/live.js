@@ -16,9 +16,28 @@
   let missed = false;
 
   function state(value) { body.dataset.live = value; }
-  function fire(name) {
+  function emit(name) {
     if (window.htmx) window.htmx.trigger(body, "live-" + name);
     else body.dispatchEvent(new CustomEvent("live-" + name));
+  }
+  // Queue events come in bursts at peak (one per inbound message). Each list refreshes at most once
+  // per QUIET ms, and always once more after the last event of a burst: htmx's own "throttle"
+  // drops what arrives inside its window, which left the list stale after a burst.
+  const QUIET = 2000;
+  const coalesced = new Set(["queue"]);
+  const windows = new Map();
+  function fire(name) {
+    if (!coalesced.has(name)) { emit(name); return; }
+    const open = windows.get(name);
+    if (open) { open.pending = true; return; }
+    emit(name);
+    const entry = { pending: false };
+    windows.set(name, entry);
+    const close = () => {
+      if (entry.pending) { entry.pending = false; emit(name); setTimeout(close, QUIET); }
+      else windows.delete(name);
+    };
+    setTimeout(close, QUIET);
   }
   function onMessage(message) {
     if (message.type === "open") {
