@@ -46,6 +46,11 @@ def register_tables(tables: tuple[type, ...] | list[type]) -> None:
             table._meta.db = _engine
 
 
+def plugin_tables() -> list[type]:
+    """The enabled plugins' tables, as registered so far."""
+    return list(_plugin_tables)
+
+
 def bind(engine: Engine, tables: tuple[type, ...] = ()) -> None:
     """Point every table (the core's, the plugins' registered ones and piccolo's migration table)
     at `engine`."""
@@ -58,6 +63,13 @@ def bind(engine: Engine, tables: tuple[type, ...] = ()) -> None:
     import core.piccolo_conf
 
     core.piccolo_conf.DB = engine
+
+
+def unbind(engine: Engine) -> None:
+    """Forget `engine` as the current one (a second engine, e.g. `db copy`'s source, is closed)."""
+    global _engine
+    if _engine is engine:
+        _engine = None
 
 
 def engine() -> Engine:
