@@ -168,6 +168,161 @@ def rebuild_counts(config: str) -> None:
     console.print(f"Recounted: {keys} count(s) kept.")
 
 
+@main.group("agents")
+def agents_group() -> None:
+    """Add agents, change their roles, deactivate them, set passwords, make password links."""
+
+
+def _on_desk(config: str, work):
+    """Run `work(desk)` connected to the configured database; a refusal prints one line, exit 1."""
+    from core import db
+    from core.errors import RelaydeskError
+
+    desk = _desk(config)
+    preflight(desk.settings, data_dir=False, redis=False)
+
+    async def run():
+        await db.connect(desk.settings.database, pool_size=2)
+        try:
+            return await work(desk)
+        finally:
+            await db.disconnect()
+
+    try:
+        return asyncio.run(run())
+    except RelaydeskError as exc:
+        err.print(f"[red]Not done:[/red] {exc}", soft_wrap=True)
+        sys.exit(1)
+
+
+def _password_link(desk, agent: dict, purpose: str) -> str:
+    from core import people
+
+    return people.link_url(desk.settings.public_url, people.make_link_token(desk.settings.secret, agent, purpose))
+
+
+@agents_group.command("list")
+@startup_errors
+@config_option
+def agents_list(config: str) -> None:
+    """Every agent with role and status."""
+    from core.tables import Agent
+
+    async def work(desk):
+        return await Agent.select(Agent.id, Agent.name, Agent.email, Agent.role, Agent.active,
+                                  Agent.password_hash).order_by(Agent.id)
+
+    table = RichTable("id", "name", "email", "role", "status")
+    for row in _on_desk(config, work):
+        status = "active" if row["active"] and row["password_hash"] else ("invited" if row["active"] else "deactivated")
+        table.add_row(str(row["id"]), row["name"], row["email"], row["role"], status)
+    console.print(table)
+
+
+@agents_group.command("add")
+@startup_errors
+@config_option
+@click.argument("email")
+@click.option("--name", default="", help="Shown to customers and colleagues (default: the email).")
+@click.option("--role", type=click.Choice(["admin", "supervisor", "agent", "readonly"]), default="agent", show_default=True)
+@click.option("--password", "ask_password", is_flag=True, help="Set a password now (asked for) instead of printing an invitation link.")
+def agents_add(config: str, email: str, name: str, role: str, ask_password: bool) -> None:
+    """Add an agent; prints a link that lets them choose their password (valid 7 days, once)."""
+    from core import people
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True) if ask_password else None
+
+    async def work(desk):
+        agent = await people.add(email, name, role, password, actor="cli")
+        return agent, (None if password else _password_link(desk, agent, "invite"))
+
+    agent, link = _on_desk(config, work)
+    console.print(f"Added {agent['email']} as {agent['role']}.")
+    if link:
+        console.print(f"Send them this link to choose a password (valid 7 days, once):\n{link}", soft_wrap=True)
+
+
+@agents_group.command("set-role")
+@startup_errors
+@config_option
+@click.argument("email")
+@click.argument("role", type=click.Choice(["admin", "supervisor", "agent", "readonly"]))
+def agents_set_role(config: str, email: str, role: str) -> None:
+    """Change an agent's role."""
+    from core import people
+
+    async def work(desk):
+        agent = await people.by_email(email)
+        await people.set_role(agent["id"], role, actor="cli")
+
+    _on_desk(config, work)
+    console.print(f"{email} is now {role}.")
+
+
+@agents_group.command("deactivate")
+@startup_errors
+@config_option
+@click.argument("email")
+def agents_deactivate(config: str, email: str) -> None:
+    """Stop an agent: sign-in refused, sessions and API tokens end at once, open tickets routed again."""
+    from core import people
+
+    async def work(desk):
+        agent = await people.by_email(email)
+        return await people.deactivate(desk, agent["id"], actor="cli")
+
+    moved = _on_desk(config, work)
+    console.print(f"{email} is deactivated; {moved} open ticket(s) moved on.")
+
+
+@agents_group.command("activate")
+@startup_errors
+@config_option
+@click.argument("email")
+def agents_activate(config: str, email: str) -> None:
+    """Let a deactivated agent work again."""
+    from core import people
+
+    async def work(desk):
+        await people.activate((await people.by_email(email))["id"], actor="cli")
+
+    _on_desk(config, work)
+    console.print(f"{email} is active again.")
+
+
+@agents_group.command("set-password")
+@startup_errors
+@config_option
+@click.argument("email")
+def agents_set_password(config: str, email: str) -> None:
+    """Set an agent's password (asked for); their sessions end."""
+    from core import people
+
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+    async def work(desk):
+        await people.set_password((await people.by_email(email))["id"], password, actor="cli")
+
+    _on_desk(config, work)
+    console.print(f"Password of {email} set; their sessions have ended.")
+
+
+@agents_group.command("reset-link")
+@startup_errors
+@config_option
+@click.argument("email")
+def agents_reset_link(config: str, email: str) -> None:
+    """Print a link that lets the agent choose a new password (valid 2 hours, once)."""
+
+    async def work(desk):
+        from core import people
+
+        agent = await people.by_email(email)
+        return _password_link(desk, agent, "reset" if agent["password_hash"] else "invite")
+
+    console.print(_on_desk(config, work), soft_wrap=True)
+
+
 @main.group("db")
 def db_group() -> None:
     """Work on the desk's database as a whole."""

@@ -11,7 +11,7 @@ from litestar.handlers import BaseRouteHandler
 from core.auth import agent_for_token
 from core.errors import Forbidden, Unauthorized
 
-ROLE_RANK = {"readonly": 0, "agent": 1, "admin": 2}
+from core.people import ROLE_RANK  # noqa: E402  (one ranking for the API and the pages)
 
 
 async def current_agent(request: Request) -> dict[str, Any]:

@@ -31,7 +31,7 @@ SESSION_MAX_AGE = 12 * 3600
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
-ROLE_RANK = {"readonly": 0, "agent": 1, "admin": 2}
+from core.people import ROLE_RANK  # noqa: E402  (one ranking for the API and the pages)
 # Token and signature authenticated routes: no cookies, so no CSRF and no session.
 NO_SESSION = ["^/api/", "^/hooks/", "^/health", "^/ready", "^/metrics", "^/static/"]
 

@@ -154,6 +154,8 @@ def browser_factory() -> Iterator[Callable[..., Any]]:
         options.binary_location = CHROMIUM
         if console:  # keep the browser's console (CSP reports, failed loads) for driver.get_log("browser")
             options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # headless Chromium ignores --lang for Accept-Language; the preference sets it
+        options.add_experimental_option("prefs", {"intl.accept_languages": language})
         for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--window-size=1440,900", "--disable-dev-shm-usage", f"--lang={language}"):
             options.add_argument(arg)

@@ -278,7 +278,7 @@ async def list_teams() -> list[dict[str, Any]]:
 class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
-    guards = [require("admin")]
+    guards = [require("supervisor")]  # teams, routing, SLA, rules: the supervisor's work
 
     # --- teams and routing -------------------------------------------------------------------------
 

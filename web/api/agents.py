@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 
-from core import audit, clock
+from core import audit, clock, people
 from core.auth import create_token, hash_password, revoke_token
 from core.bounds import Count, Id
 from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -17,7 +17,7 @@ from core.tables import Agent, AgentShift
 from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
 
-Role = Literal["admin", "agent", "readonly"]
+Role = Literal["admin", "supervisor", "agent", "readonly"]
 Availability = Literal["online", "away", "offline"]
 PUBLIC_FIELDS = (Agent.id, Agent.name, Agent.email, Agent.role, Agent.languages, Agent.skills, Agent.capacity,
                  Agent.availability, Agent.timezone, Agent.locale, Agent.active, Agent.created_at)
@@ -90,6 +90,9 @@ class AgentController(Controller):
     async def create(self, request: Request, data: AgentIn) -> dict[str, Any]:
         me = await current_agent(request)
         email = data.email.strip().lower()
+        if data.password is not None:
+            people.check_password(data.password)
+        people.check_role(data.role)
         if await Agent.exists().where(Agent.email == email):
             raise Conflict(f"an agent with email {email} already exists")
         rows = await Agent.insert(Agent(
@@ -111,10 +114,34 @@ class AgentController(Controller):
             raise Forbidden("agents may change only their own name, languages, time zone, locale and availability")
         if not await Agent.exists().where(Agent.id == agent_id):
             raise NotFound(f"agent {agent_id} does not exist")
+        # Role and active go through core.people: the last admin stays, a deactivation ends
+        # sessions and tokens and routes the agent's open tickets again, as in the CLI and the pages.
+        role, active = changes.pop("role", None), changes.pop("active", None)
+        if role is not None:
+            await people.set_role(agent_id, role, actor=actor(me))
+        if active is False:
+            await people.deactivate(request.app.state.desk, agent_id, actor=actor(me))
+        elif active is True:
+            await people.activate(agent_id, actor=actor(me))
         if changes:
             await Agent.update({getattr(Agent, k): v for k, v in changes.items()}).where(Agent.id == agent_id)
             await audit.record(actor(me), "update", "agent", agent_id, changes)
         return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == agent_id).first())
+
+    @post("/{agent_id:int}/password-link", guards=[require("admin")], status_code=201, responses=with_body(404))
+    async def password_link(self, request: Request, agent_id: int) -> dict[str, Any]:
+        """A signed link that lets the agent choose a password: an invitation (7 days) for an agent
+        without one, else a reset (2 hours). It works once. Pass it on; the desk does not mail it."""
+        me = await current_agent(request)
+        agent = await Agent.select().where(Agent.id == agent_id).first()
+        if agent is None or not agent["active"]:
+            raise NotFound(f"agent {agent_id} does not exist or is deactivated")
+        purpose = "reset" if agent["password_hash"] else "invite"
+        settings = request.app.state.desk.settings
+        url = people.link_url(settings.public_url, people.make_link_token(settings.secret, agent, purpose))
+        await audit.record(actor(me), "password_link", "agent", agent_id, {"purpose": purpose})
+        return {"url": url, "purpose": purpose,
+                "expires_in": people.INVITE_SECONDS if purpose == "invite" else people.RESET_SECONDS}
 
 
     # Shifts: routing gives work only to agents on shift in their own time zone (no shift: always on).

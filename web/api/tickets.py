@@ -16,7 +16,7 @@ from core.tickets import tags_of, update_ticket
 from web.api import pagination
 from web.api.params import OptionalId, text
 from web.api.openapi import errors, with_body
-from web.auth import actor, current_agent, require
+from web.auth import ROLE_RANK, actor, current_agent, require
 
 SORTS = ("-id", "due", "-updated")
 
@@ -187,7 +187,7 @@ class TicketController(Controller):
         from core.tables import AgentTeam
 
         agent = await current_agent(request)
-        teams = None if agent["role"] == "admin" else [
+        teams = None if ROLE_RANK[agent["role"]] >= ROLE_RANK["supervisor"] else [
             r["team"] for r in await AgentTeam.select(AgentTeam.team).where(AgentTeam.agent == agent["id"])]
         if team is not None:
             teams = [team] if teams is None or team in teams else []
@@ -199,7 +199,8 @@ class TicketController(Controller):
         from core import routing
 
         agent = await current_agent(request)
-        row = await routing.claim(request.app.state.desk, ticket_id, agent["id"], admin=agent["role"] == "admin")
+        row = await routing.claim(request.app.state.desk, ticket_id, agent["id"], 
+                                 admin=ROLE_RANK[agent["role"]] >= ROLE_RANK["supervisor"])
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
 
 

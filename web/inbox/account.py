@@ -27,7 +27,7 @@ def _safe_next(value: str | None) -> str:
 async def login_form(request: Request, next: str | None = None) -> Template | Redirect:
     if await session_agent(request):
         return Redirect(path=_safe_next(next))
-    _language_from_browser(request)
+    language_from_browser(request)
     return await page(request, "login.html", next=_safe_next(next), error=None)
 
 
@@ -36,7 +36,7 @@ async def login(request: Request) -> Template | Redirect:
     form = await request.form()
     email, password = form_value(form, "email"), form.get("password") or ""
     target = _safe_next(form_value(form, "next"))
-    _language_from_browser(request)
+    language_from_browser(request)
     ip = client_address(request, request.app.state.desk.settings.trusted_proxies)
     try:
         agent = await sign_in(email, str(password), ip)
@@ -70,9 +70,14 @@ async def logout_everywhere(request: Request) -> Redirect:
 _ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
 
 
+def settings_form_context() -> dict[str, Any]:
+    return {"zones": ["UTC", *_ZONES], "availability": AVAILABILITY}
+
+
 @get("/settings", include_in_schema=False, guards=[page_guard("readonly")])
-async def settings_form(request: Request, saved: bool = False) -> Template:
-    return await page(request, "settings.html", zones=["UTC", *_ZONES], availability=AVAILABILITY, saved=saved)
+async def settings_form(request: Request, saved: bool = False, password_changed: bool = False) -> Template:
+    return await page(request, "settings.html", saved=saved, password_changed=password_changed,
+                      **settings_form_context())
 
 
 @post("/settings", include_in_schema=False, guards=[page_guard("readonly")])
@@ -97,7 +102,7 @@ async def settings_save(request: Request) -> Template | Redirect:
     return Redirect(path="/settings?saved=true")
 
 
-def _language_from_browser(request: Request) -> None:
+def language_from_browser(request: Request) -> None:
     """Before sign-in, speak the browser's language (Accept-Language), Chinese or English."""
     accepted = request.headers.get("accept-language", "").lower()
     first = accepted.split(",")[0].strip()

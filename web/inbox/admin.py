@@ -12,7 +12,7 @@ from web.inbox.common import form_value, page
 from web.sessions import page_guard, session_agent
 
 
-@get("/inbox/admin/macros", include_in_schema=False, guards=[page_guard("admin")])
+@get("/inbox/admin/macros", include_in_schema=False, guards=[page_guard("supervisor")])
 async def macro_list(request: Request, edit: int | None = None) -> Template:
     rows = await Macro.select().order_by(Macro.shortcut, Macro.channel_type, Macro.language)
     current = next((r for r in rows if r["id"] == edit), None)
@@ -20,7 +20,7 @@ async def macro_list(request: Request, edit: int | None = None) -> Template:
     return await page(request, "admin/macros.html", macros=rows, current=current, channels=channels)
 
 
-@post("/inbox/admin/macros", include_in_schema=False, guards=[page_guard("admin")])
+@post("/inbox/admin/macros", include_in_schema=False, guards=[page_guard("supervisor")])
 async def macro_save(request: Request) -> Redirect:
     agent = await session_agent(request)
     form = await request.form()
@@ -33,7 +33,7 @@ async def macro_save(request: Request) -> Redirect:
     return Redirect(path="/inbox/admin/macros")
 
 
-@post("/inbox/admin/macros/{macro_id:int}/delete", include_in_schema=False, guards=[page_guard("admin")])
+@post("/inbox/admin/macros/{macro_id:int}/delete", include_in_schema=False, guards=[page_guard("supervisor")])
 async def macro_delete(request: Request, macro_id: int) -> Redirect:
     agent = await session_agent(request)
     await core_macros.delete(f"agent:{agent['id']}", macro_id)

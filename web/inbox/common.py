@@ -24,7 +24,7 @@ async def page(request: Request, template: str, status_code: int = 200, **contex
 
     unread = await unread_count(agent["id"]) if agent else 0
     return Template(template_name=template, status_code=status_code, context={
-        "me": agent, "unread_notifications": unread, "can_write": can(agent, "agent"), "is_admin": can(agent, "admin"),
+        "me": agent, "unread_notifications": unread, "can_write": can(agent, "agent"), "is_admin": can(agent, "admin"), "is_supervisor": can(agent, "supervisor"),
         "path": request.url.path, "htmx": is_htmx(request),
         "url": request.url.path + (f"?{request.url.query}" if request.url.query else ""), **context,
     })

@@ -22,9 +22,9 @@ from core.tables import PRIORITIES, Agent, AutomationRule, BusinessCalendar, Sla
 from web import i18n
 from web.api import admin as api
 from web.inbox.common import form_list, form_value, is_htmx, page
-from web.sessions import page_guard, session_agent
+from web.sessions import can, page_guard, session_agent
 
-ADMIN = [page_guard("admin")]
+ADMIN = [page_guard("supervisor")]  # a supervisor runs routing, SLA and rules
 
 
 def _who(agent: dict[str, Any]) -> str:
@@ -344,7 +344,7 @@ async def rule_delete(request: Request, rule_id: int) -> Redirect:
 @post("/inbox/t/{ticket_id:int}/claim", include_in_schema=False, guards=[page_guard("agent")])
 async def claim(request: Request, ticket_id: int) -> Response | Redirect:
     agent = await session_agent(request)
-    await routing.claim(request.app.state.desk, ticket_id, agent["id"], admin=agent["role"] == "admin")
+    await routing.claim(request.app.state.desk, ticket_id, agent["id"], admin=can(agent, "supervisor"))
     if is_htmx(request):
         return Response(content="", status_code=200, headers={"HX-Redirect": f"/inbox/t/{ticket_id}"})
     return Redirect(path=f"/inbox/t/{ticket_id}")
