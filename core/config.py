@@ -53,6 +53,8 @@ class Settings:
     outbound_allowlist: list[str] = field(default_factory=list)
     # Proxies whose X-Forwarded-For the desk believes (web.client_address). Empty: the peer is the client.
     trusted_proxies: list[str] = field(default_factory=list)
+    # [relaydesk.retention]: per channel type, erase or anonymize solved tickets after N days (core.retention).
+    retention: dict[str, Any] = field(default_factory=dict)
     enabled: list[str] = field(default_factory=list)
     plugins: dict[str, PluginConfig] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +80,7 @@ _RELAYDESK_KEYS: dict[str, type] = {
     "queue_name": str,
     "outbound_allowlist": list,
     "trusted_proxies": list,
+    "retention": dict,
 }
 
 # Environment variables that override [relaydesk] keys, so one plugins.toml serves several machines.
@@ -158,6 +161,10 @@ def settings_from_dict(raw: dict[str, Any], file: str = "<dict>", env: dict[str,
                               f"write relaydesk.{key} as a {expected.__name__}")
         if key in ("outbound_allowlist", "trusted_proxies"):
             _check_networks(value, file, f"relaydesk.{key}")
+        if key == "retention":
+            from core.retention import parse as parse_retention
+
+            value = parse_retention(value, file)
         setattr(settings, key, value)
     for var, key in ENV_OVERRIDES.items():
         if env.get(var):

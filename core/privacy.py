@@ -97,23 +97,7 @@ async def erase_rows(customer_ids: list[int], *, actor: str, reason: str) -> Era
         message_filter = Message.customer.is_in(plan.customers)
         if ticket_ids:
             message_filter = message_filter | Message.ticket.is_in(ticket_ids)
-        messages = await Message.select(Message.id).where(message_filter)
-        message_ids = [m["id"] for m in messages]
-        if message_ids:
-            rows = await Attachment.select(Attachment.id, Attachment.storage_path).where(
-                Attachment.message.is_in(message_ids))
-            plan.attachments = len(rows)
-            plan.files = sorted({r["storage_path"] for r in rows})
-            await Attachment.delete().where(Attachment.message.is_in(message_ids))
-            await Outbox.delete().where(Outbox.message.is_in(message_ids))
-            await Message.delete().where(Message.id.is_in(message_ids))
-        plan.messages = len(message_ids)
-        if ticket_ids:
-            await TicketTag.delete().where(TicketTag.ticket.is_in(ticket_ids))
-            # Follow-up tickets of other customers must not point at an erased ticket.
-            await Ticket.update({Ticket.linked_ticket: None}).where(Ticket.linked_ticket.is_in(ticket_ids))
-            await Ticket.delete().where(Ticket.id.is_in(ticket_ids))
-        plan.tickets = len(ticket_ids)
+        await _delete_tickets(ticket_ids, message_filter, plan)
         identities = await Identity.select(Identity.id).where(Identity.customer.is_in(plan.customers))
         plan.identities = len(identities)
         await Identity.delete().where(Identity.customer.is_in(plan.customers))
@@ -124,6 +108,102 @@ async def erase_rows(customer_ids: list[int], *, actor: str, reason: str) -> Era
             await audit.record(actor, "customer.erased", "customer", customer_id,
                                {"reason": reason, "tickets": plan.tickets, "messages": plan.messages})
     return plan
+
+
+async def _drop_attachments(message_ids: list[int], plan: ErasePlan) -> None:
+    rows = await Attachment.select(Attachment.id, Attachment.storage_path).where(Attachment.message.is_in(message_ids))
+    plan.attachments += len(rows)
+    plan.files = sorted({*plan.files, *(r["storage_path"] for r in rows)})
+    await Attachment.delete().where(Attachment.message.is_in(message_ids))
+
+
+async def _delete_tickets(ticket_ids: list[int], message_filter: Any, plan: ErasePlan) -> None:
+    """Delete the tickets, the messages `message_filter` selects, and everything hanging off them."""
+    messages = await Message.select(Message.id).where(message_filter)
+    message_ids = [m["id"] for m in messages]
+    if message_ids:
+        await _drop_attachments(message_ids, plan)
+        await Outbox.delete().where(Outbox.message.is_in(message_ids))
+        await Message.delete().where(Message.id.is_in(message_ids))
+    plan.messages += len(message_ids)
+    if ticket_ids:
+        await TicketTag.delete().where(TicketTag.ticket.is_in(ticket_ids))
+        # Follow-up tickets of other customers must not point at an erased ticket.
+        await Ticket.update({Ticket.linked_ticket: None}).where(Ticket.linked_ticket.is_in(ticket_ids))
+        await Ticket.delete().where(Ticket.id.is_in(ticket_ids))
+    plan.tickets += len(ticket_ids)
+
+
+async def erase_tickets(ticket_ids: list[int], *, actor: str, reason: str) -> ErasePlan:
+    """Delete whole tickets (retention): their messages, attachments and tags; the customers stay."""
+    plan = ErasePlan()
+    if not ticket_ids:
+        return plan
+    async with db.transaction():
+        await _delete_tickets(ticket_ids, Message.ticket.is_in(ticket_ids), plan)
+        await audit.record(actor, "tickets.erased", "ticket", min(ticket_ids),
+                           {"reason": reason, "tickets": plan.tickets, "messages": plan.messages})
+    return plan
+
+
+ANONYMIZED_TAG = "anonymized"
+
+
+async def anonymize_tickets(ticket_ids: list[int], *, actor: str, reason: str) -> ErasePlan:
+    """Keep the tickets' numbers for reports (channel, status, times, SLA, team, CSAT) and remove what
+    people wrote and sent: subjects, message texts and HTML, message metadata, attachments. The
+    ticket is tagged "anonymized"; its search entries are rebuilt from what is left."""
+    from core import search
+
+    plan = ErasePlan()
+    if not ticket_ids:
+        return plan
+    async with db.transaction():
+        messages = await Message.select(Message.id).where(Message.ticket.is_in(ticket_ids))
+        message_ids = [m["id"] for m in messages]
+        if message_ids:
+            await _drop_attachments(message_ids, plan)
+            await Message.update({Message.text: "", Message.html: None, Message.subject: None, Message.metadata: {},
+                                  Message.delivery_error: None}).where(Message.id.is_in(message_ids))
+        plan.messages = len(message_ids)
+        await Ticket.update({Ticket.subject: ""}).where(Ticket.id.is_in(ticket_ids))
+        await TicketTag.insert(*(TicketTag(ticket=t, tag=ANONYMIZED_TAG) for t in ticket_ids))
+        await search.forget_tickets(ticket_ids)
+        plan.tickets = len(ticket_ids)
+        await audit.record(actor, "tickets.anonymized", "ticket", min(ticket_ids),
+                           {"reason": reason, "tickets": plan.tickets, "messages": plan.messages})
+    return plan
+
+
+async def export_zip(data_dir: Path, customer_ids: list[int]) -> tuple[Any, dict[str, Any]]:
+    """A zip of everything stored about the customers: customer.json (export_customers) and each
+    attachment's bytes under attachments/. Spooled to disk past 16 MB. Returns (file at 0, summary)."""
+    import json
+    import tempfile
+    import zipfile
+
+    from core.attachments import safe_filename
+
+    data = await export_customers(customer_ids)
+    ids = [a["id"] for a in data["attachments"]]
+    paths = {r["id"]: r["storage_path"] for r in
+             await Attachment.select(Attachment.id, Attachment.storage_path).where(Attachment.id.is_in(ids))} if ids else {}
+    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    missing: list[int] = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for item in data["attachments"]:
+            source = (data_dir / paths.get(item["id"], "")).resolve()
+            if not paths.get(item["id"]) or data_dir.resolve() not in source.parents or not source.is_file():
+                missing.append(item["id"])
+                continue
+            name = f"attachments/{item['id']}-{safe_filename(item['filename'])}"
+            archive.write(source, name)
+            item["file"] = name
+        data["missing_attachment_files"] = missing
+        archive.writestr("customer.json", json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    out.seek(0)
+    return out, {"customers": len(data["customers"]), "tickets": len(data["tickets"]),
+                 "messages": len(data["messages"]), "attachments": len(data["attachments"]) - len(missing)}
 
 
 async def remove_files(data_dir: Path, plan: ErasePlan) -> ErasePlan:

@@ -423,3 +423,16 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
             break
         size = min(size * 2, MAX_CHUNK)
     return out[:limit]
+
+
+async def forget_tickets(ticket_ids: list[int]) -> None:
+    """Drop everything the index holds for these tickets and index again what is left of them (their
+    subject and customer): after their messages were anonymized, no removed word may still find them."""
+    if not ticket_ids:
+        return
+    if _per_ticket():
+        await db.fetch("DELETE FROM search_docs WHERE ticket = ANY({}::int[])", list(ticket_ids))
+    else:
+        marks = ", ".join("{}" for _ in ticket_ids)
+        await db.fetch(f"DELETE FROM search_terms WHERE ticket IN ({marks})", *ticket_ids)
+    await index_tickets(list(ticket_ids))

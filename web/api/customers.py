@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get
-from litestar.params import Parameter
+from typing import Annotated
 
-from core.errors import NotFound
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from core.errors import InvalidRequest, NotFound
 from core.tables import Customer, Identity
 from web.api import pagination
 from web.api.params import text
 from web.api.openapi import errors
-from web.auth import require
+from web.auth import actor, current_agent, require
+from web import customer_data
+
+
+class EraseIn(msgspec.Struct, forbid_unknown_fields=True):
+    confirm: bool = False
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = "erased on request"
 
 
 def _customer_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,3 +72,19 @@ class CustomerController(Controller):
             Identity.phone, Identity.email_verified, Identity.phone_verified,
         ).where(Identity.customer == customer_id).order_by(Identity.id)
         return out
+
+    @get("/{customer_id:int}/export", guards=[require("admin")], responses=errors(404),
+         media_type="application/zip")
+    async def export(self, request: Request, customer_id: int) -> Stream:
+        """Everything stored about the customer (and customers merged into them) as a zip:
+        customer.json plus each attachment's file. Audited as customer.exported."""
+        return await customer_data.export_response(request, customer_id, actor(await current_agent(request)))
+
+    @post("/{customer_id:int}/erase", guards=[require("admin")], status_code=200, responses=errors(404, 413))
+    async def erase(self, request: Request, customer_id: int, data: EraseIn) -> dict[str, Any]:
+        """Delete the customer (with merged ones), their identities, tickets, messages and attachments.
+        Needs {"confirm": true}; audited as customer.erased with the reason, never the erased data."""
+        if not data.confirm:
+            raise InvalidRequest('erasing cannot be undone: send {"confirm": true}')
+        return await customer_data.erase(request, customer_id, actor(await current_agent(request)), data.reason)
+
