@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from core import attachments, clock, db, sla
+from core import attachments, clock, db, sla, spam
 from core.customers import resolve
 from core.sql import Conn, as_json
 from core.events import Event, publish
@@ -167,7 +167,9 @@ async def _store_one(desk: "Desk", conn: Conn, account: Account, message: Inboun
     customer_id, new_customer = await resolve(conn, account.channel_type, message, now,
                                               probe["probe_customer"], probe["probe_merged_into"])
     thread_ticket = {k: probe[k] for k in _TICKET_KEYS} if probe["id"] is not None else None
-    ticket, opened = await _thread(desk, conn, account, message, customer_id, now, thread_ticket, new_customer)
+    blocked = not message.is_echo and await spam.is_blocked(account.channel_type, message)
+    ticket, opened = await _thread(desk, conn, account, message, customer_id, now, thread_ticket, new_customer,
+                                   blocked)
     created = opened is not None
     if ticket is None:
         log.info("skipped %s on %s: it would open a ticket and may not", message.external_id, account.name)
@@ -191,7 +193,8 @@ async def _store_one(desk: "Desk", conn: Conn, account: Account, message: Inboun
         await _platform_deadline(conn, ticket["id"], message.respond_by)
     for tag in sorted(tags):
         await _add_tag(conn, ticket["id"], tag)
-    if message.is_echo:
+    if message.is_echo or ticket["status"] == "spam":
+        # spam is stored and stays out of everyone's way: no notifications, rules or auto-replies
         return IngestResult(message_id, ticket["id"], created_ticket=created), None
     name = "created" if created else "customer_replied"
     return (IngestResult(message_id, ticket["id"], created_ticket=created),
@@ -241,13 +244,15 @@ async def _insert_message(conn: Conn, write: _TicketWrite, ticket_id: int | None
 
 
 async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
-                  now: Any, thread_ticket: dict[str, Any] | None,
-                  new_customer: bool) -> tuple[dict[str, Any] | None, tuple[_TicketWrite, set[str]] | None]:
+                  now: Any, thread_ticket: dict[str, Any] | None, new_customer: bool,
+                  blocked: bool = False) -> tuple[dict[str, Any] | None, tuple[_TicketWrite, set[str]] | None]:
     """Find the ticket this message belongs to: references, then a ticket number it quotes (same
     customer only), then the platform's thread id (`thread_ticket`, looked up by the probe), then
     the customer's one recent ticket on the message's topic (see InboundMessage.topic), then
     the customer's open ticket on this account; otherwise a new ticket. A closed ticket is reopened
     when the message says so (reopen_closed), else a new message opens a follow-up linked to it.
+    A blocked sender's message joins the ticket only when that is in Spam already; otherwise it
+    opens a spam ticket (linked), so a block never hides an earlier real conversation.
     Returns the ticket and, for a new one, its INSERT and tags (see _open_ticket)."""
     ticket = None
     refs = list(dict.fromkeys(message.references[-50:]))
@@ -273,12 +278,19 @@ async def _thread(desk: "Desk", conn: Conn, account: Account, message: InboundMe
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE customer = $1 AND account = $2 "
             f"AND status IN ('new', 'open', 'pending', 'on-hold') ORDER BY id DESC LIMIT 1",
             customer_id, account.id)
-    if ticket is not None and (ticket["status"] != "closed" or message.reopen_closed):
+    if blocked and (ticket is None or ticket["status"] != "spam") and not new_customer:
+        # a blocked sender keeps writing into their one spam conversation, not a new one each time
+        ticket = await conn.fetchrow(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE customer = $1 AND account = $2 AND status = 'spam' "
+            f"ORDER BY id DESC LIMIT 1", customer_id, account.id) or ticket
+    if ticket is not None and (ticket["status"] != "closed" or message.reopen_closed) and (
+            not blocked or ticket["status"] == "spam"):
         return ticket, None
     if not message.may_open_ticket:
         return None, None
     new, write, tags = await _open_ticket(desk, conn, account, message, customer_id, now,
-                                          linked=ticket["id"] if ticket else None, new_customer=new_customer)
+                                          linked=ticket["id"] if ticket else None, new_customer=new_customer,
+                                          spam=blocked)
     return new, (write, tags)
 
 
@@ -299,8 +311,8 @@ async def _ticket_by_topic(conn: Conn, account: Account, message: InboundMessage
 
 
 async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: InboundMessage, customer_id: int,
-                       now: Any, linked: int | None,
-                       new_customer: bool = False) -> tuple[dict[str, Any], _TicketWrite, set[str]]:
+                       now: Any, linked: int | None, new_customer: bool = False,
+                       spam: bool = False) -> tuple[dict[str, Any], _TicketWrite, set[str]]:
     """Classify, prioritize, set SLA due times and route. Returns the ticket (its id still None),
     its INSERT and its tags: _store_one stores the ticket together with its first message."""
     subject = (message.subject or message.text.strip().split("\n", 1)[0])[:200]
@@ -312,6 +324,8 @@ async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: Inbo
         ticket.update(customer_tags=[], last_helper=None)
     tags = _classify(desk, message, ticket) | set(message.tags)
     ticket["tags"] = sorted(tags)  # sla_targets may match on them (a claimed conversation's kind)
+    if spam:  # a blocked sender: nobody is assigned and no clock runs
+        return _spam_ticket(ticket, account, message, customer_id, now, linked, subject)
     # Route first, so SLA policies can match on the team; both hooks read snapshots loaded here.
     decision = decide(desk.registry, await prepare_routing(conn, ticket, message.text), desk)
     ticket["team"] = decision.team_id
@@ -324,19 +338,35 @@ async def _open_ticket(desk: "Desk", conn: Conn, account: Account, message: Inbo
         if resolution is not None and resolution < first:
             resolution = first  # no desk target falls due before the platform's own clock
     write = _TicketWrite(
-        "INSERT INTO tickets (subject, status, priority, customer, account, channel_type, thread_key, assignee, team, "
-        "language, intent, sentiment, route_reason, linked_ticket, created_at, updated_at, last_message_at, "
-        "last_customer_message_at, first_response_due_at, next_response_due_at, resolution_due_at, sla_due_at, "
-        "sla_warned_at, first_response_breached, next_response_breached, resolution_breached, first_responded_at, "
-        "solved_at, closed_at, pooled_at, pool_alert_due_at, sla_warning_minutes) VALUES ($1, 'new', $2, $3, $4, $5, "
-        "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, $19, $20, NULL, FALSE, FALSE, FALSE, NULL, "
-        "NULL, NULL, $21, $22, $23) RETURNING id",
+        _TICKET_INSERT.format(status="new"),
         (subject, ticket["priority"], customer_id, account.id, account.channel_type, message.thread_key,
          decision.agent_id, decision.team_id, ticket["language"], ticket["intent"], ticket["sentiment"],
          decision.reason, linked, now, now, now, now, first, resolution, sla.earliest(first, resolution),
          *pool_columns(decision, now), targets.warning_minutes), inserts=True)
     ticket.update(assignee=decision.agent_id, team=decision.team_id)
     return ticket, write, tags
+
+
+def _spam_ticket(ticket: dict[str, Any], account: Account, message: InboundMessage, customer_id: int, now: Any,
+                 linked: int | None, subject: str) -> tuple[dict[str, Any], _TicketWrite, set[str]]:
+    reason = "spam: the sender is blocked"
+    write = _TicketWrite(
+        _TICKET_INSERT.format(status="spam"),
+        (subject, "low", customer_id, account.id, account.channel_type, message.thread_key, None, None,
+         message.language, None, None, reason, linked, now, now, now, now, None, None, None, None, None, None),
+        inserts=True)
+    ticket.update(status="spam", priority="low")
+    return ticket, write, set()
+
+
+_TICKET_INSERT = (
+        "INSERT INTO tickets (subject, status, priority, customer, account, channel_type, thread_key, assignee, team, "
+        "language, intent, sentiment, route_reason, linked_ticket, created_at, updated_at, last_message_at, "
+        "last_customer_message_at, first_response_due_at, next_response_due_at, resolution_due_at, sla_due_at, "
+        "sla_warned_at, first_response_breached, next_response_breached, resolution_breached, first_responded_at, "
+        "solved_at, closed_at, pooled_at, pool_alert_due_at, sla_warning_minutes) VALUES ($1, '{status}', $2, $3, $4, $5, "
+        "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, $19, $20, NULL, FALSE, FALSE, FALSE, NULL, "
+        "NULL, NULL, $21, $22, $23) RETURNING id")
 
 
 _STRING_FIELDS = ("external_id", "sender_handle", "text", "html", "subject", "sender_name", "sender_email",
@@ -406,7 +436,11 @@ def _classify(desk: "Desk", message: InboundMessage, ticket: dict[str, Any]) -> 
 async def _reply_update(desk: "Desk", conn: Conn, ticket: dict[str, Any], message: InboundMessage,
                         now: Any) -> tuple[_TicketWrite, set[str]]:
     """The customer wrote again: classify, reopen, restart the next-response clock. Returns the
-    ticket's UPDATE (run with the message's INSERT) and the tags to add."""
+    ticket's UPDATE (run with the message's INSERT) and the tags to add. A spam ticket only records
+    that the message came: it stays in Spam with no clock."""
+    if ticket["status"] == "spam":
+        return _TicketWrite("UPDATE tickets SET last_message_at = $1, last_customer_message_at = $2, updated_at = $3 "
+                            "WHERE id = $4", (now, now, now, ticket["id"]), inserts=False), set()
     before = dict(ticket)
     tags = _classify(desk, message, ticket) | set(message.tags)
     status = "open" if ticket["status"] in ("pending", "on-hold", "solved", "closed") else ticket["status"]

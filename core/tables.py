@@ -20,7 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-TICKET_STATUSES = ("new", "open", "pending", "on-hold", "solved", "closed")
+TICKET_STATUSES = ("new", "open", "pending", "on-hold", "solved", "closed", "spam")
 OPEN_STATUSES = ("new", "open", "pending", "on-hold")
 PRIORITIES = ("urgent", "high", "normal", "low")
 DIRECTIONS = ("inbound", "outbound", "note")
@@ -207,6 +207,16 @@ class AuditEntry(Table, tablename="audit_log"):
     entity_type = Varchar(length=32)
     entity_id = Integer()
     changes = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Block(Table, tablename="blocklist"):
+    """A blocked sender ("sender": "<channel type>:<handle>"), e-mail domain ("domain") or phone
+    number ("phone", digits only): their messages are stored as spam (core.spam, migration core_0012)."""
+
+    kind = Varchar(length=16)
+    value = Varchar(length=255)
+    created_by = Varchar(length=100, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -409,7 +419,7 @@ POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPoli
 ALL_TABLES: tuple[type[Table], ...] = (
     TicketCount,  # first: emptied last, after the deletes that its triggers count
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
-    Message, Attachment, Outbox, AuditEntry, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
+    Message, Attachment, Outbox, AuditEntry, Block, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
     *POLICY_TABLES, WebSession, WorkerHeartbeat,
 )
 # Bound like the others but never emptied by the tests' per-test cleanup: the desk's identity.

@@ -49,6 +49,9 @@ async def update_ticket(desk: "Desk", ticket_id: int, *, actor: str, status: str
             elif status == "closed":
                 changes[Ticket.closed_at] = now
                 changes[Ticket.sla_due_at] = None
+            elif status == "spam":  # out of every queue and clock (core.spam; the sender stays unblocked)
+                changes[Ticket.sla_due_at] = None
+                changes[Ticket.pooled_at] = None
             events.append(Event("status_changed", ticket_id, actor=actor, data={"from": ticket["status"], "to": status}))
         if priority is not None and priority != ticket["priority"]:
             changes[Ticket.priority] = priority

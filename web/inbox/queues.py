@@ -20,7 +20,7 @@ from web.api.params import OptionalId, text
 from web.inbox.common import chosen_id, form_list, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
 
-QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool")
+QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool", "spam")
 DUE_SOON = timedelta(hours=1)
 PAGE_SIZE = 50
 
@@ -38,6 +38,8 @@ def queue_where(queue: str, agent_id: int, now: datetime) -> list[Any]:
         "breached": [is_open, Ticket.sla_due_at < now],
         # the claim pools (core.routing.claim): low-priority work nobody holds yet
         "pool": [is_open, Ticket.pooled_at.is_not_null(), Ticket.assignee.is_null()],
+        # blocked senders and tickets marked as spam (core.spam): kept, out of every other queue
+        "spam": [Ticket.status == "spam"],
     }[queue]
 
 
