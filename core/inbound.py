@@ -185,7 +185,7 @@ async def _store_one(desk: "Desk", conn: Conn, account: Account, message: Inboun
     message_id, ticket["id"] = await _insert_message(conn, write, ticket["id"], (
         account.id, "outbound" if message.is_echo else "inbound", None if message.is_echo else customer_id,
         message.subject, message.text, sanitize_html(message.html), message.external_id,
-        "sent" if message.is_echo else None, as_json(_message_metadata(message)), message.sent_at or now,
+        "sent" if message.is_echo else None, as_json(_message_metadata(message, opens=created)), message.sent_at or now,
         message.sent_at if message.is_echo else None))
     for item in message.attachments:
         await _store_attachment(desk, conn, message_id, item, now)
@@ -510,8 +510,11 @@ async def _store_attachment(desk: "Desk", conn: Conn, message_id: int, item: Any
     )
 
 
-def _message_metadata(message: InboundMessage) -> dict[str, Any]:
+def _message_metadata(message: InboundMessage, opens: bool = False) -> dict[str, Any]:
     meta = dict(message.metadata)
+    if opens and message.sender_handle:
+        # which identity opened the ticket: undoing a customer merge (core.merge.split) follows it
+        meta["sender_handle"] = message.sender_handle
     if message.references:
         meta["references"] = message.references[-20:]
     if message.order_ids:

@@ -9,7 +9,7 @@ from piccolo.table import Table
 
 ID = "2026-12-02T10:30:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "blocklist of senders, domains and phone numbers"
+DESCRIPTION = "blocklist of senders, domains and phone numbers; merged customers by target"
 
 
 class Block(Table, tablename="blocklist"):
@@ -23,6 +23,8 @@ STATEMENTS = (
     "CREATE UNIQUE INDEX IF NOT EXISTS blocklist_kind_value ON blocklist (kind, value)",
     # the Spam view lists spam tickets newest first
     "CREATE INDEX IF NOT EXISTS tickets_spam ON tickets (updated_at) WHERE status = 'spam'",
+    # the customer panel lists the customers merged into this one (to undo a merge)
+    "CREATE INDEX IF NOT EXISTS customers_merged_into ON customers (merged_into) WHERE merged_into IS NOT NULL",
 )
 
 

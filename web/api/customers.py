@@ -14,10 +14,15 @@ from litestar.response import Stream
 from core.errors import InvalidRequest, NotFound
 from core.tables import Customer, Identity
 from web.api import pagination
+from core.bounds import Id
 from web.api.params import text
-from web.api.openapi import errors
+from web.api.openapi import errors, with_body
 from web.auth import actor, current_agent, require
 from web import customer_data
+
+
+class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
+    source_id: Id
 
 
 class EraseIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -87,4 +92,20 @@ class CustomerController(Controller):
         if not data.confirm:
             raise InvalidRequest('erasing cannot be undone: send {"confirm": true}')
         return await customer_data.erase(request, customer_id, actor(await current_agent(request)), data.reason)
+
+    @post("/{customer_id:int}/merge", guards=[require("agent")], status_code=200, responses=with_body(404))
+    async def merge(self, request: Request, customer_id: int, data: MergeIn) -> dict[str, Any]:
+        """Merge customer source_id into this one: identities, tickets and messages move here; the
+        source remembers where it went. Undo with POST /customers/{source_id}/split."""
+        from core.merge import merge_customers
+
+        return await merge_customers(data.source_id, customer_id, actor=actor(await current_agent(request)))
+
+    @post("/{customer_id:int}/split", guards=[require("agent")], status_code=200, responses=errors(404))
+    async def split(self, request: Request, customer_id: int) -> dict[str, Any]:
+        """Undo the merge of this customer into another: each identity, ticket and message that came
+        from it goes back to it."""
+        from core.merge import split
+
+        return await split(customer_id, actor=actor(await current_agent(request)))
 

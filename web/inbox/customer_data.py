@@ -8,7 +8,7 @@ from litestar.response import Redirect, Stream, Template
 
 from web import customer_data
 from web.inbox.common import form_value, page
-from web.sessions import page_guard, session_agent
+from web.sessions import page_guard, session_agent  # noqa: F401
 
 ADMIN = [page_guard("admin")]
 
@@ -39,4 +39,16 @@ async def erase_customer(request: Request, customer_id: int) -> Template | Redir
     return Redirect(path="/inbox/q/open")
 
 
-ROUTES = [export_customer, erase_confirmation, erase_customer]
+@post("/inbox/customers/{customer_id:int}/split", include_in_schema=False, guards=[page_guard("agent")])
+async def split_customer(request: Request, customer_id: int) -> Redirect:
+    """Undo a merge from the panel of the customer it went into."""
+    from core.merge import split
+
+    me = await session_agent(request)
+    form = await request.form()
+    back = form_value(form, "back")
+    await split(customer_id, actor=f"agent:{me['id']}")
+    return Redirect(path=back if back.startswith("/inbox/") and not back.startswith("//") else "/inbox/q/open")
+
+
+ROUTES = [export_customer, erase_confirmation, erase_customer, split_customer]

@@ -114,7 +114,9 @@ async def _customer_panel(customer_id: int) -> dict[str, Any]:
                                        Identity.phone).where(Identity.customer == customer_id).order_by(Identity.id)
     other = await Ticket.select(Ticket.id, Ticket.subject, Ticket.status, Ticket.channel_type).where(
         Ticket.customer == customer_id).order_by(Ticket.id, ascending=False).limit(20)
-    return {"customer": customer, "identities": identities, "tickets": other,
+    merged_from = await Customer.select(Customer.id, Customer.name, Customer.email).where(
+        Customer.merged_into == customer_id).order_by(Customer.id).limit(20)
+    return {"customer": customer, "identities": identities, "tickets": other, "merged_from": merged_from,
             "duplicates": await duplicates(customer) if customer.get("id") else []}
 
 
