@@ -92,10 +92,10 @@ async def test_bulk_assign_tag_and_close(desk):
     async with client_for(desk) as client:
         ids = await _setup(desk, client, 3)
         await sign_in(client, "b@example.com")
-        r = await form_post(client, "/inbox/bulk", {"ids": [str(ids[0]), str(ids[1])], "action": "assign", "value": ""})
-        assert r.status_code in (302, 303)
-        await form_post(client, "/inbox/bulk", {"ids": [str(ids[1]), str(ids[2])], "action": "tag", "tagvalue": "Refund"})
-        await form_post(client, "/inbox/bulk", {"ids": [str(ids[2])], "action": "close"})
+        r = await form_post(client, "/inbox/bulk", {"ids": [str(ids[0]), str(ids[1])], "action": "assign", "agent": ""})
+        assert r.status_code == 200 and "Done for 2 tickets." in r.text
+        await form_post(client, "/inbox/bulk", {"ids": [str(ids[1]), str(ids[2])], "action": "tag_add", "tagvalue": "Refund"})
+        await form_post(client, "/inbox/bulk", {"ids": [str(ids[2])], "action": "status", "status": "solved"})
     rows = {r["id"]: r for r in await Ticket.select(Ticket.id, Ticket.assignee, Ticket.status)}
     assert [rows[i]["assignee"] for i in ids] == [me, me, None]
     assert rows[ids[2]]["status"] == "solved"

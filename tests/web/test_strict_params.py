@@ -156,7 +156,7 @@ async def test_inbox_forms_with_ids_beyond_the_range_are_refused_not_500(desk):
         assert (await client.get("/inbox/q/open", params={"team": HUGE})).status_code == 400
         page = f"/inbox/t/{ticket}"
         for url, data in [(f"/inbox/t/{ticket}/update", {"assignee": HUGE}), (f"/inbox/t/{ticket}/update", {"team": "²"}),
-                          ("/inbox/bulk", {"ids": str(ticket), "action": "assign", "value": HUGE})]:
+                          ("/inbox/bulk", {"ids": str(ticket), "action": "assign", "agent": HUGE})]:
             response = await form_post(client, url, data, page=page)
             assert response.status_code == 400, (url, data, response.status_code, response.text[:300])
         response = await form_post(client, "/inbox/customers/1/merge", {"source": HUGE}, page=page)

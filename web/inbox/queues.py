@@ -1,23 +1,23 @@
 """Queues: unassigned, mine, all open, pending, SLA due soon and breached, narrowed by channel, team
-and tag; sorted by SLA due time; cursor pagination; counts; bulk assign, tag and close; search."""
+and tag; sorted by SLA due time; cursor pagination; counts; search. Bulk work: web/inbox/bulk.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, get
 from litestar.response import Redirect, Template
 
 from core import clock, search
 from core import counts as ticket_counts
-from core.bounds import parse_id
 from core.errors import InvalidRequest
 from core.tables import OPEN_STATUSES, Agent, Customer, Ticket, TicketTag
-from core.tickets import tags_of, update_ticket
+from core.tickets import tags_of
 from web.api import pagination
 from web.api.params import OptionalId, text
-from web.inbox.common import chosen_id, form_list, form_value, is_htmx, page
+from web.inbox.bulk import bulk_choices
+from web.inbox.common import is_htmx, page
 from web.sessions import page_guard, session_agent
 
 QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool", "spam")
@@ -144,6 +144,7 @@ async def queue_page(request: Request, queue: str, channel: str | None = text(64
         return await page(request, "inbox/_list.html", **context)
     context["counts"] = await counts(agent["id"], now)
     context["agents"] = await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name)  # noqa: E712
+    context.update(await bulk_choices())
     return await page(request, "inbox/queue.html", **context)
 
 
@@ -156,30 +157,4 @@ async def counts_fragment(request: Request, queue: str = "open", channel: str | 
                       channel=channel, team=team, tag=tag, q="")
 
 
-@post("/inbox/bulk", include_in_schema=False, guards=[page_guard("agent")])
-async def bulk(request: Request) -> Redirect:
-    """Assign, tag or close many tickets at once; each change is audited like a single one."""
-    agent = await session_agent(request)
-    assert agent is not None
-    form = await request.form()
-    ids = [i for i in map(parse_id, form_list(form, "ids")) if i is not None]
-    action = form_value(form, "action")
-    value = form_value(form, "tagvalue") if action == "tag" else form_value(form, "value")
-    actor = f"agent:{agent['id']}"
-    desk = request.app.state.desk
-    for ticket_id in ids:
-        if action == "assign":
-            await update_ticket(desk, ticket_id, actor=actor, assignee=chosen_id(value) or agent["id"])
-        elif action == "unassign":
-            await update_ticket(desk, ticket_id, actor=actor, assignee=None)
-        elif action == "tag" and value:
-            await update_ticket(desk, ticket_id, actor=actor, add_tags=[value])
-        elif action == "close":
-            await update_ticket(desk, ticket_id, actor=actor, status="solved")
-        else:
-            raise InvalidRequest("choose what to do with the selected tickets")
-    back = form_value(form, "back")
-    return Redirect(path=back if back.startswith("/inbox") else "/inbox")
-
-
-ROUTES = [inbox_home, queue_page, counts_fragment, bulk]
+ROUTES = [inbox_home, queue_page, counts_fragment]

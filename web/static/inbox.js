@@ -157,9 +157,11 @@
       document.getElementById("reply").classList.toggle("note-mode", e.target.value === "note");
     }
     if (e.target.matches(".bulkbar select[name=action]")) {
+      // show only the field the chosen action needs (data-for lists the actions it serves)
       const bar = e.target.closest(".bulkbar");
-      bar.querySelector("[data-for=assign]").hidden = e.target.value !== "assign";
-      bar.querySelector("[data-for=tag]").hidden = e.target.value !== "tag";
+      bar.querySelectorAll("[data-for]").forEach((field) => {
+        field.hidden = !field.dataset.for.split(" ").includes(e.target.value);
+      });
     }
   });
 })();
