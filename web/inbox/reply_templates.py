@@ -53,7 +53,7 @@ async def fields(request: Request, ticket_id: int) -> Template:
     ticket = await _ticket(ticket_id)
     form = await request.form()
     _, template = await _chosen(request, ticket, form)
-    return await page(request, "ticket/_channel_template_fields.html", ticket=ticket, template=template,
+    return await page(request, "ticket/_channel_template_fields.html", ticket=ticket, chosen=template,
                       preview=core_templates.render(template, {}) if template else "")
 
 
