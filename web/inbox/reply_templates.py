@@ -63,7 +63,8 @@ async def preview(request: Request, ticket_id: int) -> Template:
     form = await request.form()
     _, template = await _chosen(request, ticket, form)
     values = {k: v[:core_templates.MAX_VALUE] for k, v in _values(form).items()}
-    return await page(request, "ticket/_channel_template_preview.html",
+    # out of band: an earlier refusal ("fill in variable ...") no longer applies once the agent types
+    return await page(request, "ticket/_channel_template_preview.html", clear_problems=True,
                       preview=core_templates.render(template, values) if template else "")
 
 
