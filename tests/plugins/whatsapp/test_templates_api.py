@@ -156,7 +156,7 @@ async def test_the_inbox_panel_previews_refuses_an_empty_variable_in_chinese_and
         assert "Hi Dana, your order A-1042 has shipped." in sent.text  # the timeline shows the filled text
         refreshed = await client.post(f"{base}/refresh", data={"_csrf_token": csrf}, headers=htmx)
         assert refreshed.status_code == 200 and 'id="channel-templates"' in refreshed.text
-    [call] = graph.sends()
+    [call] = await wait_for(graph.sends)  # delivered by the outbox job, after the answer
     assert call.json()["template"]["components"][0]["parameters"] == [{"type": "text", "text": "Dana"},
                                                                       {"type": "text", "text": "A-1042"}]
     row = await Message.select(Message.text, Message.author).where(Message.direction == "outbound").first()
