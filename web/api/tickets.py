@@ -227,8 +227,14 @@ class TicketController(Controller):
         if refresh:
             await reply_templates.refresh(desk, ticket)
         limits, offered = await reply_templates.offered(desk, ticket)
+        described = []
+        for item in offered:
+            try:
+                described.append(msgspec.convert(item, TemplateOut, strict=False))
+            except msgspec.ValidationError:  # a plugin's malformed entry costs itself, not the answer
+                continue
         return TemplatesOut(
-            templates=[msgspec.convert(t, TemplateOut, strict=False) for t in offered],
+            templates=described,
             blocked_reason=limits.get("blocked_reason"), window_closes_at=limits.get("window_closes_at"),
             templates_error=limits.get("templates_error"))
 

@@ -162,3 +162,19 @@ async def test_the_inbox_panel_previews_refuses_an_empty_variable_in_chinese_and
     row = await Message.select(Message.text, Message.author).where(Message.direction == "outbound").first()
     assert row == {"text": "Hi Dana, your order A-1042 has shipped.", "author": agent_id}
     assert (await Ticket.select(Ticket.status).where(Ticket.id == ticket["id"]).first())["status"] == "open"
+
+
+async def test_openapi_documents_the_template_endpoints(make_desk, graph):
+    desk = await make_desk(whatsapp(graph, business_account_id=WABA_ID))
+    async with client_for(desk) as client:
+        schema = (await client.get("/api/v1/schema/openapi.json")).json()
+    listing = schema["paths"]["/api/v1/tickets/{ticket_id}/templates"]["get"]
+    assert [p["name"] for p in listing["parameters"] if p["in"] == "query"] == ["refresh"]
+    assert {"200", "400", "401", "403", "404"} <= set(listing["responses"])
+    components = schema["components"]["schemas"]
+    out = next(v for k, v in components.items() if k.endswith("TemplatesOut"))
+    assert set(out["properties"]) == {"templates", "blocked_reason", "window_closes_at", "templates_error"}
+    reply_in = next(v for k, v in components.items() if k.endswith("ReplyIn"))
+    assert "template" in reply_in["properties"] and "text" not in reply_in.get("required", [])
+    template_in = next(v for k, v in components.items() if k.endswith("TemplateIn"))
+    assert set(template_in["required"]) == {"name", "language"}
