@@ -178,3 +178,24 @@ async def test_openapi_documents_the_template_endpoints(make_desk, graph):
     assert "template" in reply_in["properties"] and "text" not in reply_in.get("required", [])
     template_in = next(v for k, v in components.items() if k.endswith("TemplateIn"))
     assert set(template_in["required"]) == {"name", "language"}
+
+
+async def test_read_only_agents_see_no_panel_and_cannot_send_or_refresh(make_desk, graph, templates, shifted_clock):
+    desk = await make_desk(whatsapp(graph, business_account_id=WABA_ID))
+    ticket = await closed_ticket(desk, shifted_clock)
+    _, token = await make_agent("readonly", email="ro@example.com")
+    async with client_for(desk) as client:
+        api = await client.get(f"/api/v1/tickets/{ticket['id']}/templates", headers=auth(token))
+        api_send = await client.post(f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(token), json={
+            "template": {"name": "order_update", "language": "en_US", "params": ["a", "b"]}})
+        await sign_in(client, "ro@example.com")
+        page = await client.get(f"/inbox/t/{ticket['id']}")
+        csrf = csrf_from(page.text)
+        base = f"/inbox/t/{ticket['id']}/channel-templates"
+        send = await client.post(f"{base}/send", data={"_csrf_token": csrf, "template": "order_update:en_US",
+                                                       "var_1": "a", "var_2": "b"}, headers={"hx-request": "true"})
+        refresh = await client.post(f"{base}/refresh", data={"_csrf_token": csrf}, headers={"hx-request": "true"})
+    assert api.status_code == 403 and api_send.status_code == 403
+    assert 'id="channel-templates"' not in page.text
+    assert send.status_code == 403 and refresh.status_code == 403
+    assert await Outbox.count() == 0 and graph.sends() == []
