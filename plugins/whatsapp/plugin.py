@@ -126,7 +126,11 @@ async def _send(account: Account, message: OutboundMessage) -> SendResult:
         if template is not None:
             if not isinstance(template, dict):
                 raise ChannelError("the template must be {name, language, params}", retryable=False)
-            external_id = await client.post_message(http, settings, to, client.template_payload(template), "send the template")
+            try:
+                external_id = await client.post_message(http, settings, to, client.template_payload(template),
+                                                        "send the template")
+            except ChannelError as exc:
+                raise templates.send_error(exc, template, message.author_language) from None
             return SendResult(external_id=external_id, status="sent")
         ids: list[str] = []
         caption_used = False

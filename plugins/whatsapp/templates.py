@@ -57,6 +57,20 @@ UNREACHABLE = N_("WhatsApp could not be reached to list the templates: {details}
 FAILED = N_("WhatsApp could not list the templates (error {code}): {details}")
 
 
+# A template Meta refused to send, worded for the agent who sent it (Meta's "WhatsApp error codes").
+SEND_REASONS = {
+    132000: N_("WhatsApp refused template {name}: the number of variables does not match the approved template."),
+    132001: N_("WhatsApp refused template {name}: it does not exist in language {language}, or is not approved."),
+    132005: N_("WhatsApp refused template {name}: the filled-in text is too long."),
+    132007: N_("WhatsApp refused template {name}: its text breaks WhatsApp's formatting or content policy."),
+    132012: N_("WhatsApp refused template {name}: a variable has the wrong format."),
+    132015: N_("WhatsApp refused template {name}: it is paused for low quality. Pick another one."),
+    132016: N_("WhatsApp refused template {name}: it is disabled. Pick another one."),
+    131026: N_("WhatsApp could not deliver template {name} to this number."),
+}
+SEND_FAILED = N_("WhatsApp refused template {name} (error {code}): {details}")
+
+
 @dataclass
 class Listing:
     templates: list[dict[str, Any]] = field(default_factory=list)
@@ -157,6 +171,18 @@ def error_text(error: ChannelError) -> str:
     if error.platform_code is None:
         return _(UNREACHABLE).format(details=error.message)
     return _(FAILED).format(code=error.platform_code, details=error.message)
+
+
+def send_error(error: ChannelError, choice: dict[str, Any], language: str) -> ChannelError:
+    """A permanent refusal of a template send, reworded in `language` (the replying agent's);
+    retryable errors (limits, Meta's trouble) keep their wording: the core retries them."""
+    if error.retryable:
+        return error
+    code = graph.as_int(error.platform_code)
+    name, lang = str(choice.get("name") or "")[:100], str(choice.get("language") or "")[:20]
+    text = (_(SEND_REASONS[code], language).format(name=name, language=lang) if code in SEND_REASONS
+            else _(SEND_FAILED, language).format(name=name, code=error.platform_code, details=error.message))
+    return ChannelError(text, retryable=False, platform_code=error.platform_code)
 
 
 async def offered(account: Any, *, refresh: bool = False) -> tuple[list[dict[str, Any]], str | None]:
