@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from core import outbound
 from core import reply_templates as core_templates
-from core.errors import DraftRejected, InvalidRequest, ReplyCollision
+from core.errors import N_, DraftRejected, InvalidRequest, ReplyCollision
 from web import i18n
 from web.inbox.common import form_value, is_htmx, page
 from web.inbox.ticket import _collision, _ticket, last_seen, timeline
@@ -78,7 +78,7 @@ async def send(request: Request, ticket_id: int) -> Template | Redirect:
     name, _, language = form_value(form, "template").partition(":")
     try:
         if not name:
-            raise core_templates.refusal(core_templates.N_("choose a template to send"))
+            raise core_templates.refusal(N_("choose a template to send"))
         text, metadata = await core_templates.compose(desk, ticket, name, language, _values(form))
         await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, metadata=metadata,
                              seen_up_to=int(seen) if seen.isdigit() and len(seen) < 19 else None)

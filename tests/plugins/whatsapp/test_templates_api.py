@@ -148,7 +148,10 @@ async def test_the_inbox_panel_previews_refuses_an_empty_variable_in_chinese_and
             "_csrf_token": csrf, "template": "order_update:en_US", "var_1": "Dana", "var_2": "9" * 50_000})
         unknown = await client.post(f"{base}/send", headers=htmx, data={
             "_csrf_token": csrf, "template": "nope:en_US", "var_1": "Dana"})
+        none = await client.post(f"{base}/send", headers=htmx, data={"_csrf_token": csrf, "template": ""})
         assert huge.status_code == 422 and unknown.status_code == 422
+        assert none.status_code == 422 and "请选择要发送的模板" in none.text
+        assert "此工单没有语言为 en_US 的已批准模板 nope" in unknown.text
         assert await Outbox.count() == 0
         sent = await client.post(f"{base}/send", headers=htmx, data={
             "_csrf_token": csrf, "template": "order_update:en_US", "var_1": "Dana", "var_2": "A-1042"})
