@@ -60,4 +60,8 @@ async def reply_constraints(desk: "Desk", ticket: dict[str, Any]) -> dict[str, A
             log.exception("reply_constraints of %s failed", impl.plugin_name)
             continue
         out.update(part or {})
+    if out.get("templates"):
+        from core.reply_templates import order_by_language
+
+        out["templates"] = order_by_language(list(out["templates"]), ticket.get("language"))
     return out

@@ -121,8 +121,22 @@ def reply_constraints(channel_type: str, account: Any, ticket: dict[str, Any]) -
     Return a dict with any of: ``window_closes_at`` (aware datetime when free-form replies stop being
     allowed, e.g. Meta's 24-hour window), ``window_kind`` (short label such as "24h" or
     "human_agent"), ``blocked_reason`` (str: why a free-form reply cannot be sent now),
-    ``templates`` (list of dicts ``{"name", "language", "params"}`` the agent may send instead).
-    Return None for channel types you did not register. Results of all plugins are merged.
+    ``templates`` (list of dicts ``{"name", "language", "params"}`` the agent may send instead;
+    optionally ``"text"`` with ``{{param}}`` placeholders, ``"header"``, ``"footer"``, ``"category"``
+    and ``"examples"`` ({param: sample value}); a reply sends one with
+    ``metadata["template"] = {"name", "language", "params": {param: value}}``, see
+    core/reply_templates.py), ``templates_error`` (str, in the agent's language: why the list may be
+    incomplete, e.g. the platform refused to list them). The core orders ``templates`` by the
+    ticket's language. Return None for channel types you did not register. Results of all plugins
+    are merged.
+    """
+
+
+@hookspec
+def refresh_reply_templates(channel_type: str, account: Any) -> Awaitable[Any] | None:
+    """Fetch the account's message templates again now, replacing what you cached (the agent pressed
+    "refresh"). Return an awaitable (its value is ignored; the next ``reply_constraints`` call
+    shows the new list and any ``templates_error``), or None for channel types you did not register.
     """
 
 

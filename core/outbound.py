@@ -234,13 +234,13 @@ async def build_outbound(message_id: int, desk_id: str) -> tuple[OutboundMessage
     ).order_by(Message.id, ascending=False).first()
     author = None
     if message["author"]:
-        author = await Agent.select(Agent.name).where(Agent.id == message["author"]).first()
+        author = await Agent.select(Agent.name, Agent.locale).where(Agent.id == message["author"]).first()
     outbound = OutboundMessage(
         message_id=message_id, ticket_id=ticket["id"], idempotency_key=message_key(desk_id, message_id),
         recipient_handle=identity["handle"] if identity else "", text=message["text"], html=message["html"],
         subject=ticket["subject"], thread_key=ticket["thread_key"],
         in_reply_to=last_inbound["external_id"] if last_inbound else None,
-        author_name=author["name"] if author else None,
+        author_name=author["name"] if author else None, author_language=(author or {}).get("locale") or "en",
         last_customer_message_at=ticket["last_customer_message_at"], metadata=_as_dict(message["metadata"]),
         references=_references(last_inbound), automatic=message["author"] is None,
     )

@@ -194,6 +194,8 @@ class OutboundMessage:
     thread_key: str | None = None
     in_reply_to: str | None = None
     author_name: str | None = None
+    # The replying agent's language ("en", "zh"): a plugin may word a delivery error in it.
+    author_language: str = "en"
     attachments: list[InboundAttachment] = field(default_factory=list)
     # External ids of the thread this reply answers, oldest first, ending with `in_reply_to`
     # (the message it answers plus the references that message carried): email's References.

@@ -6,6 +6,7 @@ from plugins.whatsapp.plugin import (  # noqa: F401
     parse_webhook,
     register_channels,
     register_jobs,
+    refresh_reply_templates,
     reply_constraints,
     send_message,
     shutdown,
@@ -13,5 +14,5 @@ from plugins.whatsapp.plugin import (  # noqa: F401
     ticket_event,
 )
 
-__all__ = ["register_channels", "register_jobs", "parse_webhook", "reply_constraints", "send_message",
+__all__ = ["register_channels", "register_jobs", "parse_webhook", "reply_constraints", "refresh_reply_templates", "send_message",
            "startup", "shutdown", "ticket_event"]

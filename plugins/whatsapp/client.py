@@ -79,31 +79,42 @@ async def download(client: httpx.AsyncClient, settings: Any, media_id: str) -> t
     return b"".join(chunks), content_type
 
 
+MAX_TEMPLATE_PAGES = 20
+TEMPLATE_FIELDS = "name,language,status,category,parameter_format,components"
+
+
 async def approved_templates(client: httpx.AsyncClient, settings: Any) -> list[dict[str, Any]]:
-    """GET /{waba-id}/message_templates, approved ones only, following paging (bounded)."""
+    """GET /{waba-id}/message_templates, APPROVED ones only, page by page (bounded).
+
+    Paging follows Graph's cursor: the next page is asked for with ``after=paging.cursors.after``
+    while the answer has ``paging.next``. The ``next`` URL itself is never fetched, so the token
+    only ever goes to ``base_url``."""
+    target = graph.url(settings, str(settings.business_account_id), "message_templates")
+    params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": 100}
     out: list[dict[str, Any]] = []
-    next_url: str | None = graph.url(settings, str(settings.business_account_id), "message_templates")
-    params: dict[str, Any] | None = {"fields": "name,language,status,category,components", "limit": 100}
-    for _ in range(10):
-        if not next_url:
-            break
-        response = await client.get(next_url, params=params, headers=graph.headers(settings))
+    for _ in range(MAX_TEMPLATE_PAGES):
+        try:
+            response = await client.get(target, params=params, headers=graph.headers(settings))
+        except httpx.HTTPError as exc:
+            raise graph.network_error(exc, "list the message templates") from None
         if response.status_code >= 300:
             raise graph.error_from_response(response, settings, "list the message templates")
-        page = response.json()
-        for template in page.get("data") or []:
-            if isinstance(template, dict) and template.get("status") == "APPROVED":
-                out.append(template)
-        next_url = (page.get("paging") or {}).get("next")
-        params = None
+        try:
+            page = response.json()
+        except ValueError:
+            raise ChannelError("WhatsApp answered the template list with something that is not JSON",
+                               retryable=True, platform_code=str(response.status_code)) from None
+        if not isinstance(page, dict) or not isinstance(page.get("data", []), list):
+            raise ChannelError("WhatsApp's template list has no data array", retryable=True,
+                               platform_code=str(response.status_code))
+        out += [t for t in page.get("data") or [] if isinstance(t, dict) and t.get("status") == "APPROVED"]
+        paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        after = cursors.get("after")
+        if not paging.get("next") or not isinstance(after, str) or not after:
+            break
+        params = {**params, "after": after}
     return out
-
-
-def template_body(template: dict[str, Any]) -> str:
-    for component in template.get("components") or []:
-        if isinstance(component, dict) and str(component.get("type")).upper() == "BODY":
-            return str(component.get("text") or "")
-    return ""
 
 
 def template_payload(choice: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +124,9 @@ def template_payload(choice: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(name, str) or not name:
         raise ChannelError("the template to send has no name", retryable=False)
     params = choice.get("params") or []
+    if isinstance(params, dict) and params and all(str(k).isdigit() for k in params):
+        # positional {{1}}, {{2}}: Meta matches parameters by their order
+        params = [params[k] for k in sorted(params, key=lambda k: int(k))]
     if isinstance(params, dict):
         parameters = [{"type": "text", "parameter_name": str(k), "text": str(v)} for k, v in params.items()]
     elif isinstance(params, list):

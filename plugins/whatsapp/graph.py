@@ -23,6 +23,11 @@ REASONS = {
     100: "WhatsApp rejected a parameter of the message",
     132000: "the template's parameter count does not match the approved template",
     132001: "the template does not exist in this language, or is not approved",
+    132005: "the filled-in template is too long",
+    132007: "the template's text breaks WhatsApp's formatting or content policy",
+    132012: "a template variable has the wrong format for the approved template",
+    132015: "the template is paused (low quality): pick another one",
+    132016: "the template is disabled: pick another one",
 }
 
 
@@ -40,7 +45,7 @@ def error_from_response(response: httpx.Response, settings: Any, what: str) -> C
         error = response.json().get("error") or {}
     except (ValueError, AttributeError):
         error = {}
-    code = _int(error.get("code"))
+    code = as_int(error.get("code"))
     details = ((error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None)
     text = REASONS.get(code) if code is not None else None
     message = f"WhatsApp could not {what}: " + (text or error.get("message") or f"HTTP {response.status_code}")
@@ -59,7 +64,7 @@ def network_error(exc: Exception, what: str) -> ChannelError:
     return ChannelError(f"WhatsApp could not {what}: {type(exc).__name__}: {exc}", retryable=True)
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,11 +15,13 @@ from core.types import (
     Withdrawal,
 )
 from core.webhooks import hub_challenge, verify_hmac_sha256
-from plugins.whatsapp import client, media, window
+from web import i18n
+from plugins.whatsapp import client, media, templates, window
 from plugins.whatsapp.parse import parse_payload
 from plugins.whatsapp.settings import WhatsAppAccountSettings
 
 log = logging.getLogger("relaydesk.whatsapp")
+_ = i18n.translator(Path(__file__).parent / "translations")
 
 CHANNEL = "whatsapp"
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -89,28 +92,19 @@ def reply_constraints(channel_type: str, account: Account, ticket: dict[str, Any
 
 
 async def _closed_constraints(account: Account, last: Any) -> dict[str, Any]:
-    return {"window_closes_at": window.closes_at(last), "window_kind": "24h", "blocked_reason": window.CLOSED,
-            "templates": await templates_for(account)}
+    offered, error = await templates.offered(account)
+    out: dict[str, Any] = {"window_closes_at": window.closes_at(last), "window_kind": "24h",
+                           "blocked_reason": _(window.CLOSED), "templates": offered}
+    if error:
+        out["templates_error"] = error
+    return out
 
 
-async def templates_for(account: Account) -> list[dict[str, Any]]:
-    """Configured templates plus the approved ones Meta lists for the business account (cached)."""
-    settings: WhatsAppAccountSettings = account.settings
-    out = [{"name": t.name, "language": t.language, "params": list(t.params), "text": t.text} for t in settings.templates]
-    if not settings.business_account_id:
-        return out
-    fetched = window.cached(account.id)
-    if fetched is None:
-        try:
-            async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
-                raw = await client.approved_templates(http, settings)
-        except (ChannelError, httpx.HTTPError, ValueError) as exc:
-            log.warning("could not list the templates of %s: %s", account.name, exc)
-            return out
-        fetched = [window.describe(t, client.template_body(t)) for t in raw]
-        window.remember(account.id, fetched, settings.template_cache_seconds)
-    known = {(t["name"], t["language"]) for t in out}
-    return out + [t for t in fetched if (t["name"], t["language"]) not in known]
+@hookimpl
+def refresh_reply_templates(channel_type: str, account: Account):
+    if channel_type != CHANNEL:
+        return None
+    return templates.listing(account, refresh=True)
 
 
 @hookimpl
@@ -132,7 +126,11 @@ async def _send(account: Account, message: OutboundMessage) -> SendResult:
         if template is not None:
             if not isinstance(template, dict):
                 raise ChannelError("the template must be {name, language, params}", retryable=False)
-            external_id = await client.post_message(http, settings, to, client.template_payload(template), "send the template")
+            try:
+                external_id = await client.post_message(http, settings, to, client.template_payload(template),
+                                                        "send the template")
+            except ChannelError as exc:
+                raise templates.send_error(exc, template, message.author_language) from None
             return SendResult(external_id=external_id, status="sent")
         ids: list[str] = []
         caption_used = False

@@ -54,7 +54,7 @@ def test_ebay_dispute_in_chinese_and_amazon_with_explicit_language():
     assert draft_problem("phone", "+1 555").startswith("Remove the phone number (+1 555)")
 
 
-@pytest.mark.parametrize("plugin", ["ebay", "amazon", "shopify"])
+@pytest.mark.parametrize("plugin", ["ebay", "amazon", "shopify", "whatsapp"])
 def test_plugin_chinese_catalog_is_complete(plugin):
     folder = PLUGINS / plugin / "translations"
     with (folder / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as handle:

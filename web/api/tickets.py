@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from core import outbound
+from core import outbound, reply_templates
 from core.bounds import Id
 from core.errors import InvalidRequest, NotFound
 from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
@@ -33,13 +34,52 @@ class TicketUpdate(msgspec.Struct, forbid_unknown_fields=True):
     remove_tags: Annotated[list[Tag], msgspec.Meta(max_length=50)] = []
 
 
+TemplateValue = Annotated[str, msgspec.Meta(max_length=reply_templates.MAX_VALUE)]
+TemplateParam = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An approved template (one of GET /tickets/{id}/templates) and its variables' values: a mapping
+    {variable: value}, or a list for positional {{1}}, {{2}}..."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    language: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    params: (Annotated[dict[TemplateParam, TemplateValue], msgspec.Meta(max_length=reply_templates.MAX_PARAMS)]
+             | Annotated[list[TemplateValue], msgspec.Meta(max_length=reply_templates.MAX_PARAMS)]) = {}
+
+
+class TemplateOut(msgspec.Struct):
+    name: str
+    language: str
+    params: list[str]
+    text: str = ""
+    category: str = ""
+    header: str = ""
+    footer: str = ""
+    examples: dict[str, str] = {}
+
+
+class TemplatesOut(msgspec.Struct):
+    """What a reply may be now: `blocked_reason` says why free-form text cannot go out (a closed
+    messaging window) and `templates` what may (the customer's language first); `templates_error`
+    says why the list may be incomplete."""
+
+    templates: list[TemplateOut]
+    blocked_reason: str | None = None
+    window_closes_at: datetime | None = None
+    templates_error: str | None = None
+
+
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: str
+    # The reply's text; leave it out when sending a `template` (the filled template becomes the text).
+    text: str = ""
     html: str | None = None
     status: str | None = None
     # The newest message id the sender has read; when someone else replied after it, nothing is
     # sent and the answer is 409 reply_collision with newer_message_ids. Omit it to send regardless.
     last_seen_message_id: int | None = None
+    # Send an approved message template instead of text (outside a closed messaging window).
+    template: TemplateIn | None = None
 
 
 class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -160,9 +200,43 @@ class TicketController(Controller):
         agent = await current_agent(request)
         if data.status is not None and data.status not in TICKET_STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(TICKET_STATUSES)}")
-        row = await outbound.reply(request.app.state.desk, ticket_id, author_id=agent["id"], text=data.text,
-                                   html=data.html, status=data.status, seen_up_to=data.last_seen_message_id)
+        desk = request.app.state.desk
+        text, metadata = data.text, None
+        if data.template is not None:
+            if data.text.strip() or data.html:
+                raise InvalidRequest("send either text or a template: the filled template is the reply's text")
+            ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+            if ticket is None:
+                raise NotFound(f"ticket {ticket_id} does not exist")
+            text, metadata = await reply_templates.compose(desk, ticket, data.template.name, data.template.language,
+                                                           data.template.params)
+        row = await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, html=data.html,
+                                   status=data.status, metadata=metadata, seen_up_to=data.last_seen_message_id)
         return _message_out(row)
+
+    @get("/{ticket_id:int}/templates", guards=[require("agent")], responses=errors(404))
+    async def templates(self, request: Request, ticket_id: int,
+                        refresh: bool = Parameter(default=False, description="fetch the channel's templates again "
+                                                  "instead of using its cache")) -> TemplatesOut:
+        """The message templates a reply may send now (a WhatsApp ticket whose 24-hour window has
+        closed: the account's approved templates), the customer's language first."""
+        desk = request.app.state.desk
+        ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        if refresh:
+            await reply_templates.refresh(desk, ticket)
+        limits, offered = await reply_templates.offered(desk, ticket)
+        described = []
+        for item in offered:
+            try:
+                described.append(msgspec.convert(item, TemplateOut, strict=False))
+            except msgspec.ValidationError:  # a plugin's malformed entry costs itself, not the answer
+                continue
+        return TemplatesOut(
+            templates=described,
+            blocked_reason=limits.get("blocked_reason"), window_closes_at=limits.get("window_closes_at"),
+            templates_error=limits.get("templates_error"))
 
     @post("/{ticket_id:int}/draft-check", guards=[require("agent")], status_code=200,
           responses=with_body(404))

@@ -19,7 +19,8 @@ from litestar.template.config import TemplateConfig
 
 from core.errors import NotFound, RelaydeskError
 from web import i18n, sessions
-from web.inbox import account, admin, agents, audit, bulk, customer_data, images, spam, live, password, policies, queues, ticket
+from web.inbox import (account, admin, agents, audit, bulk, customer_data, images, live, password, policies, queues,
+                       reply_templates, spam, ticket)
 from web.inbox.common import inbox_error
 
 WEB = Path(__file__).resolve().parent.parent
@@ -58,7 +59,8 @@ def setup(desk: Any) -> InboxSetup:
     if not settings.redis:
         desk.live = live.ChannelsLiveBus(channels, live.live_channel(settings.queue_name), desk.live)
     handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES, *policies.ROUTES,
-                *images.ROUTES, *password.ROUTES, *agents.ROUTES, *audit.ROUTES, *customer_data.ROUTES, *spam.ROUTES, *bulk.ROUTES]
+                *images.ROUTES, *password.ROUTES, *agents.ROUTES, *audit.ROUTES, *customer_data.ROUTES, *spam.ROUTES,
+                *bulk.ROUTES, *reply_templates.ROUTES]
     pages = Router(path="/", route_handlers=handlers,
                    exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})  # type: ignore[dict-item]
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)

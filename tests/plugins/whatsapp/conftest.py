@@ -26,9 +26,9 @@ def graph() -> Any:
 
 @pytest.fixture(autouse=True)
 def _fresh_template_cache() -> None:
-    from plugins.whatsapp import window
+    from plugins.whatsapp import templates
 
-    window.forget()
+    templates.forget()
 
 
 

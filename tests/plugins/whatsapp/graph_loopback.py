@@ -6,7 +6,11 @@
 - POST /{version}/{phone-number-id}/media (multipart) -> {"id"}
 - GET /{version}/{media-id} -> {"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}
 - GET the media URL with the same bearer token -> the bytes
-- GET /{version}/{waba-id}/message_templates -> {"data": [...], "paging": {...}}
+- GET /{version}/{waba-id}/message_templates?limit=&after= -> {"data": [...], "paging": {"cursors":
+  {"before", "after"}, "next"}} (``next`` only when another page follows, as Graph pages)
+- a template send (type "template") is checked against ``templates`` when any are set: an unknown
+  name/language or one not APPROVED gets 132001, a body parameter count that differs from the
+  body's variables gets 132000 (Meta's "WhatsApp error codes" page)
 - GET /{version}/{psid|igsid}?fields=... (User Profile API) -> the asked fields that are set, and "id"
 - errors as {"error": {"message", "type", "code", "error_subcode", "error_data", "fbtrace_id"}}
 
@@ -72,6 +76,7 @@ class GraphLoopback(HttpFake):
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     templates: list[dict[str, Any]] = field(default_factory=list)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # scoped user id -> profile fields
+    template_page_size: int = 100  # at most this many templates a page, whatever `limit` asks
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -112,11 +117,14 @@ class GraphLoopback(HttpFake):
         if parts[0] != self.version:
             return (*graph_error(400, 2500, f"Unknown path components: /{parts[0]}"), "application/json")
         if call.method == "POST" and parts[-1] == "messages":
-            return 200, self._send(call, parts[1], n), "application/json"
+            answer = self._send(call, parts[1], n)
+            if isinstance(answer, tuple):  # a refused template: (status, Graph error)
+                return (*answer, "application/json")
+            return 200, answer, "application/json"
         if call.method == "POST" and parts[-1] == "media":
             return 200, {"id": f"upl{n}"}, "application/json"
         if call.method == "GET" and parts[-1] == "message_templates":
-            return 200, {"data": self.templates, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}, "application/json"
+            return 200, self._template_page(call), "application/json"
         if call.method == "GET" and len(parts) == 2 and parts[1] in self.profiles:
             asked = (call.query.get("fields") or [""])[0].split(",")
             profile = self.profiles[parts[1]]
@@ -129,12 +137,43 @@ class GraphLoopback(HttpFake):
                          "sha256": hashlib.sha256(data).hexdigest(), "file_size": str(len(data)), "id": parts[1]}, "application/json"
         return (*graph_error(400, 100, "Unsupported request"), "application/json")
 
-    def _send(self, call: Call, node: str, n: int) -> dict[str, Any]:
+    def _template_page(self, call: Call) -> dict[str, Any]:
+        asked = int((call.query.get("limit") or ["25"])[0])
+        size = max(1, min(asked, self.template_page_size))
+        start = int((call.query.get("after") or ["0"])[0].removeprefix("CUR"))
+        chunk = self.templates[start:start + size]
+        paging: dict[str, Any] = {"cursors": {"before": f"CUR{start}", "after": f"CUR{start + len(chunk)}"}}
+        if start + size < len(self.templates):
+            paging["next"] = f"https://graph.facebook.com{call.path}?after=CUR{start + len(chunk)}&limit={size}"
+        return {"data": chunk, "paging": paging}
+
+    def _check_template(self, template: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        import re
+
+        name, code = template.get("name"), (template.get("language") or {}).get("code")
+        known = next((t for t in self.templates if t.get("name") == name and t.get("language") == code
+                      and t.get("status") == "APPROVED"), None)
+        if known is None:
+            return graph_error(404, 132001, "(#132001) Template name does not exist in the translation",
+                               details=f"template name ({name}) does not exist in {code}")
+        body = next((c.get("text", "") for c in known.get("components", []) if c.get("type") == "BODY"), "")
+        expected = len(set(re.findall(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}", body)))
+        given = sum(len(c.get("parameters") or []) for c in template.get("components") or [] if c.get("type") == "body")
+        if given != expected:
+            return graph_error(400, 132000, "(#132000) Number of parameters does not match the expected number of params",
+                               details=f"body: number of localizable_params ({given}) does not match the expected number of params ({expected})")
+        return None
+
+    def _send(self, call: Call, node: str, n: int) -> Any:
         content_type = call.headers.get("content-type", "")
         if content_type.startswith("application/json"):
             body = call.json()
         else:  # multipart (Messenger attachment upload): the fields arrive as form parts
             body = {}
+        if body.get("messaging_product") == "whatsapp" and body.get("type") == "template" and self.templates:
+            refused = self._check_template(body.get("template") or {})
+            if refused is not None:
+                return refused
         if body.get("messaging_product") == "whatsapp":
             return {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
                     "messages": [{"id": f"wamid.LOOPBACK{n}"}]}

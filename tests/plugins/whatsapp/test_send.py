@@ -146,8 +146,9 @@ async def test_hook_reply_constraints(make_desk, graph, shifted_clock):
     shifted_clock(timedelta(hours=30))
     outside = await reply_constraints(desk, ticket)
     assert "24-hour" in outside["blocked_reason"]
-    assert outside["templates"] == [{"name": "order_update", "language": "en_US", "params": ["1", "2"],
-                                     "text": "Hi {{1}}, your order {{2}} has shipped."}]
+    assert outside["templates"] == [{"name": "order_update", "language": "en_US", "category": "UTILITY",
+                                     "params": ["1", "2"], "text": "Hi {{1}}, your order {{2}} has shipped.",
+                                     "header": "", "footer": "", "examples": {}}]
     again = await reply_constraints(desk, ticket)
     assert again["templates"] == outside["templates"]
     fetches = [c for c in graph.calls if c.path.endswith("message_templates")]
@@ -155,6 +156,8 @@ async def test_hook_reply_constraints(make_desk, graph, shifted_clock):
 
 
 async def test_template_is_sent_outside_the_window(make_desk, graph, shifted_clock):
+    graph.templates = [{"name": "order_update", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+                        "components": [{"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped."}]}]
     desk = await make_desk(whatsapp(graph))
     ticket_id = await inbound_ticket(desk)
     shifted_clock(timedelta(days=3))
