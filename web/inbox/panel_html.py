@@ -16,7 +16,7 @@ from functools import partial
 import nh3
 
 FORM_TAGS = {"form", "input", "button", "label", "select", "option", "textarea", "fieldset", "legend",
-             "details", "summary", "output"}
+             "details", "summary", "output", "section"}  # section: a panel's per-order block, an htmx target
 HTMX = {"hx-get", "hx-post", "hx-target", "hx-swap", "hx-disabled-elt", "hx-trigger", "hx-indicator"}
 FORM_ATTRIBUTES: dict[str, set[str]] = {
     "form": {"method", "action", "autocomplete"} | HTMX,
