@@ -10,6 +10,7 @@ is never sent twice by the desk: after a lost answer the agent is told to check 
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,6 +42,13 @@ def may_move_money(agent: dict[str, Any] | None) -> bool:
 def actions_html(order: dict[str, Any], ticket_id: int | None, message: str = "", error: bool = False) -> str:
     return render("actions.html", order=order, ticket_id=ticket_id, reasons=_reason_labels(), message=message,
                   error=error)
+
+
+_locks: dict[int, asyncio.Lock] = {}
+
+
+def _refund_lock(row_id: int) -> asyncio.Lock:
+    return _locks.setdefault(row_id, asyncio.Lock())
 
 
 def _fragment(html: str, status: int = 200) -> Response:
@@ -175,6 +183,13 @@ class ShopifyInbox(Controller):
             return _note(exc.message, 400)
         if amount < 0 or (not lines and not _flag(form, "shipping")):
             return _note(_("The refund form is incomplete; calculate the refund again."), 400)
+        async with _refund_lock(row_id):  # two clicks in this process: the second sees the first's refund
+            return await self._refund_checked(row, account, agent, form, order, lines, amount, seen, ticket_id)
+
+    async def _refund_checked(self, row: dict[str, Any], account: Any, agent: dict[str, Any], form: Any,
+                              order: dict[str, Any], lines: list[dict[str, Any]], amount: Decimal, seen: Decimal,
+                              ticket_id: int | None) -> Response:
+        row_id = row["id"]
         client = state.client_for(account)
         try:  # the order as Shopify has it now: a refund made since the calculation stops this one
             data = await client.graphql(queries.ORDER, {"id": gid("Order", row["order_id"])})

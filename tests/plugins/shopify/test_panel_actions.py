@@ -173,3 +173,20 @@ async def test_a_lost_answer_is_not_repeated(shop_desk, fake):
         again = await client.post(f"{PANEL}/{row}/refund", headers=_htmx(view.text), data=fields)
         assert again.status_code == 409  # Shopify made the refund: the same form is refused
         assert len([r for r in fake.requests if r["operation"] == "RelaydeskRefundCreate"]) == 1
+
+
+async def test_a_double_click_refunds_once(shop_desk, fake):
+    import asyncio
+
+    await make_agent("admin", email="boss@example.com")
+    async with client_for(shop_desk) as client:
+        ticket, row = await _ticket_with_order(shop_desk, client, fake)
+        await sign_in(client, "boss@example.com")
+        view = await client.get(f"/inbox/t/{ticket}")
+        preview = await client.post(f"{PANEL}/{row}/refund/preview", headers=_htmx(view.text),
+                                    data={"line": "60018", "qty_60018": "2", "restock": "1"})
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', preview.text))
+        both = await asyncio.gather(*[client.post(f"{PANEL}/{row}/refund", headers=_htmx(view.text), data=fields)
+                                      for _ in range(2)])
+    assert sorted(r.status_code for r in both) == [200, 409]
+    assert len([r for r in fake.requests if r["operation"] == "RelaydeskRefundCreate"]) == 1
