@@ -521,7 +521,7 @@ def demo(host: str, port: int, directory: str) -> None:
     """Start an embedded desk (SQLite, jobs in-process) with sample customers and live traffic."""
     from plugins.demo.setup import prepare_demo
 
-    config, token = asyncio.run(prepare_demo(Path(directory)))
+    config, token = asyncio.run(prepare_demo(Path(directory), port))
     console.print(f"Demo desk at http://{host}:{port}  API token: [bold]{token}[/bold]")
     console.print(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/tickets")
     os.environ["RELAYDESK_CONFIG"] = str(config)

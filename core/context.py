@@ -31,11 +31,14 @@ async def customer_context(desk: "Desk", customer: dict[str, Any], ticket: dict[
     return merged
 
 
-async def panels(desk: "Desk", ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
+async def panels(desk: "Desk", ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any],
+                 agent: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    given = {"ticket": ticket, "customer": customer, "context": context, "agent": agent}
     for impl in desk.registry.hook.render_panel.get_hookimpls():
         try:
-            panel = await await_me_maybe(impl.function(ticket=ticket, customer=customer, context=context))
+            # only the arguments the implementation names (pluggy's rule): older panels take no agent
+            panel = await await_me_maybe(impl.function(**{k: given[k] for k in impl.argnames if k in given}))
         except Exception:
             log.exception("render_panel of %s failed", impl.plugin_name)
             continue

@@ -250,9 +250,17 @@ def ticket_event(event: Any) -> Awaitable[None] | None:
 
 
 @hookspec
-def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]) -> Any:
+def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any],
+                 agent: dict[str, Any] | None) -> Any:
     """Return a panel for the ticket view: ``{"title": str, "html": str}`` (html is rendered as
     given, so escape what you interpolate) or an awaitable of one, or None.
+
+    ``agent`` is the signed-in agent who views the page (``id``, ``role``, ``locale``...), so a
+    panel can leave out the actions the agent's role may not take; None outside a page. An
+    implementation may leave the argument out. Panel HTML is sanitized by the inbox: besides the
+    usual markup and ``class``, it may hold forms, buttons and htmx requests (``hx-get``,
+    ``hx-post``, ``action``) whose URL is under ``/inbox/plugins/<plugin name>/`` (see
+    docs/writing-a-plugin.md); any other target is removed.
     """
 
 

@@ -279,7 +279,9 @@ class SpApiClient:
         links = (body.get("_links") or {}).get("actions") or []
         return [str(link.get("name")) for link in links if link.get("name")]
 
-    async def send_message(self, order_id: str, marketplace_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def send_message(self, order_id: str, marketplace_id: str, action: str,
+                           payload: dict[str, Any] | None) -> dict[str, Any]:
+        """One Messaging API send operation; `payload` None for those without a body (negativeFeedbackRemoval)."""
         return await self.call("sendMessage", "POST", f"/messaging/v1/orders/{order_id}/messages/{action}",
                                params={"marketplaceIds": marketplace_id}, json=payload)
 

@@ -16,6 +16,7 @@ quotes another buyer's order.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import escape
 
@@ -87,8 +88,10 @@ def _date(value: Any) -> str:
     return str(escape(parsed.strftime("%Y-%m-%d") if parsed else (value or "")))
 
 
-def render_order(order: dict[str, Any], language: str | None = None) -> str:
-    """One cached order, in `language` (the inbox's current language when None)."""
+def render_order(order: dict[str, Any], language: str | None = None, *, can_message: bool = False,
+                 ticket_id: int | None = None) -> str:
+    """One cached order, in `language` (the inbox's current language when None). `can_message`: the
+    viewer may send proactive messages (a button asks Amazon which ones the order allows now)."""
     t_order = _("Order", language)
     t_named_in_this_ticket_it_ = _("Named in this ticket; it belongs to another customer record.", language)
     t_placed = _("Placed", language)
@@ -113,11 +116,18 @@ def render_order(order: dict[str, Any], language: str | None = None) -> str:
             parts.append(f'<li>{int(item.get("quantity") or 0)} × {escape(item.get("title") or "")} '
                          f'<small>{escape(item.get("asin") or "")}</small></li>')
         parts.append("</ul>")
+    if can_message:
+        t_message_the_buyer = _("Message the buyer…", language)
+        url = f"/inbox/plugins/amazon/orders/{quote(str(order['order_id']), safe='-')}/actions?ticket_id={int(ticket_id or 0) or ''}"
+        parts.append(f'<div class="amazon-actions order-actions"><button type="button" hx-get="{escape(url)}" '
+                     f'hx-target="closest .amazon-actions" hx-swap="innerHTML">'
+                     f'{escape(t_message_the_buyer)}</button></div>')
     parts.append("</section>")
     return "".join(parts)
 
 
-def render_panel_html(context: dict[str, Any], language: str | None, seller_address: str | None) -> dict[str, Any] | None:
+def render_panel_html(context: dict[str, Any], language: str | None, seller_address: str | None,
+                      can_message: bool = False, ticket_id: int | None = None) -> dict[str, Any] | None:
     t_amazon_conversation_on_m = _("Amazon conversation on {marketplace}", language)
     t_buyer_relay_address = _("Buyer (relay address)", language)
     t_product = _("Product", language)
@@ -140,5 +150,5 @@ def render_panel_html(context: dict[str, Any], language: str | None, seller_addr
         for order_id in amazon.get("pending_orders") or []:
             parts.append(f'<p>{escape(t_order)} {escape(order_id)}: {escape(t_not_in_the_order_cache_y)}</p>')
         parts.append("</section>")
-    parts += [render_order(o, language) for o in orders]
+    parts += [render_order(o, language, can_message=can_message, ticket_id=ticket_id) for o in orders]
     return {"title": _("Amazon", language), "html": "".join(parts)}

@@ -42,6 +42,14 @@ TEXT_ACTIONS: dict[str, int] = {
 }
 
 
+# Operations that carry no text: Amazon sends its own wording (createNegativeFeedbackRemoval takes
+# only the order id and marketplaceIds, no body).
+PLAIN_ACTIONS = ("negativeFeedbackRemoval",)
+# What the panel can send: every text operation and the plain ones. The others Amazon may list
+# (invoice, warranty, legalDisclosure, amazonMotors) need attachments: Seller Central sends those.
+PANEL_ACTIONS = (*TEXT_ACTIONS, *PLAIN_ACTIONS)
+
+
 class SendBody(msgspec.Struct, forbid_unknown_fields=True):
     action: str
     text: str
@@ -66,6 +74,32 @@ async def _order_target(order_id: str) -> tuple[Account, str, str]:
             market = account.settings.marketplaces[conversation["marketplace"]]
             return account, market.marketplace_id, conversation["marketplace"]
     raise NotFound(f"no configured Amazon seller account knows order {order_id}")
+
+
+async def send_proactive(agent: dict[str, Any], order_id: str, action: str, text: str, ticket_id: int | None,
+                         language: str) -> dict[str, Any]:
+    """Ask Amazon which messages the order allows now, send this one, store and audit it.
+
+    Raises Conflict (``amazon_action_not_allowed``) when Amazon does not list the action, and
+    SpApiError when Amazon refuses or fails. Text checks are the caller's."""
+    account, marketplace_id, domain = await _order_target(order_id)
+    client = state.client_for(account)
+    allowed = await client.messaging_actions(order_id, marketplace_id)
+    if action not in allowed:
+        raise Conflict(_("Amazon does not allow the message {action!r} for order {order} now; allowed: {allowed}.",
+                         language).format(action=action, order=order_id, allowed=", ".join(allowed) or "-"),
+                       code="amazon_action_not_allowed")
+    if action in PLAIN_ACTIONS:
+        await client.send_message(order_id, marketplace_id, action, None)
+    else:
+        await client.send_message(order_id, marketplace_id, action, {"text": text})
+    async with db.transaction():
+        rows = await AmazonProactiveMessage.insert(AmazonProactiveMessage(
+            account=account.id, order_id=order_id, action=action, text=text, ticket=ticket_id,
+            agent=agent["id"], created_at=clock.now())).returning(AmazonProactiveMessage.id)
+        await audit.record(actor(agent), "amazon.message_sent", "amazon_order", rows[0]["id"],
+                           {"order_id": order_id, "action": action, "marketplace": domain, "ticket_id": ticket_id})
+    return {"order_id": order_id, "action": action, "marketplace": domain}
 
 
 def _amazon_failure(exc: SpApiError) -> Response:
@@ -112,27 +146,10 @@ class AmazonMessaging(Controller):
         if not body.confirm:
             raise InvalidRequest(f'this sends {body.action} to the buyer of order {order_id}: send "confirm": true to do it',
                                  code="confirmation_required")
-        account, marketplace_id, domain = await _order_target(order_id)
-        client = state.client_for(account)
         try:
-            allowed = await client.messaging_actions(order_id, marketplace_id)
+            await send_proactive(agent, order_id, body.action, text, body.ticket_id, language)
         except SpApiError as exc:
             return _amazon_failure(exc)
-        if body.action not in allowed:
-            raise Conflict(_("Amazon does not allow the message {action!r} for order {order} now; allowed: {allowed}.",
-                                     language).format(action=body.action, order=order_id,
-                                                      allowed=", ".join(allowed) or "-"), code="amazon_action_not_allowed")
-        try:
-            await client.send_message(order_id, marketplace_id, body.action, {"text": text})
-        except SpApiError as exc:
-            return _amazon_failure(exc)
-        async with db.transaction():
-            rows = await AmazonProactiveMessage.insert(AmazonProactiveMessage(
-                account=account.id, order_id=order_id, action=body.action, text=text, ticket=body.ticket_id,
-                agent=agent["id"], created_at=clock.now())).returning(AmazonProactiveMessage.id)
-            await audit.record(actor(agent), "amazon.message_sent", "amazon_order", rows[0]["id"],
-                               {"order_id": order_id, "action": body.action, "marketplace": domain,
-                                "ticket_id": body.ticket_id})
         return Response({"ok": True, "order_id": order_id, "action": body.action,
                          "message": _("Amazon accepted the message {action!r} for order {order}.", language).format(
                              action=body.action, order=order_id)},

@@ -36,9 +36,11 @@ def register_migrations(register):
 
 @hookimpl
 def register_routes(register):
+    from plugins.amazon.inbox import AmazonInbox
     from plugins.amazon.messaging import AmazonMessaging
 
     register(AmazonMessaging)
+    register(AmazonInbox)
 
 
 @hookimpl
@@ -143,10 +145,13 @@ def customer_context(customer: dict[str, Any], ticket: dict[str, Any] | None):
 
 
 @hookimpl
-def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]):
+def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any],
+                 agent: dict[str, Any] | None):
     from plugins.amazon.context import render_panel_html
 
     amazon = context.get("amazon") or {}
     address = seller_address({"marketplace": amazon["marketplace"], "seller_address": None}) \
         if amazon.get("conversation") and amazon.get("marketplace") else None
-    return render_panel_html(context, None, address)
+    # proactive messages need the agent role (as the API's); read-only viewers get no button
+    can_message = bool(agent) and agent.get("role") in ("agent", "admin")  # type: ignore[union-attr]
+    return render_panel_html(context, None, address, can_message, (ticket or {}).get("id"))

@@ -44,8 +44,12 @@ _last_sent = {"at": 0.0}
 
 
 def sample_message(rng: random.Random) -> InboundMessage:
+    from plugins.demo.stores import order_numbers
+
     name, email, language = rng.choice(CUSTOMERS)
-    text = rng.choice(MESSAGES[language]).format(order=rng.randint(100000, 999999))
+    # the customer's own order in the demo's Shopify store, so the ticket's panel shows it
+    numbers = order_numbers(email) or ["#1001"]
+    text = rng.choice(MESSAGES[language]).format(order=rng.choice(numbers).lstrip("#"))
     return InboundMessage(
         external_id=f"demo-{secrets.token_hex(8)}", sender_handle=email, sender_name=name, sender_email=email,
         email_verified=True, text=text, language=language,
@@ -81,17 +85,15 @@ async def _deliver(message) -> SendResult:
 
 
 @hookimpl
-def customer_context(customer, ticket):
-    from plugins.demo.orders import orders_for
+def register_routes(register):
+    from plugins.demo.fakes import DemoPlatforms
 
-    if ticket is not None and ticket.get("channel_type") not in (CHANNEL, "api"):
-        return None  # the demo's orders belong to the demo's own tickets
-    orders = orders_for(customer.get("email"))
-    return {"orders": orders} if orders else None
+    register(DemoPlatforms)
 
 
 @hookimpl
-def render_panel(ticket, customer, context):
-    from plugins.demo.orders import render_panel_html
+def startup(desk):
+    from plugins.demo.fakes import configure
 
-    return render_panel_html(context)
+    configure(desk.settings.data_dir)  # the demo Shopify store keeps its refunds beside the desk's data
+    return None

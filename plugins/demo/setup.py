@@ -1,10 +1,14 @@
-"""Prepare a self-contained demo desk in a folder: config, secrets, database, agents, sample tickets."""
+"""Prepare a self-contained demo desk in a folder: config, secrets, database, agents, sample tickets,
+and the orders of the demo's Shopify store and Amazon seller account in the desk's cache."""
 
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from pathlib import Path
+
+from plugins.demo import stores
 
 DEMO_CONFIG = """\
 [relaydesk]
@@ -14,7 +18,7 @@ secret = {{ env = "RELAYDESK_SECRET" }}
 data_dir = "{data}"
 
 [plugins]
-enabled = ["demo", "api_channel"]
+enabled = ["demo", "api_channel", "shopify", "amazon"]
 
 [plugins.demo]
 traffic_every = 15
@@ -24,22 +28,56 @@ label = "Demo shop"
 
 [plugins.api_channel.accounts.default]
 secret = {{ env = "RELAYDESK_API_CHANNEL_SECRET" }}
+
+# The demo's Shopify store and Amazon seller account are served by the demo desk itself
+# (plugins/demo/fakes.py, under /demo-platforms/ on this desk's own port): nothing leaves the machine.
+[plugins.shopify]
+money_actions_role = "agent"
+
+[plugins.shopify.accounts.store]
+shop = "{shop}"
+access_token = {{ env = "RELAYDESK_DEMO_SHOPIFY_TOKEN" }}
+webhook_secret = {{ env = "RELAYDESK_DEMO_SHOPIFY_SECRET" }}
+base_url = "{platforms}/shopify"
+max_attempts = 2
+
+[plugins.amazon.accounts.seller]
+lwa_client_id = "amzn1.application-oa2-client.demo"
+lwa_client_secret = {{ env = "RELAYDESK_DEMO_LWA_SECRET" }}
+refresh_token = {{ env = "RELAYDESK_DEMO_LWA_REFRESH_TOKEN" }}
+endpoint = "{platforms}/amazon"
+lwa_url = "{platforms}/amazon/auth/o2/token"
+poll_orders = false
+max_attempts = 2
+
+[plugins.amazon.accounts.seller.marketplaces."amazon.de"]
+marketplace_id = "A1PA6795UKMFR9"
+seller_address = "shop@demo.relaydesk"
 """
+
+# Where the desk reaches its own demo platforms: the port `relaydesk demo` listens on.
+PLATFORMS = re.compile(r"http://127\.0\.0\.1:\d+/demo-platforms")
+
+
+def platforms_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/demo-platforms"
+
 
 # Reply templates in English and Chinese: the reply box offers the version in the ticket's language.
 MACROS = [
     ("Where is my order", "where", "en",
-     "Hello {{ customer.name }},\n\nthank you for your patience. Your order {{ orders[0].number if orders else '' }} "
-     "is on its way{% if orders and orders[0].tracking %} (tracking {{ orders[0].tracking }}){% endif %}.\n\n"
-     "Best regards,\n{{ agent.name }}"),
+     "Hello {{ customer.name }},\n\nthank you for your patience. Your order {{ orders[0].name if orders else '' }} "
+     "is on its way{% if orders and orders[0].get('fulfillments') %} (DHL "
+     "{{ orders[0].fulfillments[0].tracking[0].number }}){% endif %}.\n\nBest regards,\n{{ agent.name }}"),
     ("订单在哪里", "where", "zh",
-     "{{ customer.name }} 您好，\n\n感谢您的耐心等待。您的订单 {{ orders[0].number if orders else '' }} 已在路上"
-     "{% if orders and orders[0].tracking %}（物流单号 {{ orders[0].tracking }}）{% endif %}。\n\n{{ agent.name }}"),
+     "{{ customer.name }} 您好，\n\n感谢您的耐心等待。您的订单 {{ orders[0].name if orders else '' }} 已在路上"
+     "{% if orders and orders[0].get('fulfillments') %}（DHL 单号 {{ orders[0].fulfillments[0].tracking[0].number }}）"
+     "{% endif %}。\n\n{{ agent.name }}"),
     ("Return or exchange", "return", "en",
      "Hello {{ customer.name }},\n\nsorry about that. Reply with a photo of the item and we will send you a "
-     "free return label for order {{ orders[0].number if orders else '' }}.\n\n{{ agent.name }}"),
+     "free return label for order {{ orders[0].name if orders else '' }}.\n\n{{ agent.name }}"),
     ("退换货", "return", "zh",
-     "{{ customer.name }} 您好，\n\n非常抱歉。请回复商品照片，我们会为订单 {{ orders[0].number if orders else '' }} "
+     "{{ customer.name }} 您好，\n\n非常抱歉。请回复商品照片，我们会为订单 {{ orders[0].name if orders else '' }} "
      "寄送免费退货标签。\n\n{{ agent.name }}"),
 ]
 
@@ -64,8 +102,9 @@ AGENTS = [
 ]
 
 
-async def prepare_demo(directory: Path) -> tuple[Path, str]:
-    """Create (or reuse) the demo folder; returns (config path, admin API token)."""
+async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
+    """Create (or reuse) the demo folder; returns (config path, admin API token). `port` is where
+    `relaydesk demo` will listen: the desk reaches its demo platforms there."""
     import os
 
     from core import db
@@ -77,15 +116,26 @@ async def prepare_demo(directory: Path) -> tuple[Path, str]:
     from core.migrate import migrate
     from core.tables import Agent, Macro, Ticket
     from core.types import InboundMessage
+    from plugins.demo import stores
     from plugins.demo.plugin import sample_message
 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "plugins.toml"
     if not config.exists():
-        config.write_text(DEMO_CONFIG.format(db=directory / "demo.db", data=directory / "data"), encoding="utf-8")
+        config.write_text(DEMO_CONFIG.format(db=directory / "demo.db", data=directory / "data", shop=stores.SHOP,
+                                             platforms=platforms_url(port)), encoding="utf-8")
         (directory / "relaydesk.env").write_text(
-            f"RELAYDESK_SECRET={secrets.token_urlsafe(32)}\nRELAYDESK_API_CHANNEL_SECRET={secrets.token_urlsafe(24)}\n")
+            f"RELAYDESK_SECRET={secrets.token_urlsafe(32)}\nRELAYDESK_API_CHANNEL_SECRET={secrets.token_urlsafe(24)}\n"
+            f"RELAYDESK_DEMO_SHOPIFY_TOKEN=shpat_demo_{secrets.token_hex(8)}\n"
+            f"RELAYDESK_DEMO_SHOPIFY_SECRET=shpss_demo_{secrets.token_hex(8)}\n"
+            f"RELAYDESK_DEMO_LWA_SECRET=amzn1.oa2-cs.v1.demo{secrets.token_hex(8)}\n"
+            f"RELAYDESK_DEMO_LWA_REFRESH_TOKEN=Atzr|demo{secrets.token_hex(8)}\n")
+    else:  # started on another port this time: the desk's own platforms moved with it
+        text = config.read_text(encoding="utf-8")
+        moved = PLATFORMS.sub(platforms_url(port), text)
+        if moved != text:
+            config.write_text(moved, encoding="utf-8")
     load_env_file(str(config))
     os.environ["RELAYDESK_CONFIG"] = str(config)
     desk = Desk(load_settings(config))
@@ -122,9 +172,34 @@ async def prepare_demo(directory: Path) -> tuple[Path, str]:
                 await ingest(desk, api, [InboundMessage(
                     external_id=f"demo-api-{i}", sender_handle=email, sender_name=name, sender_email=email,
                     email_verified=True, text=text) for i, (name, email, text) in enumerate(API_CUSTOMERS)])
+            # Amazon buyers write through Amazon's relay; here their mail arrives on the demo channel
+            await ingest(desk, account, [InboundMessage(
+                external_id=f"demo-amazon-{i}", sender_handle=b["relay"], sender_name=f"{b['name']} - Amazon Marketplace",
+                sender_email=b["relay"], subject=b["subject"], text=stores.amazon_relay_text(b), language="de")
+                for i, b in enumerate(stores.AMAZON_BUYERS)])
+            await _cache_orders(desk)
         if not await Macro.exists():
             for name, shortcut, language, body in MACROS:
                 await Macro.insert(Macro(name=name, shortcut=shortcut, language=language, body=body))
         return config, token_file.read_text().strip()
     finally:
         await desk.stop()
+
+
+async def _cache_orders(desk) -> None:
+    """The demo platforms' orders in the desk's cache, through the plugins' own normalizers (what
+    a Shopify backfill and an Amazon orders poll would store), linked to the customers who wrote."""
+    from core import db
+    from plugins.amazon.orders import normalize, upsert
+    from plugins.shopify.cache import upsert_order
+    from plugins.shopify.normalize import graphql_order
+
+    store = next((a for a in desk.registry.accounts.values() if a.plugin == "shopify"), None)
+    seller = next((a for a in desk.registry.accounts.values() if a.plugin == "amazon"), None)
+    async with db.transaction():
+        if store is not None:
+            for order in stores.shopify_orders():
+                await upsert_order(store, graphql_order(order), trust_verified=True, force=True)
+        if seller is not None:
+            for order, items in stores.amazon_orders():
+                await upsert(seller, normalize(order, items, seller))

@@ -130,6 +130,55 @@ async def _refresh_and_audit(account: Account, row: dict[str, Any], agent: dict[
     return fresh or row["data"]
 
 
+async def cancel_order(account: Account, row: dict[str, Any], agent: dict[str, Any], *, reason: str, refund: bool,
+                       restock: bool, notify: bool, staff_note: str | None, ticket_id: int | None) -> dict[str, Any]:
+    """orderCancel, then refresh and audit. Raises ShopifyError (userErrors verbatim)."""
+    variables = {"orderId": gid("Order", row["order_id"]), "reason": reason, "refund": refund,
+                 "restock": restock, "notifyCustomer": notify, "staffNote": staff_note}
+    result = await state.client_for(account).mutate(
+        queries.ORDER_CANCEL, variables, "orderCancel", ("orderCancelUserErrors", "userErrors"))
+    job = result.get("job") or {}
+    order = await _refresh_and_audit(account, row, agent, "shopify.order_cancelled", {
+        "reason": reason, "refund": refund, "restock": restock, "notify": notify, "ticket_id": ticket_id,
+        "job_id": job.get("id")})
+    return {"job": job, "order": order}
+
+
+async def refund_order(account: Account, row: dict[str, Any], agent: dict[str, Any], *, amount: Decimal | None,
+                       line_items: list[RefundLine], restock: bool, notify: bool, note: str | None,
+                       ticket_id: int | None, shipping: bool = False) -> dict[str, Any]:
+    """refundCreate, then refresh and audit. The client never repeats the mutation once it may have
+    reached Shopify (a lost answer raises ``answer_lost``). Raises ShopifyError or InvalidRequest."""
+    client = state.client_for(account)
+    refund_input: dict[str, Any] = {"orderId": gid("Order", row["order_id"]), "notify": notify}
+    if note:
+        refund_input["note"] = note
+    if shipping:
+        refund_input["shipping"] = {"fullRefund": True}  # ShippingRefundInput
+    if line_items:
+        refund_input["refundLineItems"] = [
+            {"lineItemId": li.line_item_id if li.line_item_id.startswith("gid://") else gid("LineItem", li.line_item_id),
+             "quantity": li.quantity, "restockType": "RETURN" if restock else "NO_RESTOCK"}
+            for li in line_items]
+    if amount is not None:
+        # A money refund goes back through a successful sale or capture of the order.
+        data = await client.graphql(queries.ORDER_TRANSACTIONS, {"id": gid("Order", row["order_id"])})
+        parents = [t for t in ((data.get("order") or {}).get("transactions") or [])
+                   if t.get("kind") in ("SALE", "CAPTURE") and t.get("status") == "SUCCESS"]
+        if not parents:
+            raise InvalidRequest(f"order {row['name']} has no successful payment to refund", code="no_payment")
+        parent = parents[0]
+        refund_input["transactions"] = [{"orderId": gid("Order", row["order_id"]), "parentId": parent["id"],
+                                         "amount": money(amount), "gateway": parent.get("gateway"), "kind": "REFUND"}]
+    result = await client.mutate(queries.REFUND_CREATE, {"input": refund_input}, "refundCreate")
+    refund = result.get("refund") or {}
+    order = await _refresh_and_audit(account, row, agent, "shopify.order_refunded", {
+        "amount": money(amount) if amount is not None else None, "shipping": shipping, "restock": restock,
+        "notify": notify, "line_items": [msgspec.to_builtins(li) for li in line_items], "ticket_id": ticket_id,
+        "refund_id": refund.get("id")})
+    return {"refund": refund, "order": order}
+
+
 class ShopifyActions(Controller):
     path = "/api/v1/plugins/shopify"
     tags = ["shopify"]
@@ -148,18 +197,13 @@ class ShopifyActions(Controller):
         row, account = await _order(row_id)
         _confirm(body.confirm, (_("this cancels order {order} and refunds it") if body.refund
                                 else _("this cancels order {order}")).format(order=row["name"]))
-        variables = {"orderId": gid("Order", row["order_id"]), "reason": body.reason.upper(), "refund": body.refund,
-                     "restock": body.restock, "notifyCustomer": body.notify_customer, "staffNote": body.staff_note}
         try:
-            result = await state.client_for(account).mutate(
-                queries.ORDER_CANCEL, variables, "orderCancel", ("orderCancelUserErrors", "userErrors"))
+            result = await cancel_order(account, row, agent, reason=body.reason.upper(), refund=body.refund,
+                                        restock=body.restock, notify=body.notify_customer,
+                                        staff_note=body.staff_note, ticket_id=body.ticket_id)
         except ShopifyError as exc:
             return _shopify_failure(exc)
-        job = result.get("job") or {}
-        order = await _refresh_and_audit(account, row, agent, "shopify.order_cancelled", {
-            "reason": body.reason.upper(), "refund": body.refund, "restock": body.restock,
-            "ticket_id": body.ticket_id, "job_id": job.get("id")})
-        return Response({"ok": True, "job": job, "order": order}, status_code=200)
+        return Response({"ok": True, **result}, status_code=200)
 
     @post("/orders/{row_id:int}/refund", status_code=200, guards=[require("agent")])
     async def refund(self, request: Request, row_id: int) -> Response:
@@ -190,35 +234,13 @@ class ShopifyActions(Controller):
             what = _("this refunds {amount} on order {order}")
         what = what.format(amount=sum_text, count=count, order=row["name"])
         _confirm(body.confirm, what)
-        client = state.client_for(account)
-        refund_input: dict[str, Any] = {"orderId": gid("Order", row["order_id"]), "notify": body.notify}
-        if body.note:
-            refund_input["note"] = body.note
-        if body.line_items:
-            refund_input["refundLineItems"] = [
-                {"lineItemId": li.line_item_id if li.line_item_id.startswith("gid://") else gid("LineItem", li.line_item_id),
-                 "quantity": li.quantity, "restockType": "RETURN" if body.restock else "NO_RESTOCK"}
-                for li in body.line_items]
         try:
-            if amount is not None:
-                # A money refund goes back through a successful sale or capture of the order.
-                data = await client.graphql(queries.ORDER_TRANSACTIONS, {"id": gid("Order", row["order_id"])})
-                parents = [t for t in ((data.get("order") or {}).get("transactions") or [])
-                           if t.get("kind") in ("SALE", "CAPTURE") and t.get("status") == "SUCCESS"]
-                if not parents:
-                    raise InvalidRequest(f"order {row['name']} has no successful payment to refund")
-                parent = parents[0]
-                refund_input["transactions"] = [{"orderId": gid("Order", row["order_id"]), "parentId": parent["id"],
-                                                 "amount": money(amount), "gateway": parent.get("gateway"), "kind": "REFUND"}]
-            result = await client.mutate(queries.REFUND_CREATE, {"input": refund_input}, "refundCreate")
+            result = await refund_order(account, row, agent, amount=amount, line_items=body.line_items,
+                                        restock=body.restock, notify=body.notify, note=body.note,
+                                        ticket_id=body.ticket_id)
         except ShopifyError as exc:
             return _shopify_failure(exc)
-        refund = result.get("refund") or {}
-        order = await _refresh_and_audit(account, row, agent, "shopify.order_refunded", {
-            "amount": money(amount) if amount is not None else None,
-            "line_items": [msgspec.to_builtins(li) for li in body.line_items], "ticket_id": body.ticket_id,
-            "refund_id": refund.get("id")})
-        return Response({"ok": True, "refund": refund, "order": order}, status_code=200)
+        return Response({"ok": True, **result}, status_code=200)
 
     @post("/orders/{row_id:int}/note", status_code=200, guards=[require("agent")])
     async def add_note(self, request: Request, row_id: int) -> Response:

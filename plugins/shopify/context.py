@@ -163,7 +163,10 @@ def _date(value: Any) -> str:
     return escape(parsed.strftime("%Y-%m-%d") if isinstance(parsed, datetime) else (value or ""))
 
 
-def render_order(order: dict[str, Any]) -> str:
+def render_order(order: dict[str, Any], *, can_act: bool = False, money_role: str | None = None,
+                 ticket_id: int | None = None, message: str = "", error: bool = False) -> str:
+    """One order. `can_act`: the viewer may refund and cancel (the action forms follow);
+    `money_role`: the viewer is an agent without that role (a note says who may)."""
     t_mentioned_in_this_ticket = _("Mentioned in this ticket; it belongs to another customer record.")
     t_placed = _("Placed")
     t_total = _("Total")
@@ -211,15 +214,30 @@ def render_order(order: dict[str, Any]) -> str:
         parts.append(f'<p class="note">{escape(t_note)}: {escape(order["note"])}</p>')
     if order["tags"]:
         parts.append(f'<p class="tags">{escape(t_tags)}: {escape(", ".join(order["tags"]))}</p>')
+    if can_act:
+        from plugins.shopify.inbox import actions_html
+
+        parts.append(actions_html(order, ticket_id, message, error))
+    elif money_role:
+        parts.append(f'<p class="muted order-actions-note">'
+                     f'{escape(_("Refunds and cancellations need the {role} role.").format(role=money_role))}</p>')
     parts.append("</section>")
     return "".join(parts)
 
 
-def render_panel_html(context: dict[str, Any]) -> dict[str, Any] | None:
+def render_panel_html(context: dict[str, Any], agent: dict[str, Any] | None = None,
+                      ticket_id: int | None = None) -> dict[str, Any] | None:
+    """The panel; the money actions only for an agent whose role may take them (none for read-only)."""
     orders = [o for o in context.get("orders") or [] if o.get("source") == "shopify"]
     if not orders:
         return None
-    return {"title": _("Shopify orders"), "html": "".join(render_order(o) for o in orders)}
+    from plugins.shopify.inbox import may_move_money
+
+    can_act = may_move_money(agent)
+    writer = bool(agent) and agent.get("role") in ("agent", "admin")  # type: ignore[union-attr]
+    money_role = state.settings().money_actions_role if writer and not can_act else None
+    return {"title": _("Shopify orders"), "html": "".join(
+        render_order(o, can_act=can_act, money_role=money_role, ticket_id=ticket_id) for o in orders)}
 
 
 async def link_mentions(ticket_id: int, message_id: int) -> list[str]:

@@ -36,8 +36,10 @@ def register_migrations(register):
 @hookimpl
 def register_routes(register):
     from plugins.shopify.actions import ShopifyActions
+    from plugins.shopify.inbox import ShopifyInbox
 
     register(ShopifyActions)
+    register(ShopifyInbox)
 
 
 @hookimpl
@@ -86,10 +88,11 @@ def customer_context(customer: dict[str, Any], ticket: dict[str, Any] | None):
 
 
 @hookimpl
-def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any]):
+def render_panel(ticket: dict[str, Any], customer: dict[str, Any], context: dict[str, Any],
+                 agent: dict[str, Any] | None):
     from plugins.shopify.context import render_panel_html
 
-    return render_panel_html(context)
+    return render_panel_html(context, agent, (ticket or {}).get("id"))
 
 
 @hookimpl

@@ -102,3 +102,23 @@ SUBSCRIBED_TOPICS = (
     "ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_FULFILLED", "ORDERS_PAID",
     "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE", "REFUNDS_CREATE", "CUSTOMERS_CREATE", "CUSTOMERS_UPDATE",
 )
+
+# Order.suggestedRefund (Admin GraphQL, SuggestedRefund object): what Shopify would refund for the
+# chosen lines (and shipping) before anything is refunded; the panel shows its amount to confirm.
+SUGGESTED_REFUND = """
+query RelaydeskSuggestedRefund($id: ID!, $refundLineItems: [RefundLineItemInput!], $refundShipping: Boolean) {
+  order(id: $id) {
+    id name
+    totalRefundedSet { shopMoney { amount currencyCode } }
+    suggestedRefund(refundLineItems: $refundLineItems, refundShipping: $refundShipping) {
+      amountSet { shopMoney { amount currencyCode } }
+      subtotalSet { shopMoney { amount currencyCode } }
+      totalTaxSet { shopMoney { amount currencyCode } }
+      maximumRefundableSet { shopMoney { amount currencyCode } }
+      shipping { amountSet { shopMoney { amount currencyCode } } }
+      refundLineItems { quantity lineItem { id title } }
+      suggestedTransactions { gateway kind amountSet { shopMoney { amount currencyCode } } }
+    }
+  }
+}
+"""

@@ -239,6 +239,24 @@ async def test_hook_render_panel(make_desk):
         {"plugin": "orders", "title": "Orders", "html": "<p>1 order(s)</p>"}]
 
 
+async def test_hook_render_panel_is_given_the_viewing_agent_when_it_asks(make_desk):
+    class Roles:
+        @hookimpl
+        def render_panel(self, ticket, customer, context, agent):
+            return {"title": "Actions", "html": "<p>refund</p>" if agent and agent["role"] == "admin" else "<p>-</p>"}
+
+    class Old:  # an implementation without the argument still works
+        @hookimpl
+        def render_panel(self, context):
+            return {"title": "Old", "html": "<p>old</p>"}
+
+    desk = await make_desk(extra_plugins=[("roles", Roles()), ("old", Old())])
+    as_admin = {p["plugin"]: p["html"] for p in await panels(desk, {"id": 1}, {"id": 7}, {}, {"id": 1, "role": "admin"})}
+    as_reader = {p["plugin"]: p["html"] for p in await panels(desk, {"id": 1}, {"id": 7}, {}, {"id": 2, "role": "readonly"})}
+    assert as_admin == {"roles": "<p>refund</p>", "old": "<p>old</p>"}
+    assert as_reader["roles"] == "<p>-</p>" and as_reader["old"] == "<p>old</p>"
+
+
 async def test_hook_reply_constraints(make_desk):
     from datetime import timedelta
 

@@ -24,6 +24,7 @@ from core.tickets import tags_of, update_ticket
 from web.api.params import OptionalId
 from web.inbox import images
 from web.inbox.common import chosen_id, form_value, is_htmx, page
+from web.inbox.panel_html import clean_panel
 from web.sessions import page_guard, session_agent
 
 TIMELINE_LIMIT = 200
@@ -126,12 +127,13 @@ async def ticket_context(request: Request, ticket_id: int, show_images: int | No
     ticket["tags"] = (await tags_of([ticket_id]))[ticket_id]
     panel = await _customer_panel(ticket["customer"])
     plugin_context = await core_context.customer_context(desk, panel["customer"], ticket)
-    plugin_panels = await core_context.panels(desk, ticket, panel["customer"], plugin_context)
+    plugin_panels = await core_context.panels(desk, ticket, panel["customer"], plugin_context,
+                                              await session_agent(request))
     for item in plugin_panels:
         # The hook says plugins escape what they interpolate; we sanitize as well, so a plugin
-        # that forgot cannot put script into the inbox.
+        # that forgot cannot put script into the inbox (or aim a form anywhere but its own routes).
         if item.get("html"):
-            item["html"] = Markup(_clean_panel(str(item["html"])))
+            item["html"] = Markup(clean_panel(str(item["html"]), item["plugin"]))
     limits = await core_context.reply_constraints(desk, ticket)
     account = await ChannelAccount.select(ChannelAccount.name, ChannelAccount.plugin).where(
         ChannelAccount.id == ticket["account"]).first() if ticket["account"] else None
@@ -142,16 +144,6 @@ async def ticket_context(request: Request, ticket_id: int, show_images: int | No
         "teams": await Team.select(Team.id, Team.name).order_by(Team.name),
         "statuses": TICKET_STATUSES, "priorities": PRIORITIES, **panel,
     }
-
-
-def _clean_panel(html: str) -> str:
-    """nh3 with the default allow-list plus class attributes, so plugin panels can be styled."""
-    import nh3
-
-    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
-    attributes["*"] = attributes.get("*", set()) | {"class"}
-    return nh3.clean(html, attributes=attributes, url_schemes={"http", "https", "mailto", "tel"},
-                     link_rel="noopener noreferrer nofollow")
 
 
 @get("/inbox/t/{ticket_id:int}", include_in_schema=False, guards=[page_guard("readonly")])

@@ -296,6 +296,9 @@ class FakeSpApi(HttpFake):
         if action not in self.actions.get(order_id, []):
             return 403, {"errors": [{"code": "Unauthorized", "message": "This action is not available for the order.",
                                      "details": ""}]}
+        if action == "negativeFeedbackRemoval":  # createNegativeFeedbackRemoval: no request body
+            self.sent.append({"order_id": order_id, "action": action, "text": None})
+            return 201, {}
         try:
             body = json.loads(seen.body or b"{}")
         except ValueError:

@@ -1,22 +1,36 @@
 """`relaydesk demo` shows the product: reply templates in English and Chinese, customers on more than
-one channel type, and their orders in the ticket view's side panel and in the templates."""
+one channel type, and their Shopify and Amazon orders in the ticket view's panels, with refund,
+cancel and proactive-message buttons that work against the demo's own loopback platforms."""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 
 from core.config import load_settings
 from core.desk import Desk
-from core.tables import Customer, Macro, Message, Ticket
+from core.tables import Macro, Message, Ticket
+from plugins.amazon.tables import AmazonConversation
+from plugins.demo.stores import AMAZON_BUYERS
+from plugins.shopify.tables import ShopifyOrder
+from tests.e2e.conftest import free_port
 from tests.helpers import client_for
 from tests.web.inbox_helpers import sign_in
-from plugins.demo.orders import orders_for
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
-async def test_the_demo_desk_has_templates_channels_and_orders(tmp_path, monkeypatch):
+async def test_the_demo_desk_has_templates_channels_and_order_panels(tmp_path, monkeypatch):
     from plugins.demo.setup import prepare_demo
 
-    for name in ("RELAYDESK_CONFIG", "RELAYDESK_SECRET", "RELAYDESK_API_CHANNEL_SECRET"):
+    for name in ("RELAYDESK_CONFIG", "RELAYDESK_SECRET", "RELAYDESK_API_CHANNEL_SECRET", "RELAYDESK_DEMO_SHOPIFY_TOKEN",
+                 "RELAYDESK_DEMO_SHOPIFY_SECRET", "RELAYDESK_DEMO_LWA_SECRET", "RELAYDESK_DEMO_LWA_REFRESH_TOKEN"):
         monkeypatch.setenv(name, os.environ.get(name, ""))  # prepare_demo sets them; restored afterwards
     config, token = await prepare_demo(tmp_path / "demo")
     assert token
@@ -27,20 +41,80 @@ async def test_the_demo_desk_has_templates_channels_and_orders(tmp_path, monkeyp
         assert {("where", "en"), ("where", "zh"), ("return", "en"), ("return", "zh")} <= macros
         channels = {t["channel_type"] for t in await Ticket.select(Ticket.channel_type)}
         assert {"demo", "api"} <= channels
-        ticket = await Ticket.select(Ticket.id, Ticket.customer).where(Ticket.channel_type == "demo").first()
-        customer = await Customer.select(Customer.email).where(Customer.id == ticket["customer"]).first()
-        orders = orders_for(customer["email"])
-        assert orders and orders == orders_for(customer["email"])  # the same customer, the same orders
+        assert {a.channel_type for a in desk.registry.accounts.values()} >= {"demo", "api", "shopify", "amazon"}
+        assert await ShopifyOrder.count() >= 10
+        conversations = await AmazonConversation.select(AmazonConversation.ticket, AmazonConversation.order_id)
+        assert sorted(c["order_id"] for c in conversations) == sorted(b["order"] for b in AMAZON_BUYERS)
+        tickets = await Ticket.select(Ticket.id, Ticket.channel_type)
         async with client_for(desk) as client:
             assert (await sign_in(client, "li.na@demo.relaydesk", "demo")).status_code in (302, 303)
-            page = await client.get(f"/inbox/t/{ticket['id']}")
-            assert page.status_code == 200
-            assert "订单（演示店铺）" in page.text and orders[0]["number"] in page.text  # li.na reads Chinese
+            for ticket in tickets:  # every ticket of the demo has an order panel
+                page = await client.get(f"/inbox/t/{ticket['id']}")
+                assert page.status_code == 200
+                assert "Shopify 订单" in page.text or "给买家发消息…" in page.text, ticket
+            api_ticket = next(t for t in tickets if t["channel_type"] == "api")
+            page = await client.get(f"/inbox/t/{api_ticket['id']}")
+            assert "Shopify 订单" in page.text and "退款…" in page.text and "取消订单…" in page.text
+            amazon_page = await client.get(f"/inbox/t/{conversations[0]['ticket']}")
+            assert conversations[0]["order_id"] in amazon_page.text and "给买家发消息…" in amazon_page.text
+            demo_ticket = next(t for t in tickets if t["channel_type"] == "demo")
+            page = await client.get(f"/inbox/t/{demo_ticket['id']}")
+            number = re.search(r'<a href="https://relaydesk-demo[^"]+"[^>]*>(#\d+)</a>', page.text).group(1)
             where_zh = await Macro.select(Macro.id).where((Macro.shortcut == "where") & (Macro.language == "zh")).first()
-            preview = await client.get(f"/inbox/t/{ticket['id']}/macros/{where_zh['id']}")
-            assert preview.status_code == 200 and orders[0]["number"] in preview.text and "您好" in preview.text
+            preview = await client.get(f"/inbox/t/{demo_ticket['id']}/macros/{where_zh['id']}")
+            assert preview.status_code == 200 and "#1" in preview.text and "您好" in preview.text
+            assert number.startswith("#1")
             translated = await Message.select(Message.ticket).where(Message.external_id == "demo-translated-1").first()
             page = await client.get(f"/inbox/t/{translated['ticket']}")
             assert "beschädigt" in page.text and "arrived damaged" in page.text and "译文" in page.text
     finally:
         await desk.stop()
+
+
+def test_relaydesk_demo_refunds_and_messages_against_its_own_platforms(tmp_path):
+    """The README's command, as a newcomer runs it: quick to start, under 150 MB, and the panel's
+    buttons do what they say against the demo's loopback Shopify and Amazon."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "core.cli", "demo", "--port", str(port), "--dir",
+                                str(tmp_path / "demo")], cwd=ROOT, env=env, stdout=open(tmp_path / "demo.log", "w"),
+                               stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            assert process.poll() is None, (tmp_path / "demo.log").read_text()
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() - started < 40, "the demo did not start within 40 s"
+            time.sleep(0.2)
+        client = httpx.Client(base_url=base, timeout=15)
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"email": "admin@demo.relaydesk", "password": "demo", "_csrf_token": token})
+        page = client.get("/inbox/t/1")
+        headers = {"hx-request": "true", "x-csrftoken": re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)}
+        row = re.search(r"/inbox/plugins/shopify/orders/(\d+)/refund/preview", page.text).group(1)
+        line = re.search(r'name="line" value="(\d+)"', page.text).group(1)
+        preview = client.post(f"/inbox/plugins/shopify/orders/{row}/refund/preview", headers=headers,
+                              data={"line": line, f"qty_{line}": "1", "restock": "1", "notify": "1"})
+        amount = re.search(r"Refund ([\d.]+ EUR) on order (#\d+)\?", preview.text)
+        assert amount, preview.text
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', preview.text))
+        done = client.post(f"/inbox/plugins/shopify/orders/{row}/refund", headers=headers, data=fields)
+        assert done.status_code == 200 and f"Shopify refunded {amount.group(1)} on order {amount.group(2)}." in done.text
+        order = AMAZON_BUYERS[0]["order"]
+        listed = client.get(f"/inbox/plugins/amazon/orders/{order}/actions", headers=headers)
+        assert re.findall(r'name="action" value="([^"]+)"', listed.text) == [
+            "confirmDeliveryDetails", "unexpectedProblem", "negativeFeedbackRemoval"]
+        sent = client.post(f"/inbox/plugins/amazon/orders/{order}/messages", headers=headers,
+                           data={"action": "confirmDeliveryDetails", "text": "Your parcel arrives tomorrow."})
+        assert sent.status_code == 200 and "Amazon accepted" in sent.text
+        rss_kb = int(next(line for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                          if line.startswith("VmRSS")).split()[1])
+        assert rss_kb < 150 * 1024, f"the demo holds {rss_kb // 1024} MB"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -74,6 +74,7 @@ class FakeShopify(HttpFake):
         self.user_errors: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
         self.throttled = 0
+        self.lose: set[str] = set()  # operations carried out once more whose answer is then dropped
         self.lock = threading.Lock()
         super().__init__()
 
@@ -124,7 +125,8 @@ class FakeShopify(HttpFake):
                     "extensions": self._cost(cost, None)}, {}
             self.available -= cost
             data = getattr(self, "op_" + operation.removeprefix("Relaydesk"))(request.get("variables") or {})
-            if lost:
+            if lost or operation in self.lose:
+                self.lose.discard(operation)
                 return -1, None, {}
             return 200, {"data": data, "extensions": self._cost(cost, cost)}, {}
 
@@ -148,13 +150,13 @@ class FakeShopify(HttpFake):
         start = int(base64.b64decode(v["after"]).decode()) if v.get("after") else 0
         page = nodes[start:start + int(v["first"])]
         end = start + len(page)
-        public = [{k: val for k, val in o.items() if k != "transactions"} for o in page]
+        public = [{k: val for k, val in o.items() if k not in ("transactions", "shippingAmount")} for o in page]
         return {"orders": {"nodes": public, "pageInfo": {"hasNextPage": end < len(nodes),
                                                           "endCursor": base64.b64encode(str(end).encode()).decode()}}}
 
     def op_Order(self, v: dict[str, Any]) -> Any:
         order = self.orders.get(v["id"])
-        return {"order": {k: val for k, val in order.items() if k != "transactions"} if order else None}
+        return {"order": {k: val for k, val in order.items() if k not in ("transactions", "shippingAmount")} if order else None}
 
     def op_OrderTransactions(self, v: dict[str, Any]) -> Any:
         order = self.orders.get(v["id"])
@@ -191,12 +193,45 @@ class FakeShopify(HttpFake):
         return {"orderCancel": {"job": {"id": "gid://shopify/Job/1", "done": False}, "orderCancelUserErrors": [],
                                 "userErrors": []}}
 
+    def _refundable(self, order: dict[str, Any]) -> float:
+        paid = float(order["currentTotalPriceSet"]["shopMoney"]["amount"]) + float(order.get("shippingAmount") or 0)
+        return round(paid - float(order["totalRefundedSet"]["shopMoney"]["amount"]), 2)
+
+    def op_SuggestedRefund(self, v: dict[str, Any]) -> Any:
+        """Order.suggestedRefund: the line items' unit prices times the quantities (clamped to what is
+        not refunded yet), plus the order's shipping when refundShipping; SuggestedRefund's shape."""
+        order = self.orders.get(v["id"])
+        if order is None:
+            return {"order": None}
+        lines = {li["id"]: li for li in order["lineItems"]["nodes"]}
+        currency = order["currentTotalPriceSet"]["shopMoney"]["currencyCode"]
+        refund_lines, subtotal = [], 0.0
+        for wanted in v.get("refundLineItems") or []:
+            line = lines.get(wanted["lineItemId"])
+            if line is None:
+                continue
+            quantity = min(wanted["quantity"], line["quantity"] - line.get("refundedQuantity", 0))
+            if quantity <= 0:
+                continue
+            subtotal += quantity * float(line["originalUnitPriceSet"]["shopMoney"]["amount"])
+            refund_lines.append({"quantity": quantity, "lineItem": {"id": line["id"], "title": line["title"]}})
+        shipping = float(order.get("shippingAmount") or 0) if v.get("refundShipping") else 0.0
+        amount = min(subtotal + shipping, self._refundable(order))
+        parent = next(t for t in order["transactions"] if t["kind"] == "SALE")
+        return {"order": {"id": order["id"], "name": order["name"], "totalRefundedSet": order["totalRefundedSet"],
+                          "suggestedRefund": {
+            "amountSet": money(f"{amount:.2f}", currency), "subtotalSet": money(f"{subtotal:.2f}", currency),
+            "totalTaxSet": money("0.00", currency), "maximumRefundableSet": money(f"{self._refundable(order):.2f}", currency),
+            "shipping": {"amountSet": money(f"{shipping:.2f}", currency)}, "refundLineItems": refund_lines,
+            "suggestedTransactions": [{"gateway": parent["gateway"], "kind": "SUGGESTED_REFUND",
+                                       "amountSet": money(f"{amount:.2f}", currency)}] if amount else []}}}
+
     def op_RefundCreate(self, v: dict[str, Any]) -> Any:
         data = v["input"]
         order = self.orders.get(data["orderId"])
         errors = self.user_errors.pop("refundCreate", None)
         amount = sum(float(t["amount"]) for t in data.get("transactions") or [])
-        if errors is None and order and amount > float(order["currentTotalPriceSet"]["shopMoney"]["amount"]):
+        if errors is None and order and amount > self._refundable(order):
             errors = [{"field": ["transactions", "0", "amount"],
                        "message": "Refund amount must be less than or equal to the refundable amount."}]
         if errors is None and data.get("transactions") and not any(
@@ -207,8 +242,14 @@ class FakeShopify(HttpFake):
         refund = {"id": f"gid://shopify/Refund/{len(order['refunds']) + 1}", "legacyResourceId": str(len(order["refunds"]) + 1),
                   "createdAt": "2026-11-23T18:00:00Z", "note": data.get("note"), "totalRefundedSet": money(f"{amount:.2f}")}
         order["refunds"].append(refund)
-        order["totalRefundedSet"] = money(f"{amount:.2f}")
-        order["displayFinancialStatus"] = "PARTIALLY_REFUNDED"
+        lines = {li["id"]: li for li in order["lineItems"]["nodes"]}
+        for wanted in data.get("refundLineItems") or []:
+            if wanted["lineItemId"] in lines:
+                line = lines[wanted["lineItemId"]]
+                line["refundedQuantity"] = line.get("refundedQuantity", 0) + wanted["quantity"]
+        total = float(order["totalRefundedSet"]["shopMoney"]["amount"]) + amount
+        order["totalRefundedSet"] = money(f"{total:.2f}")
+        order["displayFinancialStatus"] = "REFUNDED" if self._refundable(order) <= 0 else "PARTIALLY_REFUNDED"
         order["updatedAt"] = "2026-11-23T18:00:01Z"
         return {"refundCreate": {"refund": refund, "userErrors": []}}
 
