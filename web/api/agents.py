@@ -128,7 +128,7 @@ class AgentController(Controller):
             await audit.record(actor(me), "update", "agent", agent_id, changes)
         return _agent_out(await Agent.select(*PUBLIC_FIELDS).where(Agent.id == agent_id).first())
 
-    @post("/{agent_id:int}/password-link", guards=[require("admin")], status_code=201, responses=with_body(404))
+    @post("/{agent_id:int}/password-link", guards=[require("admin")], status_code=201, responses=with_body(404, 409))
     async def password_link(self, request: Request, agent_id: int) -> dict[str, Any]:
         """A signed link that lets the agent choose a password: an invitation (7 days) for an agent
         without one, else a reset (2 hours). It works once. Pass it on; the desk does not mail it."""
