@@ -41,7 +41,7 @@ class Settings:
     max_webhook_bytes: int = 1_048_576
     # The files of one reply together (inbox upload or API): a desk-wide cap on top of each channel's
     # own ChannelLimits, so one request never holds more than this in memory (core.reply_files).
-    max_reply_files_bytes: int = 25 * 1024 * 1024
+    max_reply_files_bytes: int = 25_000_000
     # Seconds a delivery job may hold an outbox row before the sweeper hands it to another run.
     delivery_lease_seconds: float = 60.0
     sweep_interval_seconds: float = 5.0
