@@ -186,3 +186,20 @@ async def test_inbox_says_when_a_channel_cannot_send_files(desk):
         await sign_in(client, "nofiles@example.com")
         page = (await client.get(f"/inbox/t/{ticket['id']}")).text
     assert "This channel cannot send files." in page and 'name="files"' not in page
+
+
+async def test_inbox_refusal_and_limits_speak_the_agents_language(make_desk, graph):
+    from core.tables import Agent
+
+    desk = await make_desk(whatsapp(graph))
+    agent_id, _ = await make_agent("agent", email="li@example.com")
+    await Agent.update({Agent.locale: "zh"}).where(Agent.id == agent_id)
+    async with client_for(desk) as client:
+        ticket_id = await whatsapp_ticket(client)
+        await sign_in(client, "li@example.com")
+        page = (await client.get(f"/inbox/t/{ticket_id}")).text
+        assert "添加附件" in page and "最多 10 个文件，每个不超过 25 MB" in page
+        refused = await form_post(client, f"/inbox/t/{ticket_id}/reply", {"text": "看图"}, page=f"/inbox/t/{ticket_id}",
+                                  files={"files": ("tool.exe", b"MZ", "application/x-msdownload")},
+                                  headers={"hx-request": "true"})
+    assert refused.status_code == 415 and "tool.exe：此渠道不发送 application/x-msdownload 类型的文件。" in refused.text
