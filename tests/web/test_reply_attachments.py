@@ -203,3 +203,16 @@ async def test_inbox_refusal_and_limits_speak_the_agents_language(make_desk, gra
                                   files={"files": ("tool.exe", b"MZ", "application/x-msdownload")},
                                   headers={"hx-request": "true"})
     assert refused.status_code == 415 and "tool.exe：此渠道不发送 application/x-msdownload 类型的文件。" in refused.text
+
+
+async def test_a_control_character_in_the_multipart_reply_text_is_refused(make_desk, graph):
+    desk = await make_desk(whatsapp(graph))
+    await make_agent("agent", email="ctl@example.com")
+    async with client_for(desk) as client:
+        ticket_id = await whatsapp_ticket(client)
+        await sign_in(client, "ctl@example.com")
+        refused = await form_post(client, f"/inbox/t/{ticket_id}/reply", {"text": "bell\x07 here"},
+                                  page=f"/inbox/t/{ticket_id}", files={"files": ("a.jpg", JPEG, "image/jpeg")},
+                                  headers={"hx-request": "true"})
+    assert refused.status_code == 400 and "control character" in refused.text
+    assert not await Message.exists().where(Message.direction == "outbound")

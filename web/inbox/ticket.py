@@ -27,6 +27,7 @@ from web.api.params import OptionalId
 from web.inbox import images
 from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.sessions import page_guard, session_agent
+from web.strict import check_form_text
 
 TIMELINE_LIMIT = 200
 NOTE_FILES = N_("Internal notes cannot carry files; choose Reply to send them to the customer.")
@@ -228,6 +229,7 @@ async def reply(request: Request, ticket_id: int) -> Template | Redirect:
     limit follows [relaydesk] max_reply_files_bytes (web.inbox.setup)."""
     agent = await session_agent(request)
     form = await request.form()
+    check_form_text(form)
     text, kind = form_value(form, "text"), form_value(form, "kind", "reply")
     seen = form_value(form, "last_seen")
     files = await _uploaded(form)
