@@ -143,6 +143,9 @@ async def _send(account: Account, message: OutboundMessage) -> SendResult:
         raise ChannelError(window.CLOSED, retryable=False)
     async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
         if template is not None:
+            if message.attachments:  # a template message has no room for them: say so, never drop them
+                raise ChannelError("a WhatsApp template goes without files; send the files once the customer "
+                                   "has answered and the 24-hour window is open", retryable=False)
             if not isinstance(template, dict):
                 raise ChannelError("the template must be {name, language, params}", retryable=False)
             external_id = await client.post_message(http, settings, to, client.template_payload(template), "send the template")

@@ -275,3 +275,14 @@ async def test_a_file_whatsapp_does_not_take_is_refused_before_anything_is_store
         else:
             raise AssertionError(f"{item.filename} was accepted")
     assert not await Message.exists().where(Message.direction == "outbound") and not graph.calls
+
+
+async def test_files_with_a_template_fail_clearly_instead_of_being_dropped(make_desk, graph):
+    desk = await make_desk(whatsapp(graph))
+    ticket_id = await inbound_ticket(desk)
+    message = await outbound.reply(desk, ticket_id, author_id=None, text="template", attachments=[
+        InboundAttachment(filename="item.jpg", content_type="image/jpeg", data=b"\xff\xd8jpeg")],
+        metadata={"template": {"name": "order_update", "language": "en_US", "params": []}})
+    row = await wait_for(lambda: settled(message["id"]))
+    assert row["delivery_status"] == "failed" and "template goes without files" in row["delivery_error"]
+    assert not graph.calls
