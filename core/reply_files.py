@@ -50,6 +50,16 @@ class FileRules:
         return {"max_count": self.max_count, "max_bytes": self.max_bytes, "total_bytes": self.total_bytes,
                 "types": {k: (min(v, self.max_bytes) if v else self.max_bytes) for k, v in self.types.items()}}
 
+    def type_groups(self) -> list[tuple[list[str], int]]:
+        """The accepted types as people name them (JPG, PDF, DOCX...), grouped by their size cap,
+        smallest cap first: how the reply box says what goes."""
+        groups: dict[int, list[str]] = {}
+        for pattern, cap in self.as_dict()["types"].items():
+            label = type_label(pattern)
+            if label not in groups.setdefault(cap, []):
+                groups[cap].append(label)
+        return sorted(((labels, cap) for cap, labels in groups.items()), key=lambda group: group[1])
+
     @property
     def accept(self) -> str:
         """The file input's accept attribute: the types, or nothing when any type goes."""
@@ -69,6 +79,16 @@ def body_limit(settings: Any) -> int:
     """The largest request body a reply may have (the inbox's multipart form, the API's JSON): its
     files, base64 in JSON taking 4/3 of their size, plus a megabyte for the text and the framing."""
     return max(settings.max_webhook_bytes, settings.max_reply_files_bytes * 4 // 3 + 1_048_576)
+
+
+def type_label(pattern: str) -> str:
+    """image/jpeg -> JPG, application/vnd.openxmlformats-...document -> DOCX, audio/x-m4a -> M4A,
+    video/* -> VIDEO."""
+    major, _, minor = pattern.partition("/")
+    if minor == "*":
+        return major.upper()
+    extension = mimetypes.guess_extension(pattern)
+    return (extension[1:] if extension else minor.removeprefix("x-")).upper()
 
 
 def content_type_of(declared: str | None, filename: str) -> str:

@@ -62,3 +62,10 @@ def test_a_channel_without_files_refuses_any():
 def test_human_size():
     assert [reply_files.human_size(n) for n in (1, 1500, 999_999, 5 * MB, 1_250_000)] == \
         ["1 KB", "2 KB", "1000 KB", "5 MB", "1.2 MB"]
+
+
+def test_type_groups_name_types_as_people_do():
+    rules = reply_files.rules({"max_attachments": 1, "max_attachment_bytes": 25 * MB, "attachment_types": {
+        "image/jpeg": 8 * MB, "image/png": 8 * MB, "audio/x-m4a": 0, "video/*": 0,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 0}}, desk_cap=25 * MB)
+    assert rules.type_groups() == [(["JPG", "PNG"], 8 * MB), (["M4A", "VIDEO", "DOCX"], 25 * MB)]

@@ -131,7 +131,8 @@ def test_agent_attaches_a_photo_on_whatsapp_and_a_too_large_one_is_refused_first
     sign_in(driver, desk.server.url, "bo@example.com")
     driver.get(f"{desk.server.url}/inbox/t/{ticket}")
     limits = driver.find_element(By.CSS_SELECTOR, "#reply [data-file-limits]").text
-    assert "up to 10 files" in limits and "image/jpeg" in limits  # shown before anything is sent
+    # shown before anything is sent: the count, the size and each type's own cap
+    assert "up to 10 files" in limits and "JPG, PNG ≤ 5 MB" in limits and "PDF" in limits
     # a photo too large for WhatsApp (5 MB for images): refused in the browser, nothing sent, draft kept
     draft = "Here is the photo of your parcel"
     _type_slowly(driver, draft)
@@ -144,6 +145,11 @@ def test_agent_attaches_a_photo_on_whatsapp_and_a_too_large_one_is_refused_first
     assert not desk.graph.uploads and _outbound_count(desk) == 0
     # the right photo instead, then send
     _attach(driver, _write(desk, "parcel.jpg", JPEG))
+    assert len(_listed(driver)) == 1 and "parcel.jpg" in _listed(driver)[0]
+    _attach(driver, _write(desk, "note.txt", b"gift wrap, please"))
+    assert len(_listed(driver)) == 2 and "note.txt" in _listed(driver)[1]
+    driver.find_elements(By.CSS_SELECTOR, "#reply [data-remove-file]")[1].click()  # changed their mind
+    time.sleep(IDLE)
     assert len(_listed(driver)) == 1 and "parcel.jpg" in _listed(driver)[0]
     assert not driver.find_element(By.CSS_SELECTOR, "#reply [data-file-error]").is_displayed()
     driver.find_element(By.CSS_SELECTOR, "#reply button[type=submit]").click()

@@ -76,11 +76,12 @@
     render(root, problems);
   }
 
-  // The input's own picker replaces its files: take what was picked as additions to the kept ones.
+  // The picker replaces the input's files (some drivers append to them instead): what was picked
+  // and is not kept yet is added to the kept ones.
+  const same = (a, b) => a.name === b.name && a.size === b.size && a.lastModified === b.lastModified;
   document.addEventListener("change", (e) => {
     if (!e.target.matches("#reply input[type=file][name=files]")) return;
-    const picked = Array.from(e.target.files);
-    add(picked);
+    add(Array.from(e.target.files).filter((f) => !kept.some((k) => same(k, f))));
   });
   document.addEventListener("click", (e) => {
     const button = e.target.closest("#reply [data-remove-file]");
