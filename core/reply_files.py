@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from core.desk import Desk
 
 GENERIC_TYPE = "application/octet-stream"
+# Where the name people use differs from the extension mimetypes picks first.
+LABELS = {"audio/ogg": ".ogg", "video/3gpp": ".3gp", "audio/mp4": ".m4a"}
 
 
 @dataclass(slots=True)
@@ -87,7 +89,7 @@ def type_label(pattern: str) -> str:
     major, _, minor = pattern.partition("/")
     if minor == "*":
         return major.upper()
-    extension = mimetypes.guess_extension(pattern)
+    extension = LABELS.get(pattern) or mimetypes.guess_extension(pattern)
     return (extension[1:] if extension else minor.removeprefix("x-")).upper()
 
 
