@@ -26,7 +26,7 @@ from tests.plugins.whatsapp.wa_helpers import APP_SECRET, PHONE_ID, TOKEN, VERIF
 
 IDLE = 2.0  # the agent's pauses between steps
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
-PDF = b"%PDF-1.4\n" + b"packing list, order 1001\n" * 300
+PDF = b"%PDF-1.4\n" + b"packing list, order 1001\n" * 100_000  # 2.5 MB: more than any other route takes
 ENV = {"RD_TEST_WA_TOKEN": TOKEN, "RD_TEST_WA_SECRET": APP_SECRET, "RD_TEST_WA_VERIFY": VERIFY_TOKEN,
        TOKEN_ENV: INGEST_TOKEN}
 
@@ -73,6 +73,17 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     server.stop()
     smtp.controller.stop()
     graph.stop()
+
+
+# Which htmx requests carry the files, and which answers were errors.
+REQUEST_PROBE = """
+window.__requests = []; window.__failures = [];
+document.addEventListener('htmx:beforeRequest', (e) => {
+  const data = e.detail.requestConfig && e.detail.requestConfig.formData;
+  window.__requests.push([e.detail.requestConfig.path, !!(data && data.getAll('files').some((f) => f.size))]);
+});
+document.addEventListener('htmx:responseError', (e) => window.__failures.push(e.detail.xhr.status));
+"""
 
 
 def _whatsapp_ticket(desk: Desk, wamid: str) -> int:
@@ -168,10 +179,20 @@ def test_agent_attaches_a_pdf_on_email_and_the_mail_carries_it(desk, browser_fac
     driver = browser_factory()
     sign_in(driver, desk.server.url, "bo@example.com")
     driver.get(f"{desk.server.url}/inbox/t/{ticket}")
+    driver.execute_script(REQUEST_PROBE)
     assert "up to 10 files" in driver.find_element(By.CSS_SELECTOR, "#reply [data-file-limits]").text
-    _type_slowly(driver, "The packing list of order 1001 is attached.")
+    _type_slowly(driver, "The packing list of order 1001")
     _attach(driver, _write(desk, "packing-list.pdf", PDF))
     assert "packing-list.pdf" in _listed(driver)[0]
+    # typing on (the presence post) and "Check draft" are requests of the form's elements: they
+    # carry the text, never the files
+    _type_slowly(driver, "is attached.")
+    driver.find_element(By.CSS_SELECTOR, "#reply button[hx-post$='/draft-check']").click()
+    time.sleep(IDLE)
+    seen = driver.execute_script("return window.__requests")
+    assert {"presence", "draft-check"} <= {path.rsplit("/", 1)[-1] for path, _ in seen}, seen
+    assert all(not files for _, files in seen), seen  # no request but the send carries the files
+    assert driver.execute_script("return window.__failures") == []
     driver.find_element(By.CSS_SELECTOR, "#reply button[type=submit]").click()
     wait_until(lambda: desk.smtp.received, timeout=15, what="the mail at the SMTP server")
     parsed = email.message_from_bytes(desk.smtp.received[-1].data, policy=email.policy.default)

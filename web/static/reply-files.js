@@ -118,6 +118,14 @@
     add(images.map((f, i) => new File([f], `pasted-${stamp}${images.length > 1 ? "-" + (i + 1) : ""}.${(f.type.split("/")[1] || "png").split("+")[0]}`, { type: f.type })));
   });
 
+  // htmx sends the enclosing form's values with the requests of its elements (the typing-presence
+  // post, "Check draft"): only the send itself carries the files; the others have a small body limit.
+  document.addEventListener("htmx:configRequest", (e) => {
+    const form = document.getElementById("reply");
+    if (!form || e.detail.elt === form || !form.contains(e.detail.elt)) return;
+    delete e.detail.parameters.files;
+  });
+
   // Last guard before a send: a file that slipped past (set by another script) keeps the request home.
   document.addEventListener("htmx:confirm", (e) => {
     const form = document.getElementById("reply");
