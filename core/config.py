@@ -39,6 +39,9 @@ class Settings:
     data_dir: str = "data"
     public_url: str = "http://127.0.0.1:8000"
     max_webhook_bytes: int = 1_048_576
+    # The files of one reply together (inbox upload or API): a desk-wide cap on top of each channel's
+    # own ChannelLimits, so one request never holds more than this in memory (core.reply_files).
+    max_reply_files_bytes: int = 25_000_000
     # Seconds a delivery job may hold an outbox row before the sweeper hands it to another run.
     delivery_lease_seconds: float = 60.0
     sweep_interval_seconds: float = 5.0
@@ -72,6 +75,7 @@ _RELAYDESK_KEYS: dict[str, type] = {
     "data_dir": str,
     "public_url": str,
     "max_webhook_bytes": int,
+    "max_reply_files_bytes": int,
     "delivery_lease_seconds": float,
     "sweep_interval_seconds": float,
     "poll_interval_seconds": float,

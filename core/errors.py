@@ -64,6 +64,13 @@ class PayloadTooLarge(RelaydeskError):
     status_code = 413
 
 
+class UnsupportedType(RelaydeskError):
+    """A file of a type the channel does not send (core.reply_files)."""
+
+    code = "unsupported_attachment_type"
+    status_code = 415
+
+
 class Unavailable(RelaydeskError):
     """A dependency (the database, Redis) is down: the caller should try again shortly. Answered
     503 with Retry-After; nothing the caller sent was kept, so a retry loses nothing."""

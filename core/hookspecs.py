@@ -105,6 +105,10 @@ def poll(channel_type: str, account: Any, cursor: str | None) -> Awaitable[Any] 
 def send_message(channel_type: str, account: Any, message: Any) -> Awaitable[Any] | None:
     """Deliver one outbound message (core.types.OutboundMessage).
 
+    ``message.attachments`` holds the files the agent sent with it, already checked against the
+    channel type's ChannelLimits (count, size, attachment_types); a channel that declares
+    ``max_attachments`` of 0 or None never gets any.
+
     Return an awaitable of core.types.SendResult with the platform's message id. Pass
     ``message.idempotency_key`` to the platform when it supports one: the same key arrives on every
     retry of the same message. A platform without one can lose the answer to a message it took;
@@ -126,9 +130,11 @@ def reply_constraints(channel_type: str, account: Any, ticket: dict[str, Any]) -
     and ``"examples"`` ({param: sample value}); a reply sends one with
     ``metadata["template"] = {"name", "language", "params": {param: value}}``, see
     core/reply_templates.py), ``templates_error`` (str, in the agent's language: why the list may be
-    incomplete, e.g. the platform refused to list them). The core orders ``templates`` by the
-    ticket's language. Return None for channel types you did not register. Results of all plugins
-    are merged.
+    incomplete, e.g. the platform refused to list them), and any ChannelLimits field to narrow it
+    for this ticket (e.g. ``max_attachments``, ``max_attachment_bytes``, ``attachment_types``: the
+    reply box shows them and core.reply_files refuses files beyond them). The core orders
+    ``templates`` by the ticket's language. Return None for channel types you did not register.
+    Results of all plugins are merged.
     """
 
 

@@ -12,14 +12,14 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from core import audit, clock, db, sla
+from core import audit, clock, db, reply_files, sla
 from core.errors import ChannelError, Conflict, DraftRejected, InvalidRequest, NotFound, ReplyCollision
 from core.events import Event, await_me_maybe, publish
 from core.identity import message_key
 from core.metrics import DELIVERIES
 from core.sanitize import sanitize_html
 from core.tables import Agent, Identity, Message, Outbox, Ticket
-from core.types import DraftProblem, OutboundMessage, SendResult
+from core.types import DraftProblem, InboundAttachment, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -37,7 +37,8 @@ def backoff_seconds(attempts: int) -> float:
 
 async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: str, html: str | None = None,
                 status: str | None = None, metadata: dict[str, Any] | None = None,
-                automatic: bool = False, seen_up_to: int | None = None) -> dict[str, Any]:
+                automatic: bool = False, seen_up_to: int | None = None,
+                attachments: list[InboundAttachment] | None = None) -> dict[str, Any]:
     """Queue a reply to the customer. Returns the stored message row. `metadata` travels to the
     channel plugin as OutboundMessage.metadata (e.g. the WhatsApp template to send).
 
@@ -48,8 +49,18 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
 
     `seen_up_to`, the id of the newest message the agent had in view, guards against answering
     blindly: when someone else (another agent, an automation, the API) replied after it, nothing is
-    stored and ReplyCollision (409) names those replies."""
-    text = _check_text(text)
+    stored and ReplyCollision (409) names those replies.
+
+    `attachments` go with the reply when the ticket's channel takes them (core.reply_files: 400, 413
+    or 415 before anything is stored); they are kept like inbound attachments and delivered as
+    OutboundMessage.attachments. With files, the text may be empty."""
+    written: list[Any] = []
+    if attachments:
+        files = reply_files.check(attachments, await reply_files.rules_for_ticket(desk, await _ticket(ticket_id)))
+        text = _check_text(text, allow_empty=True)
+        written = reply_files.write(desk.data_dir, files)
+    else:
+        text = _check_text(text)
     problems = await check_draft(desk, ticket_id, text, await agent_language(author_id))
     if problems:
         raise DraftRejected(" ".join(p.message for p in problems), problems)
@@ -69,6 +80,7 @@ async def reply(desk: "Desk", ticket_id: int, *, author_id: int | None, text: st
             metadata=dict(metadata or {}),
         )).returning(Message.id)
         message_id = rows[0]["id"]
+        await reply_files.add_rows(message_id, written, now)
         outbox = await Outbox.insert(Outbox(message=message_id, status="pending", next_attempt_at=now,
                                             created_at=now, updated_at=now)).returning(Outbox.id)
         changes: dict[Any, Any] = {Ticket.updated_at: now, Ticket.last_message_at: now}
@@ -178,8 +190,9 @@ async def _shape(desk: "Desk", account: Any, message: OutboundMessage, ticket_id
         await await_me_maybe(impl.function(account=account, message=message, ticket=ticket))
 
 
-def _check_text(text: str) -> str:
-    if not text or not text.strip():
+def _check_text(text: str, *, allow_empty: bool = False) -> str:
+    text = text or ""
+    if not text.strip() and not allow_empty:
         raise InvalidRequest("the reply is empty")
     if len(text) > MAX_TEXT:
         raise InvalidRequest(f"the reply is longer than {MAX_TEXT} characters")
@@ -222,7 +235,7 @@ async def _claim(outbox_id: int, lease_seconds: float, owner: str | None = None)
 
 async def build_outbound(message_id: int, desk_id: str) -> tuple[OutboundMessage, int, int]:
     """The OutboundMessage for a stored reply of the desk `desk_id`, with the account id and the
-    ticket id."""
+    ticket id (its files are read by deliver, core.reply_files.load)."""
     message = await Message.select().where(Message.id == message_id).first()
     ticket = await Ticket.select(Ticket.id, Ticket.customer, Ticket.channel_type, Ticket.thread_key,
                                  Ticket.subject, Ticket.last_customer_message_at).where(Ticket.id == message["ticket"]).first()
@@ -275,6 +288,7 @@ async def deliver(desk: "Desk", outbox_id: int, owner: str | None = None) -> str
     outbound.attempt = claim["attempts"]
     account = desk.registry.account_by_id(account_id)
     try:
+        outbound.attachments = await reply_files.load(desk.data_dir, claim["message"])
         if account is None:
             raise ChannelError("the channel account is no longer configured", retryable=False)
         await _shape(desk, account, outbound, ticket_id)

@@ -233,8 +233,14 @@ class ChannelLimits:
     """What the reply box must respect on this channel."""
 
     max_text_length: int | None = None
+    # Files a reply may carry: at most `max_attachments` (None or 0: the channel sends no files), each
+    # at most `max_attachment_bytes`. `attachment_types` maps the accepted MIME types ("image/png", or
+    # "image/*" for a family) to their own cap in bytes (0: max_attachment_bytes); empty: any type.
+    # The reply box shows these and core.reply_files enforces them (a reply_constraints hook may
+    # return any of these keys to narrow them for one ticket).
     max_attachments: int | None = None
     max_attachment_bytes: int | None = None
+    attachment_types: dict[str, int] = field(default_factory=dict)
     supports_html: bool = False
     # Seconds after the customer's last message during which a free-form reply is allowed.
     reply_window_seconds: int | None = None

@@ -8,7 +8,8 @@ or queries anything:
 - a JSON body nested deeper than core.jsonsafe.MAX_DEPTH: 400, on every route, webhooks included
   (the parsers recurse per level);
 - a JSON or form body whose text holds a control character other than tab, newline and carriage
-  return: 400 (API and inbox; webhooks keep what the platform sent, their plugins decide).
+  return: 400 (API and inbox; webhooks keep what the platform sent, their plugins decide). A
+  multipart form (the reply with files) is checked by its handler with check_form_text.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ def check_body(body: bytes, content_type: str, *, text_rules: bool) -> None:
         if _BODY_CONTROL.search(unquote_to_bytes(body.replace(b"+", b" "))):
             raise InvalidRequest("the form holds a control character (only tab, newline and carriage return "
                                  "are taken in text)")
+
+
+def check_form_text(form: Any) -> None:
+    """The text fields of a multipart form (the reply with files), by the body rule above: the
+    middleware does not parse multipart bodies, so the handler that reads one calls this."""
+    items = form.multi_items() if hasattr(form, "multi_items") else form.items()
+    for name, value in items:
+        if isinstance(value, str) and _BODY_CONTROL.search(value.encode("utf-8", "surrogatepass")):
+            raise InvalidRequest(f"the form field {_printable(str(name))[:40]!r} holds a control character "
+                                 "(only tab, newline and carriage return are taken in text)")
 
 
 def _printable(text: str) -> str:

@@ -20,7 +20,7 @@ IDLE_JOB_EVERY = 5.0  # seconds between checks that this process's IDLE watchers
 @hookimpl
 def register_channels(register):
     register(ChannelType(name=CHANNEL, label="Email", account_settings=EmailAccountSettings,
-                         limits=ChannelLimits(max_text_length=100_000, max_attachment_bytes=25 * 1024 * 1024,
+                         limits=ChannelLimits(max_text_length=100_000, max_attachments=10, max_attachment_bytes=25 * 1024 * 1024,
                                               supports_html=True)))
 
 

@@ -25,19 +25,29 @@ INSTAGRAM = "instagram"
 CHANNELS = (MESSENGER, INSTAGRAM)
 OBJECTS = {MESSENGER: "page", INSTAGRAM: "instagram"}
 SIGNATURE_HEADER = "x-hub-signature-256"
+MB = 1000 * 1000
+# Messenger's Send API takes any file up to 25 MB (image, video, audio or file). Instagram takes
+# these formats only ("Upload Media for Instagram Messaging": images png/jpeg/gif 8 MB; audio aac,
+# m4a, wav, mp4, video mp4, ogg, avi, mov, webm and pdf files 25 MB).
+INSTAGRAM_TYPES = {
+    "image/png": 8 * MB, "image/jpeg": 8 * MB, "image/gif": 8 * MB,
+    "audio/aac": 25 * MB, "audio/mp4": 25 * MB, "audio/x-m4a": 25 * MB, "audio/wav": 25 * MB, "audio/x-wav": 25 * MB,
+    "video/mp4": 25 * MB, "video/ogg": 25 * MB, "video/x-msvideo": 25 * MB, "video/quicktime": 25 * MB,
+    "video/webm": 25 * MB, "application/pdf": 25 * MB,
+}
 
 
 @hookimpl
 def register_channels(register):
     register(ChannelType(
         name=MESSENGER, label="Facebook Messenger", account_settings=MessengerAccountSettings,
-        limits=ChannelLimits(max_text_length=2000, max_attachments=1, max_attachment_bytes=25 * 1024 * 1024,
+        limits=ChannelLimits(max_text_length=2000, max_attachments=1, max_attachment_bytes=25 * MB,
                              reply_window_seconds=24 * 3600),
     ))
     register(ChannelType(
         name=INSTAGRAM, label="Instagram Direct", account_settings=InstagramAccountSettings,
-        limits=ChannelLimits(max_text_length=1000, max_attachments=1, max_attachment_bytes=8 * 1024 * 1024,
-                             reply_window_seconds=24 * 3600),
+        limits=ChannelLimits(max_text_length=1000, max_attachments=1, max_attachment_bytes=25 * MB,
+                             attachment_types=INSTAGRAM_TYPES, reply_window_seconds=24 * 3600),
     ))
 
 

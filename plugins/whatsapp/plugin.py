@@ -24,6 +24,19 @@ log = logging.getLogger("relaydesk.whatsapp")
 _ = i18n.translator(Path(__file__).parent / "translations")
 
 CHANNEL = "whatsapp"
+MB = 1000 * 1000
+# What the Cloud API takes as media, with its size per type ("Supported media types" of the Cloud API
+# reference). image/webp is left out: WhatsApp sends it as a sticker (512x512, 100 KB), not a photo.
+ATTACHMENT_TYPES = {
+    "image/jpeg": 5 * MB, "image/png": 5 * MB,
+    "video/mp4": 16 * MB, "video/3gpp": 16 * MB,
+    "audio/aac": 16 * MB, "audio/amr": 16 * MB, "audio/mpeg": 16 * MB, "audio/mp4": 16 * MB, "audio/ogg": 16 * MB,
+    "text/plain": 100 * MB, "application/pdf": 100 * MB,
+    "application/msword": 100 * MB, "application/vnd.ms-excel": 100 * MB, "application/vnd.ms-powerpoint": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * MB,
+}
 SIGNATURE_HEADER = "x-hub-signature-256"
 
 
@@ -31,8 +44,8 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 def register_channels(register):
     register(ChannelType(
         name=CHANNEL, label="WhatsApp", account_settings=WhatsAppAccountSettings,
-        limits=ChannelLimits(max_text_length=4096, max_attachments=10, max_attachment_bytes=100 * 1024 * 1024,
-                             supports_html=False, reply_window_seconds=24 * 3600),
+        limits=ChannelLimits(max_text_length=4096, max_attachments=10, max_attachment_bytes=100 * MB,
+                             attachment_types=ATTACHMENT_TYPES, supports_html=False, reply_window_seconds=24 * 3600),
     ))
 
 
@@ -124,6 +137,9 @@ async def _send(account: Account, message: OutboundMessage) -> SendResult:
         raise ChannelError(window.CLOSED, retryable=False)
     async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
         if template is not None:
+            if message.attachments:  # a template message has no room for them: say so, never drop them
+                raise ChannelError("a WhatsApp template goes without files; send the files once the customer "
+                                   "has answered and the 24-hour window is open", retryable=False)
             if not isinstance(template, dict):
                 raise ChannelError("the template must be {name, language, params}", retryable=False)
             try:

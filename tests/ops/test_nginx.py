@@ -178,6 +178,11 @@ def test_webhook_sign_in_and_live_updates_through_nginx(desk_behind_nginx):
         assert http.post("/hooks/api_channel/main", content=body, headers=headers).status_code == 200
         body, headers = signed(message("nginx-huge", text="x" * 1_100_000))
         assert http.post("/hooks/api_channel/main", content=body, headers=headers).status_code == 413
+        # A reply carries files: its location lets a few megabytes through to the desk, which answers
+        # for itself (here: no API token, the desk's JSON 401, not nginx's 413 page).
+        reply = http.post("/api/v1/tickets/1/reply", json={"text": "hi", "attachments": [
+            {"filename": "scan.png", "content_type": "image/png", "data": base64.b64encode(os.urandom(3_000_000)).decode()}]})
+        assert reply.status_code == 401 and reply.json()["error"]["code"] == "token_missing"
 
         signed_in = sign_in(http, PASSWORD)
         assert signed_in.status_code in (302, 303) and signed_in.headers["location"] == "/inbox"

@@ -114,7 +114,7 @@ async def test_a_reply_guarded_by_last_seen_is_refused_when_someone_else_answere
                                   json={"text": "Bo after reading", "last_seen_message_id": own.json()["id"]},
                                   headers=auth(bo))
         assert after.status_code == 202
-    texts = [r["text"] for r in await Message.select(Message.text).where(Message.direction == "outbound")]
+    texts = [r["text"] for r in await Message.select(Message.text).where(Message.direction == "outbound").order_by(Message.id)]
     assert texts == ["Ann was first", "Ann again", "Bo after reading"]
     assert await Outbox.count() == 3
 

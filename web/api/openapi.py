@@ -28,7 +28,9 @@ DESCRIPTIONS = {
     403: "The token's agent lacks the role this needs.",
     404: "The resource does not exist (an id beyond the database's range included).",
     409: "The request conflicts with the current state (a duplicate name, a ticket claimed already...).",
-    413: "The body is larger than [relaydesk] max_webhook_bytes.",
+    413: "The body is larger than [relaydesk] max_webhook_bytes (a reply: than its files allow), or a file "
+         "is larger than the channel takes.",
+    415: "A file of a type the ticket's channel does not send.",
     422: "The reply breaks the channel's rules; `problems` says what to change.",
 }
 ALWAYS = (400, 401, 403)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Router, get, patch, post
 from litestar.params import Parameter
 
-from core import outbound, reply_templates
+from core import outbound, reply_files, reply_templates
 from core.bounds import Id
 from core.errors import InvalidRequest, NotFound
 from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
+from core.types import InboundAttachment
 from web.api import pagination
 from web.api.params import OptionalId, text
 from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
 
 SORTS = ("-id", "due", "-updated")
+MAX_API_FILES = 20  # a bound on the list before any channel's own (smaller) count applies
 
 
 Tag = Annotated[str, msgspec.Meta(max_length=64)]
@@ -70,6 +74,15 @@ class TemplatesOut(msgspec.Struct):
     templates_error: str | None = None
 
 
+class FileIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A file to send with a reply."""
+
+    filename: Annotated[str, msgspec.Meta(min_length=1, max_length=255, description="the name the customer sees")]
+    data: Annotated[str, msgspec.Meta(description="the file's bytes in base64 (RFC 4648, standard alphabet)")]
+    content_type: Annotated[str, msgspec.Meta(max_length=127, description=(
+        "its MIME type, e.g. image/png; empty or omitted: guessed from the file name"))] = ""
+
+
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     # The reply's text; leave it out when sending a `template` (the filled template becomes the text).
     text: str = ""
@@ -80,6 +93,9 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     last_seen_message_id: int | None = None
     # Send an approved message template instead of text (outside a closed messaging window).
     template: TemplateIn | None = None
+    # Files for the customer, within the channel's limits (GET .../reply-limits): 400 when the
+    # channel sends no files or for too many, 413 too large, 415 a type it does not send.
+    attachments: Annotated[list[FileIn], msgspec.Meta(max_length=MAX_API_FILES)] = []
 
 
 class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -192,27 +208,21 @@ class TicketController(Controller):
         return {"items": [_message_out(r, files.get(r["id"])) for r in rows],
                 "next_cursor": pagination.encode({"i": rows[-1]["id"]}) if more else None}
 
-    @post("/{ticket_id:int}/reply", guards=[require("agent")], status_code=202,
-          responses=with_body(404, 409, 422))
-    async def reply(self, request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
-        """Queue a reply. With `last_seen_message_id`, a reply someone else sent after that message
-        refuses this one: 409 `reply_collision` with `newer_message_ids`, and nothing is sent."""
-        agent = await current_agent(request)
-        if data.status is not None and data.status not in TICKET_STATUSES:
-            raise InvalidRequest(f"status must be one of {', '.join(TICKET_STATUSES)}")
+    @get("/{ticket_id:int}/reply-limits", guards=[require("readonly")], responses=errors(404))
+    async def reply_limits(self, request: Request, ticket_id: int) -> dict[str, Any]:
+        """What a reply on this ticket may carry now: the channel's limits and the files rules
+        (`files`: max_count, 0 when the channel sends no files; max_bytes per file; total_bytes; types,
+        MIME type or family -> its own cap, empty when any type goes)."""
+        from core.context import reply_constraints
+
         desk = request.app.state.desk
-        text, metadata = data.text, None
-        if data.template is not None:
-            if data.text.strip() or data.html:
-                raise InvalidRequest("send either text or a template: the filled template is the reply's text")
-            ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
-            if ticket is None:
-                raise NotFound(f"ticket {ticket_id} does not exist")
-            text, metadata = await reply_templates.compose(desk, ticket, data.template.name, data.template.language,
-                                                           data.template.params)
-        row = await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, html=data.html,
-                                   status=data.status, metadata=metadata, seen_up_to=data.last_seen_message_id)
-        return _message_out(row)
+        ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        limits = await reply_constraints(desk, ticket)
+        out = {k: v for k, v in limits.items() if k != "templates"}
+        out["files"] = reply_files.rules(limits, desk.settings.max_reply_files_bytes).as_dict()
+        return out
 
     @get("/{ticket_id:int}/templates", guards=[require("agent")], responses=errors(404))
     async def templates(self, request: Request, ticket_id: int,
@@ -276,6 +286,46 @@ class TicketController(Controller):
         row = await routing.claim(request.app.state.desk, ticket_id, agent["id"], 
                                  admin=ROLE_RANK[agent["role"]] >= ROLE_RANK["supervisor"])
         return _ticket_out(row, (await tags_of([ticket_id]))[ticket_id])
+
+
+@post("/api/v1/tickets/{ticket_id:int}/reply", guards=[require("agent")], status_code=202, tags=["tickets"],
+      responses=with_body(404, 409, 415, 422))
+async def reply(request: Request, ticket_id: int, data: ReplyIn) -> dict[str, Any]:
+    """Queue a reply, with files in `attachments` (base64), or an approved message `template`
+    instead of text. With `last_seen_message_id`, a reply someone else sent after that message
+    refuses this one: 409 `reply_collision` with `newer_message_ids`, and nothing is sent. Files
+    beyond the channel's limits are refused (400, 413, 415) before anything is stored."""
+    agent = await current_agent(request)
+    if data.status is not None and data.status not in TICKET_STATUSES:
+        raise InvalidRequest(f"status must be one of {', '.join(TICKET_STATUSES)}")
+    desk = request.app.state.desk
+    text, metadata = data.text, None
+    if data.template is not None:
+        if data.text.strip() or data.html:
+            raise InvalidRequest("send either text or a template: the filled template is the reply's text")
+        ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        text, metadata = await reply_templates.compose(desk, ticket, data.template.name, data.template.language,
+                                                       data.template.params)
+    files = [InboundAttachment(filename=f.filename, content_type=f.content_type, data=_base64(f.data, i))
+             for i, f in enumerate(data.attachments)]
+    row = await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, html=data.html,
+                               status=data.status, metadata=metadata, seen_up_to=data.last_seen_message_id,
+                               attachments=files)
+    return _message_out(row, (await _attachments([row["id"]])).get(row["id"]))
+
+
+def _base64(value: str, index: int) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest(f"attachments[{index}].data is not base64 (RFC 4648, standard alphabet)") from None
+
+
+def reply_router(settings: Any) -> Router:
+    """The reply route with a body limit that fits its files ([relaydesk] max_reply_files_bytes)."""
+    return Router(path="/", route_handlers=[reply], request_max_body_size=reply_files.body_limit(settings))
 
 
 async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:

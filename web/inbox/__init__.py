@@ -17,6 +17,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from core import reply_files
 from core.errors import NotFound, RelaydeskError
 from web import i18n, sessions
 from web.inbox import (account, admin, agents, audit, bulk, customer_data, images, live, password, policies, queues,
@@ -61,7 +62,10 @@ def setup(desk: Any) -> InboxSetup:
     handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES, *policies.ROUTES,
                 *images.ROUTES, *password.ROUTES, *agents.ROUTES, *audit.ROUTES, *customer_data.ROUTES, *spam.ROUTES,
                 *bulk.ROUTES, *reply_templates.ROUTES]
-    pages = Router(path="/", route_handlers=handlers,
+    # The reply carries files: its own body limit, the desk's cap on a reply's files plus room for
+    # the text and the multipart framing (every other page keeps max_webhook_bytes).
+    replies = Router(path="/", route_handlers=[ticket.reply], request_max_body_size=reply_files.body_limit(settings))
+    pages = Router(path="/", route_handlers=[*handlers, replies],
                    exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})  # type: ignore[dict-item]
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     return InboxSetup(

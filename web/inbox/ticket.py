@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.response import File, Redirect, Template
 from markupsafe import Markup
 
 from core import context as core_context
 from core import macros as core_macros
-from core import outbound
+from core import outbound, reply_files
 from core.bounds import parse_id
 from core.errors import N_, Invalid, InvalidRequest, NotFound, ReplyCollision
 from core.merge import duplicates, merge_customers
@@ -21,13 +22,16 @@ from core.tables import (
     PRIORITIES, TICKET_STATUSES, Agent, Attachment, ChannelAccount, Customer, Identity, Message, Team, Ticket,
 )
 from core.tickets import tags_of, update_ticket
+from core.types import InboundAttachment
 from web.api.params import OptionalId
 from web.inbox import images
 from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.inbox.panel_html import clean_panel
 from web.sessions import page_guard, session_agent
+from web.strict import check_form_text
 
 TIMELINE_LIMIT = 200
+NOTE_FILES = N_("Internal notes cannot carry files; choose Reply to send them to the customer.")
 
 
 def not_found(template: str, **params: Any) -> NotFound:
@@ -135,11 +139,13 @@ async def ticket_context(request: Request, ticket_id: int, show_images: int | No
         if item.get("html"):
             item["html"] = Markup(clean_panel(str(item["html"]), item["plugin"]))
     limits = await core_context.reply_constraints(desk, ticket)
+    file_rules = reply_files.rules(limits, desk.settings.max_reply_files_bytes)
     account = await ChannelAccount.select(ChannelAccount.name, ChannelAccount.plugin).where(
         ChannelAccount.id == ticket["account"]).first() if ticket["account"] else None
     rows = await timeline(ticket["customer"], show_images)
     return {
         "ticket": ticket, "timeline": rows, "last_seen": last_seen(rows, ticket_id), "limits": limits, "account": account,
+        "file_rules": file_rules, "human_size": reply_files.human_size,
         "panels": plugin_panels, "agents": await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name),  # noqa: E712
         "teams": await Team.select(Team.id, Team.name).order_by(Team.name),
         "statuses": TICKET_STATUSES, "priorities": PRIORITIES, **panel,
@@ -195,14 +201,37 @@ async def head_fragment(request: Request, ticket_id: int, queue: str = "open") -
     return await page(request, "ticket/_head.html", ticket=await _ticket(ticket_id), queue=queue)
 
 
+async def _uploaded(form: Any) -> list[InboundAttachment]:
+    """The files of the reply form (multipart field "files"); an empty file input sends one part
+    with neither a name nor bytes, which is no file."""
+    out: list[InboundAttachment] = []
+    values = form.getall("files", []) if hasattr(form, "getall") else []
+    for value in values:
+        if not isinstance(value, UploadFile):
+            continue
+        data = await value.read()
+        if not data and not value.filename:
+            continue
+        out.append(InboundAttachment(filename=value.filename or "attachment", content_type=value.content_type or "",
+                                     data=data))
+    return out
+
+
 @post("/inbox/t/{ticket_id:int}/reply", include_in_schema=False, guards=[page_guard("agent")])
 async def reply(request: Request, ticket_id: int) -> Template | Redirect:
+    """Send a reply (or add a note). The form is multipart when it carries files; the route's body
+    limit follows [relaydesk] max_reply_files_bytes (web.inbox.setup)."""
     agent = await session_agent(request)
     form = await request.form()
+    check_form_text(form)
     text, kind = form_value(form, "text"), form_value(form, "kind", "reply")
     seen = form_value(form, "last_seen")
+    files = await _uploaded(form)
     desk = request.app.state.desk
     if kind == "note":
+        if files:
+            problem = Invalid(NOTE_FILES)
+            raise InvalidRequest(str(problem)) from problem
         await outbound.add_note(desk, ticket_id, author_id=agent["id"], text=text)
     else:
         status = form_value(form, "status") or None
@@ -210,7 +239,8 @@ async def reply(request: Request, ticket_id: int) -> Template | Redirect:
             raise InvalidRequest("unknown status")
         try:
             await outbound.reply(desk, ticket_id, author_id=agent["id"], text=text, status=status,
-                                 seen_up_to=int(seen) if seen.isdigit() and len(seen) < 19 else None)
+                                 seen_up_to=int(seen) if seen.isdigit() and len(seen) < 19 else None,
+                                 attachments=files)
         except ReplyCollision as exc:
             return await _collision(request, ticket_id, exc)
     if not is_htmx(request):
@@ -330,5 +360,6 @@ async def macro_preview(request: Request, ticket_id: int, macro_id: int) -> Temp
     return await page(request, "ticket/_preview.html", ticket_id=ticket_id, text=text)
 
 
-ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, head_fragment, reply, draft_check, update, attachment, customer_update,
+# `reply` is not among ROUTES: web.inbox.setup mounts it with its own body limit (files).
+ROUTES = [ticket_page, neighbour, timeline_fragment, properties_fragment, head_fragment, draft_check, update, attachment, customer_update,
           customer_merge, macro_search, macro_preview]

@@ -164,3 +164,24 @@ async def test_refused_recipient_fails_for_good_and_4xx_retries(make_desk, smtp_
     failed = await Message.select(Message.delivery_status, Message.delivery_error).where(Message.id == row["id"]).first()
     assert failed["delivery_status"] == "failed" and "550" in failed["delivery_error"]
     assert smtp_server.received == []
+
+
+async def test_hook_send_message_mails_a_replys_files_as_attachments(make_desk, smtp_server):
+    """A reply's files, stored with it, leave as MIME attachments through the real SMTP server."""
+    from core.inbound import ingest
+    from core.types import InboundAttachment
+    from plugins.email.receive import receive
+
+    desk = await make_desk(email_config(smtp_url=smtp_server.url), run_jobs=False)
+    account = desk.registry.account("email", "support")
+    await ingest(desk, account, receive(mail("<f1@buyer.example>"), account.settings, account.name).messages)
+    ticket = await Ticket.select(Ticket.id).first()
+    photo, sheet = b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "品名,数量\n杯子,2\n".encode()
+    row = await outbound.reply(desk, ticket["id"], author_id=None, text="Photo and packing list attached.", attachments=[
+        InboundAttachment("parcel.png", "image/png", photo), InboundAttachment("装箱单.csv", "text/csv", sheet)])
+    box = await Outbox.select(Outbox.id).where(Outbox.message == row["id"]).first()
+    assert await outbound.deliver(desk, box["id"]) == "sent"
+    parsed = email.message_from_bytes(smtp_server.received[0].data, policy=email.policy.default)
+    assert "Photo and packing list attached." in parsed.get_body(("plain",)).get_content()
+    assert [(p.get_filename(), p.get_content_type(), p.get_payload(decode=True)) for p in parsed.iter_attachments()] == [
+        ("parcel.png", "image/png", photo), ("装箱单.csv", "text/csv", sheet)]

@@ -4,6 +4,7 @@ and Meta's error codes as retryable or permanent, shown on the message."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta, timezone
 
 from core import outbound
@@ -192,3 +193,44 @@ async def test_messenger_read_watermark_marks_what_was_sent_before_it(make_desk,
         await post(client, page_payload([read]))
     assert (await Message.select(Message.delivery_status).where(Message.id == later["id"]).first())[
         "delivery_status"] == "sent"
+
+
+async def test_hook_send_message_uploads_a_replys_file_with_the_message_on_messenger_and_instagram(make_desk, graph):
+    """The Send API's upload-and-send in one call: multipart with recipient, message (an attachment
+    with is_reusable false) and filedata holding the file's bytes."""
+    from core.types import InboundAttachment
+    from tests.plugins.whatsapp.graph_loopback import form_parts
+
+    desk = await make_desk(facebook(graph))
+    label = b"%PDF-1.4 return label"
+    photo = b"\x89PNG\r\n\x1a\n" + b"p" * 2000
+    for account, item in (("shop", InboundAttachment("label.pdf", "application/pdf", label)),
+                          ("insta", InboundAttachment("item.png", "image/png", photo))):
+        ticket_id = await inbound_ticket(desk, account=account, mid=f"m_in_{account}")
+        message = await outbound.reply(desk, ticket_id, author_id=None, text="", attachments=[item])
+        row = await wait_for(lambda: settled(message["id"]))
+        assert row["delivery_status"] == "sent", row
+    first, second = graph.sends()
+    for call, recipient, kind, item_bytes, name in ((first, PSID, "file", label, "label.pdf"),
+                                                    (second, IGSID, "image", photo, "item.png")):
+        form = form_parts(call)
+        assert form["filedata"].data == item_bytes and form["filedata"].filename == name
+        assert json.loads(form["recipient"].data) == {"id": recipient}
+        assert json.loads(form["message"].data)["attachment"] == {"type": kind, "payload": {"is_reusable": False}}
+
+
+async def test_instagram_refuses_a_file_type_it_does_not_send_and_messenger_more_than_one(make_desk, graph):
+    from core.errors import InvalidRequest, UnsupportedType
+    from core.types import InboundAttachment
+
+    desk = await make_desk(facebook(graph))
+    insta = await inbound_ticket(desk, account="insta", mid="m_in_i")
+    shop = await inbound_ticket(desk, account="shop", mid="m_in_s")
+    zipped = InboundAttachment("all.zip", "application/zip", b"PK\x03\x04")
+    for ticket_id, files, error in ((insta, [zipped], UnsupportedType), (shop, [zipped, zipped], InvalidRequest)):
+        try:
+            await outbound.reply(desk, ticket_id, author_id=None, text="files", attachments=files)
+        except error:
+            continue
+        raise AssertionError("the files were accepted")
+    assert not await Message.exists().where(Message.direction == "outbound") and not graph.sends()

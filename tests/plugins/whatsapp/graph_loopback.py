@@ -3,7 +3,8 @@
 - POST /{version}/{phone-number-id}/messages -> {"messaging_product", "contacts": [{"input", "wa_id"}],
   "messages": [{"id": "wamid..."}]}
 - POST /{version}/{page-id|me}/messages (Messenger/Instagram Send API) -> {"recipient_id", "message_id"}
-- POST /{version}/{phone-number-id}/media (multipart) -> {"id"}
+- POST /{version}/{phone-number-id}/media (multipart: messaging_product=whatsapp, type, file) -> {"id"};
+  the file is kept in `uploads` under that id
 - GET /{version}/{media-id} -> {"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}
 - GET the media URL with the same bearer token -> the bytes
 - GET /{version}/{waba-id}/message_templates?limit=&after= -> {"data": [...], "paging": {"cursors":
@@ -43,6 +44,32 @@ class Call:
 
 
 @dataclass
+class Part:
+    """One part of a multipart/form-data body."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+def form_parts(call: Call) -> dict[str, Part]:
+    """A multipart/form-data body's parts by field name (a body of another type has none)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    content_type = call.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return {}
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + call.body)
+    out: dict[str, Part] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            out[str(name)] = Part(part.get_filename(), part.get_content_type(), part.get_payload(decode=True) or b"")
+    return out
+
+
+@dataclass
 class Failure:
     """Answer the next request whose path contains `match` with this Graph error."""
 
@@ -77,6 +104,7 @@ class GraphLoopback(HttpFake):
     templates: list[dict[str, Any]] = field(default_factory=list)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # scoped user id -> profile fields
     template_page_size: int = 100  # at most this many templates a page, whatever `limit` asks
+    uploads: dict[str, "Part"] = field(default_factory=dict)  # media id -> the uploaded file
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -122,6 +150,10 @@ class GraphLoopback(HttpFake):
                 return (*answer, "application/json")
             return 200, answer, "application/json"
         if call.method == "POST" and parts[-1] == "media":
+            form = form_parts(call)
+            if "file" not in form or form.get("messaging_product", Part(None, "", b"")).data != b"whatsapp":
+                return (*graph_error(400, 100, "(#100) The parameter messaging_product is required."), "application/json")
+            self.uploads[f"upl{n}"] = form["file"]
             return 200, {"id": f"upl{n}"}, "application/json"
         if call.method == "GET" and parts[-1] == "message_templates":
             return 200, self._template_page(call), "application/json"
@@ -168,8 +200,14 @@ class GraphLoopback(HttpFake):
         content_type = call.headers.get("content-type", "")
         if content_type.startswith("application/json"):
             body = call.json()
-        else:  # multipart (Messenger attachment upload): the fields arrive as form parts
+        else:  # multipart (Messenger/Instagram upload and send in one call): JSON fields as form parts
             body = {}
+            for name, part in form_parts(call).items():
+                if name != "filedata":
+                    try:
+                        body[name] = json.loads(part.data)
+                    except ValueError:
+                        body[name] = part.data.decode("utf-8", "replace")
         if body.get("messaging_product") == "whatsapp" and body.get("type") == "template" and self.templates:
             refused = self._check_template(body.get("template") or {})
             if refused is not None:

@@ -243,3 +243,49 @@ async def test_missing_media_is_marked_failed_not_retried_forever(make_desk, gra
 
     assert await wait_for(state) == "failed"
     assert await Attachment.count() == 0
+
+
+async def test_hook_send_message_with_a_replys_files_uploads_each_then_sends_it_by_id(make_desk, graph):
+    """An agent's reply with a photo and a PDF: each file is uploaded (POST /{phone-number-id}/media),
+    then sent as a message naming the media id; the text rides as the first caption."""
+    desk = await make_desk(whatsapp(graph))
+    ticket_id = await inbound_ticket(desk)
+    photo, invoice = b"\xff\xd8\xff" + b"p" * 3000, b"%PDF-1.4 invoice"
+    message = await outbound.reply(desk, ticket_id, author_id=None, text="Photo and invoice attached", attachments=[
+        InboundAttachment(filename="item.jpg", content_type="image/jpeg", data=photo),
+        InboundAttachment(filename="invoice.pdf", content_type="application/pdf", data=invoice)])
+    row = await wait_for(lambda: settled(message["id"]))
+    assert row["delivery_status"] == "sent", row
+    uploads = list(graph.uploads.items())
+    assert [(u.filename, u.content_type, u.data) for _, u in uploads] == [
+        ("item.jpg", "image/jpeg", photo), ("invoice.pdf", "application/pdf", invoice)]
+    first, second = graph.sends()
+    assert first.json()["image"] == {"id": uploads[0][0], "caption": "Photo and invoice attached"}
+    assert second.json()["document"] == {"id": uploads[1][0], "filename": "invoice.pdf"}
+
+
+async def test_a_file_whatsapp_does_not_take_is_refused_before_anything_is_stored(make_desk, graph):
+    from core.errors import PayloadTooLarge, UnsupportedType
+
+    desk = await make_desk(whatsapp(graph))
+    ticket_id = await inbound_ticket(desk)
+    for error, item in ((UnsupportedType, InboundAttachment("s.webp", "image/webp", b"RIFF")),
+                        (PayloadTooLarge, InboundAttachment("big.png", "image/png", b"x" * 5_000_001))):
+        try:
+            await outbound.reply(desk, ticket_id, author_id=None, text="look", attachments=[item])
+        except error:
+            pass
+        else:
+            raise AssertionError(f"{item.filename} was accepted")
+    assert not await Message.exists().where(Message.direction == "outbound") and not graph.calls
+
+
+async def test_files_with_a_template_fail_clearly_instead_of_being_dropped(make_desk, graph):
+    desk = await make_desk(whatsapp(graph))
+    ticket_id = await inbound_ticket(desk)
+    message = await outbound.reply(desk, ticket_id, author_id=None, text="template", attachments=[
+        InboundAttachment(filename="item.jpg", content_type="image/jpeg", data=b"\xff\xd8jpeg")],
+        metadata={"template": {"name": "order_update", "language": "en_US", "params": []}})
+    row = await wait_for(lambda: settled(message["id"]))
+    assert row["delivery_status"] == "failed" and "template goes without files" in row["delivery_error"]
+    assert not graph.calls
