@@ -326,6 +326,7 @@ data_dir = "{self.folder / 'data'}"
 queue_name = "drills"
 delivery_lease_seconds = 10.0
 sweep_interval_seconds = 1.0
+outbound_allowlist = ["127.0.0.1"]  # the loopback receiver of the replies (core.urlguard refuses it otherwise)
 [plugins]
 enabled = ["api_channel"]
 [plugins.api_channel.accounts.{ACCOUNT}]
