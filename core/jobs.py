@@ -33,6 +33,7 @@ class InProcessQueue:
         self._limit = asyncio.Semaphore(concurrency)
         self.failed = 0
         self.completed = 0
+        self.outage = OutageLog(log, "the database (jobs)")
 
     async def start(self) -> None:
         for spec in self.jobs.values():
@@ -57,12 +58,26 @@ class InProcessQueue:
         return True
 
     async def _run(self, key: str, spec: JobSpec, args: tuple[Any, ...], defer: float) -> None:
+        """Run one job; one that fails because the database (or Redis) is away is tried again after
+        1, 2, 4, 5, 5 ... s like on an arq worker, under the same key (a delivery takes back its own
+        lease), so jobs due during an outage run right after it."""
         try:
             if defer:
                 await asyncio.sleep(defer)
-            async with self._limit:
-                await timed(spec, {"desk": self.desk, "job_id": key}, *args)
+            job_try = 1
+            while True:
+                try:
+                    async with self._limit:
+                        await timed(spec, {"desk": self.desk, "job_id": key, "job_try": job_try}, *args)
+                    break
+                except Exception as exc:
+                    if job_try >= DEPENDENCY_RETRIES or not unavailable_dependency(exc):
+                        raise
+                    self.outage.failed(exc, "jobs are tried again with backoff")
+                    await asyncio.sleep(dependency_retry_delay(job_try))
+                    job_try += 1
             self.completed += 1
+            self.outage.recovered()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -75,10 +90,14 @@ class InProcessQueue:
         while True:
             try:
                 await timed(spec, {"desk": self.desk, "job_id": spec.name})
+                self.outage.recovered()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("periodic job %s failed", spec.name)
+            except Exception as exc:
+                if unavailable_dependency(exc):  # it runs at its next time; the outage is logged once
+                    self.outage.failed(exc, "jobs are tried again with backoff")
+                else:
+                    log.exception("periodic job %s failed", spec.name)
             await asyncio.sleep(spec.every or 60)
 
     async def drain(self, timeout: float = 30) -> None:
