@@ -227,18 +227,29 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     }
 
 
+# Periodic jobs (sweepers) run every second or so: during an outage each run would fail and arq
+# would log a traceback for it. The outage is logged here once (and once a minute) instead.
+_PERIODIC_OUTAGE = OutageLog(log, "the database (periodic jobs)")
+
+
 def _arq_adapter(spec: JobSpec) -> Any:
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         try:
-            return await timed(spec, ctx, *args)
+            result = await timed(spec, ctx, *args)
         except Exception as exc:
             # The database or Redis is down: run the job again later rather than fail it. A periodic
             # job simply runs at its next time.
-            if spec.every or not unavailable_dependency(exc):
+            if not unavailable_dependency(exc):
                 raise
+            if spec.every:
+                _PERIODIC_OUTAGE.failed(exc, "periodic jobs run again at their next time")
+                return None
             from arq import Retry
 
             raise Retry(defer=dependency_retry_delay(ctx.get("job_try", 1))) from exc
+        if spec.every:
+            _PERIODIC_OUTAGE.recovered()
+        return result
 
     run.__qualname__ = run.__name__ = spec.name
     return run
