@@ -210,8 +210,11 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
         if spec.every:
             step = max(1, int(spec.every))
             seconds = set(range(0, 60, step)) if step < 60 else {0}
-            crons.append(cron(_arq_adapter(spec), name=spec.name, second=seconds, run_at_startup=True,
-                              unique=True, keep_result=0))
+            # arq ids a periodic run `<name>:<time>` in a Redis-wide namespace and refuses a second
+            # job of one id: with the queue name in it, desks sharing a Redis never take each
+            # other's runs (every desk's sweeper fires at the same second).
+            crons.append(cron(_arq_adapter(spec), name=f"{desk.settings.queue_name}:{spec.name}", second=seconds,
+                              run_at_startup=True, unique=True, keep_result=0))
     return {
         "functions": functions,
         "cron_jobs": crons,
