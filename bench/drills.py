@@ -326,6 +326,7 @@ data_dir = "{self.folder / 'data'}"
 queue_name = "drills"
 delivery_lease_seconds = 10.0
 sweep_interval_seconds = 1.0
+outbound_allowlist = ["127.0.0.1"]  # the loopback receiver of the replies (core.urlguard refuses it otherwise)
 [plugins]
 enabled = ["api_channel"]
 [plugins.api_channel.accounts.{ACCOUNT}]
@@ -612,6 +613,7 @@ async def main() -> None:
     folder.chmod(0o755)  # the postgres user runs the cluster inside it when we are root
     drills = Drills(args, folder)
     began = time.monotonic()
+    load_before = os.getloadavg()[0]
     try:
         await drills.setup()
         baseline = await drills.probe("baseline", 30)
@@ -646,7 +648,10 @@ async def main() -> None:
         "recovery_s": recovery_s,
         "baseline_probe_s": round(baseline, 2) if baseline else None,
         "recovery_ratio": round(recovery_s / baseline, 1) if recovery_s and baseline else None,
-        "quick": args.quick, "seconds": round(time.monotonic() - began, 1), "drills": results,
+        "quick": args.quick, "seconds": round(time.monotonic() - began, 1),
+        # the machine's 1-minute load average before and after: timings on a busy machine are pessimistic
+        "load_avg": [round(load_before, 1), round(os.getloadavg()[0], 1)], "cpus": os.cpu_count(),
+        "drills": results,
     }
     if args.keep:
         print(f"\nlogs kept in {folder}")

@@ -50,6 +50,9 @@ class Settings:
     worker_heartbeat_timeout_seconds: float = 30.0
     # After SIGTERM/SIGINT a worker's running jobs get this long to finish before they are handed back.
     worker_stop_grace_seconds: float = 6.0
+    # A job whose worker died (kill -9, a lost machine) is run by another worker this long after the
+    # dead one last refreshed its claim (core.job_claims); a live worker refreshes it 3 times as often.
+    job_handover_seconds: float = 10.0
     queue_name: str = "relaydesk"
     # Addresses or networks the outbound URL guard lets the desk call although they are not public
     # (loopback, private...): core.urlguard. Empty: only public addresses.
@@ -81,6 +84,7 @@ _RELAYDESK_KEYS: dict[str, type] = {
     "poll_interval_seconds": float,
     "worker_heartbeat_timeout_seconds": float,
     "worker_stop_grace_seconds": float,
+    "job_handover_seconds": float,
     "queue_name": str,
     "outbound_allowlist": list,
     "trusted_proxies": list,
@@ -169,6 +173,9 @@ def settings_from_dict(raw: dict[str, Any], file: str = "<dict>", env: dict[str,
             from core.retention import parse as parse_retention
 
             value = parse_retention(value, file)
+        if key == "job_handover_seconds" and value < 1:
+            raise ConfigError(file, f"relaydesk.{key}", f"{value} is too short for a worker to refresh its claims",
+                              "use 1 or more seconds (the default is 10)")
         setattr(settings, key, value)
     for var, key in ENV_OVERRIDES.items():
         if env.get(var):

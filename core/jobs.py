@@ -33,6 +33,7 @@ class InProcessQueue:
         self._limit = asyncio.Semaphore(concurrency)
         self.failed = 0
         self.completed = 0
+        self.outage = OutageLog(log, "the database (jobs)")
 
     async def start(self) -> None:
         for spec in self.jobs.values():
@@ -57,12 +58,26 @@ class InProcessQueue:
         return True
 
     async def _run(self, key: str, spec: JobSpec, args: tuple[Any, ...], defer: float) -> None:
+        """Run one job; one that fails because the database (or Redis) is away is tried again after
+        1, 2, 4, 5, 5 ... s like on an arq worker, under the same key (a delivery takes back its own
+        lease), so jobs due during an outage run right after it."""
         try:
             if defer:
                 await asyncio.sleep(defer)
-            async with self._limit:
-                await timed(spec, {"desk": self.desk, "job_id": key}, *args)
+            job_try = 1
+            while True:
+                try:
+                    async with self._limit:
+                        await timed(spec, {"desk": self.desk, "job_id": key, "job_try": job_try}, *args)
+                    break
+                except Exception as exc:
+                    if job_try >= DEPENDENCY_RETRIES or not unavailable_dependency(exc):
+                        raise
+                    self.outage.failed(exc, "jobs are tried again with backoff")
+                    await asyncio.sleep(dependency_retry_delay(job_try))
+                    job_try += 1
             self.completed += 1
+            self.outage.recovered()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -75,10 +90,14 @@ class InProcessQueue:
         while True:
             try:
                 await timed(spec, {"desk": self.desk, "job_id": spec.name})
+                self.outage.recovered()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("periodic job %s failed", spec.name)
+            except Exception as exc:
+                if unavailable_dependency(exc):  # it runs at its next time; the outage is logged once
+                    self.outage.failed(exc, "jobs are tried again with backoff")
+                else:
+                    log.exception("periodic job %s failed", spec.name)
             await asyncio.sleep(spec.every or 60)
 
     async def drain(self, timeout: float = 30) -> None:
@@ -191,8 +210,11 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
         if spec.every:
             step = max(1, int(spec.every))
             seconds = set(range(0, 60, step)) if step < 60 else {0}
-            crons.append(cron(_arq_adapter(spec), name=spec.name, second=seconds, run_at_startup=True,
-                              unique=True, keep_result=0))
+            # arq ids a periodic run `<name>:<time>` in a Redis-wide namespace and refuses a second
+            # job of one id: with the queue name in it, desks sharing a Redis never take each
+            # other's runs (every desk's sweeper fires at the same second).
+            crons.append(cron(_arq_adapter(spec), name=f"{desk.settings.queue_name}:{spec.name}", second=seconds,
+                              run_at_startup=True, unique=True, keep_result=0))
     return {
         "functions": functions,
         "cron_jobs": crons,
@@ -208,18 +230,29 @@ def worker_settings(desk: "Desk", *, burst: bool = False, max_jobs: int = 20) ->
     }
 
 
+# Periodic jobs (sweepers) run every second or so: during an outage each run would fail and arq
+# would log a traceback for it. The outage is logged here once (and once a minute) instead.
+_PERIODIC_OUTAGE = OutageLog(log, "the database (periodic jobs)")
+
+
 def _arq_adapter(spec: JobSpec) -> Any:
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         try:
-            return await timed(spec, ctx, *args)
+            result = await timed(spec, ctx, *args)
         except Exception as exc:
             # The database or Redis is down: run the job again later rather than fail it. A periodic
             # job simply runs at its next time.
-            if spec.every or not unavailable_dependency(exc):
+            if not unavailable_dependency(exc):
                 raise
+            if spec.every:
+                _PERIODIC_OUTAGE.failed(exc, "periodic jobs run again at their next time")
+                return None
             from arq import Retry
 
             raise Retry(defer=dependency_retry_delay(ctx.get("job_try", 1))) from exc
+        if spec.every:
+            _PERIODIC_OUTAGE.recovered()
+        return result
 
     run.__qualname__ = run.__name__ = spec.name
     return run

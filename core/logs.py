@@ -72,6 +72,36 @@ log_format_option = click.option("--log-format", type=click.Choice(FORMATS), def
                                  help="text (default, or $RELAYDESK_LOG_FORMAT) or json: one object per line.")
 
 
+class DependencyOutageFilter(logging.Filter):
+    """asyncpg's pool logs a WARNING with a full traceback each time it fails to restore its
+    connections — about once a second per process while PostgreSQL is down. The first such line
+    goes through, then one a minute with the count left out, each as one line without traceback."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        super().__init__()
+        self.every = every
+        self.last = float("-inf")
+        self.left_out = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from core.outage import unavailable_dependency
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or not unavailable_dependency(exc):
+            return True
+        now = time.monotonic()
+        if now - self.last < self.every:
+            self.left_out += 1
+            return False
+        note = f" ({self.left_out} similar line(s) left out)" if self.left_out else ""
+        record.msg = f"{record.getMessage()}: {type(exc).__name__}: {exc}{note}"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        self.last, self.left_out = now, 0
+        return True
+
+
 def chosen_format(value: str | None = None) -> str:
     fmt = (value or os.environ.get(FORMAT_ENV) or "text").lower()
     return fmt if fmt in FORMATS else "text"
@@ -86,6 +116,7 @@ def logging_config(fmt: str = "text", level: str | None = None) -> dict[str, Any
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"relaydesk": {"()": formatter}},
+        "filters": {"outage": {"()": "core.logs.DependencyOutageFilter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "relaydesk",
                                 "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
@@ -100,6 +131,8 @@ def logging_config(fmt: str = "text", level: str | None = None) -> dict[str, Any
             # a line per outgoing HTTP request (deliveries, platform APIs) is noise at 3 a.m.
             "httpx": {"handlers": [], "level": quiet, "propagate": True},
             "httpcore": {"handlers": [], "level": quiet, "propagate": True},
+            # a traceback a second while PostgreSQL is down: one line a minute instead
+            "asyncpg.pool": {"handlers": [], "filters": ["outage"], "propagate": True},
         },
     }
 

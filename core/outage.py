@@ -50,6 +50,12 @@ def _classify(exc: BaseException) -> str | None:
             return DATABASE
         if isinstance(exc, pg.InterfaceError) and ("closed" in str(exc) or "closing" in str(exc)):
             return DATABASE
+        # A session the server ended (a restart's fast shutdown) while a query was starting on it
+        # leaves asyncpg's protocol in a state it cannot leave: "cannot switch to state 15; another
+        # operation (2) is in progress" (seen once in 1,000 webhooks across a PostgreSQL restart;
+        # MagicStack/asyncpg#784, sqlalchemy#13241). Nothing was committed: 503, and try again.
+        if isinstance(exc, pg.InternalClientError) and str(exc).startswith("cannot switch to state"):
+            return DATABASE
     except ImportError:  # pragma: no cover - asyncpg is a dependency
         pass
     if isinstance(exc, sqlite3.OperationalError):

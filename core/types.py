@@ -147,6 +147,9 @@ class WebhookRequest:
     headers: dict[str, str]  # lower-cased names
     query: dict[str, str]
     body: bytes
+    # The receiving desk's id (core.identity): tells the desk's own sends, echoed back by a platform,
+    # from another desk's (core.identity.is_own_key).
+    desk_id: str = ""
 
 
 @dataclass(slots=True)

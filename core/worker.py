@@ -8,6 +8,8 @@
 - SIGTERM or SIGINT: no new jobs are taken; running ones get `worker_stop_grace_seconds` (6) to
   finish, then are cancelled, which hands them back (arq keeps the job queued for the next worker; a delivery
   releases its outbox lease), and the process exits well within 10 s.
+- A worker killed with kill -9: the jobs it had taken are run by another worker within
+  `job_handover_seconds` (10), because a live worker keeps refreshing their claims (core.job_claims).
 - A heartbeat row (core.heartbeat) says every few seconds that this worker is alive and what it is
   doing: running, waiting for redis, stopping, stopped.
 """
@@ -21,7 +23,7 @@ import signal
 import socket
 from typing import TYPE_CHECKING, Any
 
-from core import clock, heartbeat
+from core import clock, heartbeat, job_claims
 from core.outage import OutageLog, unavailable_dependency
 
 if TYPE_CHECKING:
@@ -96,14 +98,21 @@ class WorkerRunner:
                 self._redis.recovered()
                 attempt = 0
             worker = Worker(**worker_settings(self.desk, burst=self.burst))
+            handover = float(self.desk.settings.job_handover_seconds)
+            job_claims.shorten_claims(worker, handover)
             main = asyncio.create_task(worker.main())
+            claims = asyncio.create_task(job_claims.keep_claims(worker, handover))
             stopping = asyncio.create_task(self._stop.wait())
             self.state = "running" if not self._redis.down else "waiting for redis"
-            done, _ = await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping in done:
-                self.state = "stopping"
-                await self._stop_gracefully(worker, main)
-                return
+            try:
+                done, _ = await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stopping in done:
+                    self.state = "stopping"
+                    await self._stop_gracefully(worker, main)
+                    return
+            finally:
+                claims.cancel()
+                await asyncio.gather(claims, return_exceptions=True)
             stopping.cancel()
             error = main.exception()
             await self._discard(worker)

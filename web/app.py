@@ -22,7 +22,9 @@ from web.errors import EXCEPTION_HANDLERS
 from web.health import health, metrics, ready, root
 from web.hooks import webhook
 from web.inbox import setup as inbox_setup
+from web.inbox.live import LiveChannelsPlugin
 from web.security_headers import SecurityHeadersMiddleware
+from web.stopping import close_live_streams_on_stop
 from web.strict import StrictInputMiddleware
 
 
@@ -37,9 +39,12 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
         owns = not desk.started
         if owns:
             await desk.start(run_jobs=run_jobs, migrate=migrate)
+        # under uvicorn, SIGTERM ends the live streams at once rather than after the grace period
+        restore_signals = close_live_streams_on_stop(app.plugins.get(LiveChannelsPlugin))
         try:
             yield
         finally:
+            restore_signals()
             if owns:
                 await desk.stop()
 

@@ -42,7 +42,7 @@ async def _take(request: Request, desk: Any, acct: Any, plugin: str) -> Response
     hook_request = WebhookRequest(
         method=request.method, path=request.url.path,
         headers={k.lower(): v for k, v in request.headers.items()},
-        query={k: v for k, v in request.query_params.items()}, body=body,
+        query={k: v for k, v in request.query_params.items()}, body=body, desk_id=desk.desk_id,
     )
     try:
         result = desk.registry.hook.parse_webhook(channel_type=acct.channel_type, account=acct, request=hook_request)

@@ -18,6 +18,7 @@ import msgspec
 
 from core.attachments import PENDING_KEY
 from core.errors import InvalidRequest
+from core.identity import is_own_key
 from core.payloads import decode_part
 from core.types import InboundMessage, StatusUpdate, Withdrawal
 from plugins.facebook import wire
@@ -25,14 +26,17 @@ from plugins.facebook import wire
 log = logging.getLogger("relaydesk.facebook")
 
 MEDIA_TYPES = ("image", "video", "audio", "file")
-# Our own sends carry this prefix in message.metadata; their echoes are already stored.
-OWN_METADATA_PREFIX = "relaydesk-msg-"
 
 
-def parse_payload(body: bytes, expected_object: str, account_node_id: str, *, download_media: bool) -> Parsed:
+def parse_payload(body: bytes, expected_object: str, account_node_id: str, *, download_media: bool,
+                  desk_id: str = "") -> Parsed:
     """The body must be a webhook for ``expected_object`` ("page" or "instagram"), else InvalidRequest
     (a 400). Inside it, an entry or event that does not match Meta's format is skipped and named in
-    ``invalid``; the rest still comes out. Entries for another Page or account are skipped quietly."""
+    ``invalid``; the rest still comes out. Entries for another Page or account are skipped quietly.
+
+    Our sends carry their idempotency key as ``message.metadata`` (Send API: "a custom string that
+    is delivered as a message echo"); the echo of one sent by the desk ``desk_id`` (or, in the old
+    form, before desks had ids) is already stored and is skipped. Another desk's echo is kept."""
     try:
         envelope = msgspec.json.decode(body, type=wire.Envelope)
     except msgspec.ValidationError as exc:
@@ -54,7 +58,7 @@ def parse_payload(body: bytes, expected_object: str, account_node_id: str, *, do
         for i, raw in enumerate(entry.messaging):
             event = decode_part(raw, wire.Event, f"entry[{e}].messaging[{i}]", out.invalid)
             if event is not None:
-                _event(event, out, download_media)
+                _event(event, out, download_media, desk_id)
     return out
 
 
@@ -66,7 +70,7 @@ class Parsed:
     invalid: list[str] = field(default_factory=list)
 
 
-def _event(event: wire.Event, out: Parsed, download_media: bool) -> None:
+def _event(event: wire.Event, out: Parsed, download_media: bool, desk_id: str) -> None:
     sender, recipient = event.sender.id, event.recipient.id
     at = _time(event.timestamp)
     if event.message is not None:
@@ -74,7 +78,7 @@ def _event(event: wire.Event, out: Parsed, download_media: bool) -> None:
             # An unsend (Instagram): the customer took the message back.
             out.withdrawals.append(Withdrawal(external_id=event.message.mid, at=at))
             return
-        message = _message(event.message, sender, recipient, at, download_media)
+        message = _message(event.message, sender, recipient, at, download_media, desk_id)
         if message:
             out.messages.append(message)
     elif event.postback is not None:
@@ -96,12 +100,12 @@ def _event(event: wire.Event, out: Parsed, download_media: bool) -> None:
 
 
 def _message(msg: wire.Message, sender: str, recipient: str, at: datetime | None,
-             download_media: bool) -> InboundMessage | None:
+             download_media: bool, desk_id: str) -> InboundMessage | None:
     mid = msg.mid
     if not mid or msg.is_unsupported and not msg.text:
         return None
     echo = msg.is_echo
-    if echo and (msg.metadata or "").startswith(OWN_METADATA_PREFIX):
+    if echo and is_own_key(msg.metadata, desk_id):
         return None
     customer = recipient if echo else sender
     if not customer:

@@ -15,7 +15,7 @@ from core.types import (
 from core.webhooks import hub_challenge, verify_hmac_sha256
 from plugins.facebook import client, media, profiles, window
 from plugins.facebook.desks import DESKS
-from plugins.facebook.parse import OWN_METADATA_PREFIX, parse_payload
+from plugins.facebook.parse import parse_payload
 from plugins.facebook.settings import InstagramAccountSettings, MessengerAccountSettings
 
 log = logging.getLogger("relaydesk.facebook")
@@ -98,7 +98,8 @@ def parse_webhook(channel_type: str, account: Account, request: WebhookRequest):
         return WebhookResult(reply=reply)
     verify_hmac_sha256(settings.app_secret, request.body, request.headers.get(SIGNATURE_HEADER),
                        header_name="X-Hub-Signature-256 header")
-    parsed = parse_payload(request.body, OBJECTS[channel_type], node_id(account), download_media=settings.download_media)
+    parsed = parse_payload(request.body, OBJECTS[channel_type], node_id(account), download_media=settings.download_media,
+                           desk_id=request.desk_id)
     return WebhookResult(messages=parsed.messages, statuses=parsed.statuses, withdrawals=parsed.withdrawals,
                          invalid=parsed.invalid)
 
@@ -134,7 +135,7 @@ async def _send(account: Account, message: OutboundMessage) -> SendResult:
     else:
         base.update(messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
     node = settings.page_id
-    own = f"{OWN_METADATA_PREFIX}{message.message_id}"
+    own = message.idempotency_key  # echoed back as message.metadata: parse skips our own echoes
     ids: list[str] = []
     async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
         link = message.metadata.get("media")

@@ -92,3 +92,18 @@ async def test_an_unreachable_sqlite_file_answers_503_not_500(tmp_path):
     assert gone.status_code == 503 and gone.headers["retry-after"] == "5"
     assert gone.json()["error"]["dependency"] == "database"
     assert back.status_code == 200 and back.json()["stored"] == 1
+
+
+def test_a_session_the_restarting_server_ended_mid_query_is_an_outage_not_a_bug():
+    """What asyncpg raised for one webhook in 1,000 across a PostgreSQL restart (bench/drills.py):
+    the webhook was answered 500 where a retry (503) stores it; a plain client error stays a bug."""
+    from asyncpg.exceptions import InterfaceError, InternalClientError
+
+    from core.outage import unavailable_dependency
+    from web.errors import as_unavailable
+
+    ended = InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+    assert unavailable_dependency(ended) == "database"
+    assert as_unavailable(ended).retry_after == 5
+    assert unavailable_dependency(InternalClientError("unexpected codec state")) is None
+    assert unavailable_dependency(InterfaceError("cannot perform operation: another operation is in progress")) is None

@@ -43,7 +43,7 @@ async def test_reply_within_24_hours_is_a_response(make_desk, graph):
     [call] = graph.sends()
     assert call.path == f"/v21.0/{PAGE_ID}/messages" and call.headers["authorization"] == f"Bearer {PAGE_TOKEN}"
     assert call.json() == {"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
-                           "message": {"text": "Yes, we ship to Spain.", "metadata": f"relaydesk-msg-{message['id']}"}}
+                           "message": {"text": "Yes, we ship to Spain.", "metadata": f"relaydesk-{desk.desk_id}-msg-{message['id']}"}}
 
 
 async def test_between_24_hours_and_7_days_the_human_agent_tag_is_used(make_desk, graph, shifted_clock):

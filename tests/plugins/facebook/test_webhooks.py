@@ -128,17 +128,32 @@ async def test_a_lone_reaction_opens_no_ticket(make_desk, graph):
 
 async def test_echoes_from_the_page_inbox_are_outbound_and_our_own_are_not_duplicated(make_desk, graph):
     desk = await make_desk(facebook(graph))
-    echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": PSID}, "timestamp": 1700000003000,
-            "message": {"mid": "m_echo", "is_echo": True, "app_id": 263902037430900, "text": "Typed in the Page inbox"}}
-    own = {"sender": {"id": PAGE_ID}, "recipient": {"id": PSID}, "timestamp": 1700000004000,
-           "message": {"mid": "m_own", "is_echo": True, "app_id": 1, "metadata": "relaydesk-msg-12", "text": "from us"}}
+
+    def echo_event(mid: str, text: str, metadata: str | None = None, at: int = 1700000003000) -> dict:
+        message = {"mid": mid, "is_echo": True, "app_id": 263902037430900, "text": text}
+        if metadata is not None:
+            message["metadata"] = metadata
+        return {"sender": {"id": PAGE_ID}, "recipient": {"id": PSID}, "timestamp": at, "message": message}
+
+    echoes = [
+        echo_event("m_echo", "Typed in the Page inbox"),
+        # our send carries its idempotency key as metadata (plugins.facebook.plugin._send)
+        echo_event("m_own", "from us", f"relaydesk-{desk.desk_id}-msg-12", 1700000004000),
+        # sent before desks had ids: the old form is still ours
+        echo_event("m_own_old", "from us, long ago", "relaydesk-msg-7", 1700000005000),
+        # another desk on the same Page: its reply is a message this desk has not stored
+        echo_event("m_other_desk", "from the other desk", "relaydesk-0123456789abcdef-msg-12", 1700000006000),
+        # a key of ours with something after the number is not one we made
+        echo_event("m_lookalike", "look-alike", f"relaydesk-{desk.desk_id}-msg-12x", 1700000007000),
+    ]
     async with hooks_client(desk) as client:
         await post(client, page_payload([incoming("m_in")]))
-        res = await post(client, page_payload([echo, own]))
-    assert res.json()["stored"] == 1
-    row = await Message.select(Message.direction, Message.text).where(Message.external_id == "m_echo").first()
-    assert row == {"direction": "outbound", "text": "Typed in the Page inbox"}
-    assert not await Message.exists().where(Message.external_id == "m_own")
+        res = await post(client, page_payload(echoes))
+    assert res.json()["stored"] == 3
+    rows = await Message.select(Message.external_id, Message.direction).where(
+        Message.external_id.is_in(["m_echo", "m_own", "m_own_old", "m_other_desk", "m_lookalike"]))
+    assert sorted((r["external_id"], r["direction"]) for r in rows) == [
+        ("m_echo", "outbound"), ("m_lookalike", "outbound"), ("m_other_desk", "outbound")]
 
 
 async def test_instagram_story_reply_mention_and_echo(make_desk, graph):
