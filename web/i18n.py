@@ -22,6 +22,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from markupsafe import Markup
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "en", "zh": "zh_Hans"}  # the agent's setting -> catalog folder
@@ -204,6 +205,38 @@ def format_relative(value: datetime | None, now: datetime | None = None) -> str:
                             locale=babel_locale())
 
 
+def N_(message: str) -> str:
+    """Marks a string for pybabel extraction; translated where it is shown."""
+    return message
+
+
+# The names pages show for queues, statuses, priorities and delivery states. Every page imports
+# them (templates/inbox/_labels.html) up to six times; they are translated once per language here.
+LABELS: dict[str, dict[str, str]] = {
+    "QUEUE_LABELS": {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "open": N_("All open"),
+                     "pending": N_("Pending"), "due_soon": N_("SLA due soon"), "breached": N_("SLA breached"),
+                     "pool": N_("Claim pool")},
+    "STATUS_LABELS": {"new": N_("New"), "open": N_("Open"), "pending": N_("Pending"), "on-hold": N_("On hold"),
+                      "solved": N_("Solved"), "closed": N_("Closed")},
+    "PRIORITY_LABELS": {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"), "low": N_("Low")},
+    "DELIVERY_LABELS": {"queued": N_("Queued"), "sent": N_("Sent"), "delivered": N_("Delivered"), "read": N_("Read"),
+                        "failed": N_("Failed")},
+}
+
+
+@lru_cache(maxsize=None)
+def _labels(language: str) -> dict[str, dict[str, Markup]]:
+    # Markup, as the templates' own _() returns it (jinja2's i18n extension with autoescape)
+    translations = catalog(language)
+    return {group: {key: Markup(translations.gettext(text)) for key, text in names.items()}
+            for group, names in LABELS.items()}
+
+
+def labels() -> dict[str, dict[str, Markup]]:
+    """LABELS in the current language."""
+    return _labels(current_language.get())
+
+
 def install(env: Any) -> None:
     """Give a jinja2 environment the i18n extension bound to the per-request language."""
     env.add_extension("jinja2.ext.i18n")
@@ -212,5 +245,6 @@ def install(env: Any) -> None:
     env.filters["relative"] = format_relative
     env.filters["notification_text"] = notification_text
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    env.globals["labels"] = labels
     env.globals["current_language"] = current_language.get
     env.globals["current_timezone"] = current_timezone.get
