@@ -133,3 +133,15 @@ async def test_every_plan_gives_the_same_newest_matches(desk, monkeypatch):
                 for limit in (1, 2, 3, 50):
                     assert await search.search("蓝牙 破损", limit=limit) == full[:limit], (first_chunk, budget, cap)
                 assert await search.search("蓝牙耳机", limit=4) == both[:4], (first_chunk, budget, cap)
+
+
+async def test_postgres_keeps_the_gin_pending_list_short(desk):
+    """Migration core_0011: every search reads the GIN pending list whole, so it is kept at 256 kB."""
+    import pytest
+
+    from core import db
+
+    if db.is_sqlite():
+        pytest.skip("SQLite keeps the term table")
+    rows = await db.fetch("SELECT reloptions FROM pg_class WHERE relname = 'search_docs_terms'")
+    assert "gin_pending_list_limit=256" in (rows[0]["reloptions"] or [])
