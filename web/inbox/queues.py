@@ -13,7 +13,7 @@ from core import clock, search
 from core import counts as ticket_counts
 from core.bounds import parse_id
 from core.errors import InvalidRequest
-from core.tables import OPEN_STATUSES, Agent, Customer, Ticket, TicketTag
+from core.tables import OPEN_STATUSES, Agent, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
 from web.api.params import OptionalId, text
@@ -60,7 +60,11 @@ def _and(clauses: list[Any]) -> Any:
 
 
 LIST_COLUMNS = (Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.customer, Ticket.channel_type,
-                Ticket.assignee, Ticket.team, Ticket.sla_due_at, Ticket.last_message_at, Ticket.language)
+                Ticket.assignee, Ticket.team, Ticket.sla_due_at, Ticket.last_message_at, Ticket.language,
+                # the names a row shows, joined in the same query (decorate reads them)
+                Ticket.customer.name.as_alias("joined_customer_name"),
+                Ticket.customer.email.as_alias("joined_customer_email"),
+                Ticket.assignee.name.as_alias("joined_assignee_name"))
 
 
 async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
@@ -91,18 +95,15 @@ async def counts(agent_id: int, now: datetime) -> dict[str, Any]:
 
 
 async def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add customer and assignee names and tags to list rows (three queries per page, not per row)."""
+    """Add customer and assignee names (joined by the list's own query, LIST_COLUMNS) and tags
+    (one query per page, not per row) to list rows."""
     if not rows:
         return rows
-    customers = {r["id"]: r for r in await Customer.select(Customer.id, Customer.name, Customer.email).where(
-        Customer.id.is_in(list({r["customer"] for r in rows})))}
-    agent_ids = list({r["assignee"] for r in rows if r["assignee"]})
-    agents = {r["id"]: r["name"] for r in await Agent.select(Agent.id, Agent.name).where(Agent.id.is_in(agent_ids))} if agent_ids else {}
     tags = await tags_of([r["id"] for r in rows])
     for row in rows:
-        customer = customers.get(row["customer"]) or {}
-        row["customer_name"] = customer.get("name") or customer.get("email") or f"#{row['customer']}"
-        row["assignee_name"] = agents.get(row["assignee"])
+        name, email = row.pop("joined_customer_name"), row.pop("joined_customer_email")
+        row["customer_name"] = name or email or f"#{row['customer']}"
+        row["assignee_name"] = row.pop("joined_assignee_name") if row["assignee"] else None
         row["tags"] = tags.get(row["id"], [])
     return rows
 
