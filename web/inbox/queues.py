@@ -9,11 +9,11 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from core import clock, search
+from core import clock, db, search
 from core import counts as ticket_counts
 from core.bounds import parse_id
 from core.errors import InvalidRequest
-from core.tables import OPEN_STATUSES, Agent, Ticket, TicketTag
+from core.tables import OPEN_STATUSES, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
 from web.api import pagination
 from web.api.params import OptionalId, text
@@ -142,7 +142,7 @@ async def queue_page(request: Request, queue: str, channel: str | None = text(64
     if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
         return await page(request, "inbox/_list.html", **context)
     context["counts"] = await counts(agent["id"], now)
-    context["agents"] = await Agent.select(Agent.id, Agent.name).where(Agent.active == True).order_by(Agent.name)  # noqa: E712
+    context["agents"] = await db.fetch("SELECT id, name FROM agents WHERE active = {} ORDER BY name", True)
     return await page(request, "inbox/queue.html", **context)
 
 
