@@ -201,8 +201,37 @@ def format_relative(value: datetime | None, now: datetime | None = None) -> str:
     if value is None:
         return ""
     now = now or datetime.now(timezone.utc)
-    return format_timedelta(_aware(value) - now, add_direction=True, threshold=1.1, format="narrow",
-                            locale=babel_locale())
+    seconds = (_aware(value) - now).total_seconds()
+    language = current_language.get()
+    key = (language, *_relative_key(seconds))
+    text = _RELATIVE.get(key)
+    if text is None:
+        text = format_timedelta(seconds, add_direction=True, threshold=RELATIVE_THRESHOLD, format="narrow",
+                                locale=_locale(language))
+        if len(_RELATIVE) < 10_000:
+            _RELATIVE[key] = text
+    return text
+
+
+RELATIVE_THRESHOLD = 1.1
+# babel.dates.format_timedelta's units: its text depends only on the direction, the unit it picks and
+# the rounded count, so each (language, direction, unit, count) is formatted once (every queue row
+# shows one, differently far from a `now` that moves on every request).
+_UNITS = (("year", 31536000), ("month", 2592000), ("week", 604800), ("day", 86400), ("hour", 3600),
+          ("minute", 60), ("second", 1))
+_RELATIVE: dict[tuple[str, bool, str, int], str] = {}
+
+
+def _relative_key(seconds: float) -> tuple[bool, str, int]:
+    """The (future, unit, count) babel's format_timedelta picks: the first unit with at least
+    RELATIVE_THRESHOLD of it, else seconds; the count rounded (at least 1 second when not zero)."""
+    for unit, per_unit in _UNITS:
+        amount = abs(seconds) / per_unit
+        if amount >= RELATIVE_THRESHOLD or unit == "second":
+            if unit == "second" and amount > 0:
+                amount = max(1, amount)
+            return seconds >= 0, unit, int(round(amount))
+    raise AssertionError("unreachable: seconds is the last unit")
 
 
 def N_(message: str) -> str:
