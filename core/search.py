@@ -212,6 +212,8 @@ async def catch_up(max_rounds: int = 50) -> int:
         await index_tickets([r["id"] for r in rows])
         await _advance("tickets", rows[-1]["id"])
         read += len(rows)
+        if len(rows) < BATCH:  # that was the last of them: no empty read to find out
+            break
     for _ in range(max_rounds):
         last = await _watermark("messages")
         rows = await db.fetch("SELECT id, ticket, subject, text, metadata FROM messages WHERE id > {} "
@@ -226,6 +228,8 @@ async def catch_up(max_rounds: int = 50) -> int:
         await _insert(sorted(pairs))
         await _advance("messages", rows[-1]["id"])
         read += len(rows)
+        if len(rows) < BATCH:
+            break
     return read
 
 
