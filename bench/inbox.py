@@ -18,7 +18,9 @@ the signed webhook) and listens on the inbox's SSE stream:
              event reaching the SSE client; live_post counts from posting the webhook instead
 
 Also db_bytes_per_message: the database's size (search index included) per stored message. Every
-figure is a p50/p95 in ms with its p95 as a ratio to the baseline's p50. The machine is shared, so
+figure is a p50/p95 in ms with its p95 as a ratio to the baseline's p50, and the serve process's CPU
+per request of each kind (Linux; the inbound stream's share included), which a busy machine barely
+moves: compare two versions by it on a shared machine. The machine is shared, so
 figures are noisy. The last line is one JSON object.
 
   python bench/inbox.py --quick    # 5k tickets, 50k messages (about two minutes)
@@ -326,7 +328,19 @@ async def live_latencies(url: str, live: dict) -> tuple[list[float], list[float]
     return from_commit, from_post
 
 
-async def measure(base: str, tickets: int, probes: dict, rounds: int) -> dict[str, list[float]]:
+def process_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def measure(base: str, tickets: int, probes: dict, rounds: int, server_pid: int | None = None,
+                  cpu: dict[str, float] | None = None) -> dict[str, list[float]]:
+    """Time every kind `rounds` times; with `server_pid`, also add the serve process's CPU seconds
+    spent during each kind's requests to `cpu` (the inbound stream's share included)."""
     rng = random.Random(11)
     results: dict[str, list[float]] = {kind: [] for kind in KINDS}
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -339,9 +353,12 @@ async def measure(base: str, tickets: int, probes: dict, rounds: int) -> dict[st
         tags = ["物流", "退货", "vip", "refund"]
 
         async def timed(kind: str, method: str, url: str, **kw) -> None:
+            before = process_cpu_seconds(server_pid) if server_pid and cpu is not None else None
             started = time.perf_counter()
             response = await client.request(method, url, **kw)
             results[kind].append((time.perf_counter() - started) * 1000)
+            if before is not None:
+                cpu[kind] = cpu.get(kind, 0.0) + (process_cpu_seconds(server_pid) or before) - before
             if response.status_code not in (200, 302, 303):
                 raise RuntimeError(f"{kind} {url}: {response.status_code} {response.text[:300]}")
 
@@ -428,7 +445,8 @@ async def run(args: argparse.Namespace) -> dict:
                                      "--out", str(out), "--stop", str(stop)], env=bench_env())
         await asyncio.sleep(2)  # the stream is flowing before the first timed request
         started = time.perf_counter()
-        results = await measure(base, tickets, probes, rounds)
+        cpu: dict[str, float] = {}
+        results = await measure(base, tickets, probes, rounds, server.pid, cpu)
         measured = time.perf_counter() - started
         stop.touch()
         if streamer.wait(timeout=300) != 0:
@@ -445,17 +463,18 @@ async def run(args: argparse.Namespace) -> dict:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
             shutil.rmtree(folder, ignore_errors=True)
-    return {"size": size, "tickets": tickets, "messages": messages, "rounds": rounds, "results": results,
+    return {"size": size, "tickets": tickets, "messages": messages, "rounds": rounds, "results": results, "cpu": cpu,
             "live": live, "sizes": sizes, "measured_seconds": measured, "stream_seconds": seconds}
 
 
 def report(run_: dict) -> dict:
     results, live, sizes = run_["results"], run_["live"], run_["sizes"]
     base = statistics.median(results["baseline"])
-    print(f"\n{'request':<14} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline p50':>20}")
+    cpu = {kind: 1000 * seconds / max(1, len(results[kind])) for kind, seconds in run_.get("cpu", {}).items()}
+    print(f"\n{'request':<14} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline p50':>20} {'server CPU ms':>14}")
     for kind in KINDS:
         p50, p95 = percentile(results[kind], 0.5), percentile(results[kind], 0.95)
-        print(f"{kind:<14} {p50:8.2f} {p95:8.2f} {p95 / base:20.1f}")
+        print(f"{kind:<14} {p50:8.2f} {p95:8.2f} {p95 / base:20.1f} {cpu.get(kind, float('nan')):14.2f}")
     lat = live["latencies"] or [float("nan")]
     post_lat = live["post_latencies"] or [float("nan")]
     print(f"{'live':<14} {percentile(lat, 0.5):8.2f} {percentile(lat, 0.95):8.2f} {percentile(lat, 0.95) / base:20.1f}"
@@ -483,6 +502,9 @@ def report(run_: dict) -> dict:
                "live_events_seen": len(live["latencies"]), "live_rate_per_s": round(live["rate"], 1),
                "db_bytes_per_message": round(per_message), "search_index_bytes_per_message":
                    round(sizes["search_index"] / max(1, sizes["messages"]))}
+    # the serve process's CPU per request (the stream's share included): unlike the latencies, a
+    # machine busy with other work barely moves it, so it compares two runs on a shared machine
+    summary["server_cpu_ms_per_request"] = {kind: round(ms, 2) for kind, ms in cpu.items()}
     summary["queue_page_p95_vs_baseline"] = round(summary["queue_page_p95_ms"] / base, 1)
     summary["search_p95_vs_baseline"] = round(summary["search_p95_ms"] / base, 1)
     return summary
