@@ -460,9 +460,16 @@ class _Walk:
 
     async def step(self) -> None:
         after = "" if self.cursor is None else " AND (last_message_at < {} OR (last_message_at = {} AND id < {}))"
-        chunk = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE 1 = 1{self.status}{after} "
-                               f"ORDER BY last_message_at DESC, id DESC LIMIT {self.size}",
-                               *([] if self.cursor is None else [self.cursor[0], self.cursor[0], self.cursor[1]]))
+        # One statement per step: the chunk of newest tickets, each checked through the primary key
+        # of search_docs (the LATERAL subquery with OFFSET 0 keeps the planner from turning the
+        # check into a GIN scan of the whole desk).
+        chunk = await db.fetch(
+            f"SELECT t.id, t.last_message_at, COALESCE({self.match}, FALSE) AS hit FROM "
+            f"(SELECT id, last_message_at FROM tickets WHERE 1 = 1{self.status}{after} "
+            f"ORDER BY last_message_at DESC, id DESC LIMIT {self.size}) AS t "
+            "LEFT JOIN LATERAL (SELECT terms FROM search_docs WHERE ticket = t.id OFFSET 0) AS d ON TRUE "
+            "ORDER BY t.last_message_at DESC, t.id DESC",
+            *self.args, *([] if self.cursor is None else [self.cursor[0], self.cursor[0], self.cursor[1]]))
         self.steps += 1
         if len(chunk) < self.size:
             self.done = True  # every ticket has been read
@@ -470,12 +477,7 @@ class _Walk:
             return
         self.cursor = (chunk[-1]["last_message_at"], chunk[-1]["id"])
         self.read += len(chunk)
-        # each candidate by primary key; OFFSET 0 keeps the planner from turning the check into a
-        # GIN scan of the whole desk
-        having = {r["ticket"] for r in await db.fetch(
-            f"SELECT ticket FROM (SELECT ticket, terms FROM search_docs WHERE ticket = ANY({{}}::int[]) OFFSET 0) AS d "
-            f"WHERE {self.match}", [r["id"] for r in chunk], *self.args)}
-        self.found += [r["id"] for r in chunk if r["id"] in having]
+        self.found += [r["id"] for r in chunk if r["hit"]]
         if len(self.found) >= self.limit:
             self.done = True
         self.size = min(self.size * 2, MAX_CHUNK)
