@@ -125,15 +125,22 @@ async def await_me_maybe(value: Any) -> Any:
 
 
 async def publish(desk: "Desk", events: list[Event]) -> None:
-    """Tell plugins and live subscribers; a failing plugin is logged and never undoes anything."""
+    """Tell live subscribers, then plugins; a failing plugin is logged and never undoes anything.
+
+    The browsers hear of every event of a batch first: the hooks (rules, SLA, plugins) take a
+    query or more per event, and a group commit's batch holds up to 32 events, so the last
+    message's agent used to wait for every hook of the batch. What a hook changes (a rule that
+    assigns) publishes its own event after."""
     for event in events:
         # Plugins publish their own events as "<plugin>.<name>" (shopify.fulfillment_created).
         if event.name not in EVENT_NAMES and "." not in event.name:
             raise ValueError(f"unknown event {event.name!r}")
         event.desk = desk
+    for event in events:
+        await desk.live.publish(event.to_dict())
+    for event in events:
         for impl in desk.registry.hook.ticket_event.get_hookimpls():
             try:
                 await await_me_maybe(impl.function(event=event))
             except Exception:
                 log.exception("plugin %s failed on event %s", impl.plugin_name, event.name)
-        await desk.live.publish(event.to_dict())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import clock
+from core import clock, db
 from core.errors import N_, Invalid
 
 TARGET_KEYS = ("agent", "team", "role")
@@ -80,9 +80,9 @@ async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = Non
 
 
 async def unread_count(agent_id: int) -> int:
-    from core.tables import Notification
-
-    return await Notification.count().where((Notification.agent == agent_id) & Notification.read_at.is_null())
+    # every page shows it: a plain statement (core.db.fetch), not piccolo's builder
+    rows = await db.fetch("SELECT COUNT(*) AS n FROM notifications WHERE agent = {} AND read_at IS NULL", agent_id)
+    return int(rows[0]["n"])
 
 
 async def latest(agent_id: int, limit: int = 50) -> list[dict[str, Any]]:

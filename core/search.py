@@ -212,6 +212,8 @@ async def catch_up(max_rounds: int = 50) -> int:
         await index_tickets([r["id"] for r in rows])
         await _advance("tickets", rows[-1]["id"])
         read += len(rows)
+        if len(rows) < BATCH:  # that was the last of them: no empty read to find out
+            break
     for _ in range(max_rounds):
         last = await _watermark("messages")
         rows = await db.fetch("SELECT id, ticket, subject, text, metadata FROM messages WHERE id > {} "
@@ -226,7 +228,20 @@ async def catch_up(max_rounds: int = 50) -> int:
         await _insert(sorted(pairs))
         await _advance("messages", rows[-1]["id"])
         read += len(rows)
+        if len(rows) < BATCH:
+            break
     return read
+
+
+async def behind() -> bool:
+    """Whether a ticket or a message is newer than the index's watermarks (one statement, two
+    primary-key lookups): a search catches up only then."""
+    rows = await db.fetch(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM tickets) > "
+        "COALESCE((SELECT last_id FROM search_state WHERE name = 'tickets'), 0) "
+        "OR (SELECT COALESCE(MAX(id), 0) FROM messages) > "
+        "COALESCE((SELECT last_id FROM search_state WHERE name = 'messages'), 0) AS behind")
+    return bool(rows[0]["behind"])
 
 
 def _order_ids(metadata: Any) -> list[str]:
@@ -331,7 +346,8 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
     terms = [(t, False) for t in exact] + [(p, True) for p in prefixes]
     if not terms:
         return []
-    await catch_up()
+    if await behind():
+        await catch_up()
     if _per_ticket():
         return await _search_docs(exact, prefixes, limit, open_only)
     counted = sorted([(n, t, p) for (t, p), n in zip(terms, await _capped_counts(terms))])
@@ -373,10 +389,16 @@ GIN_TERMS = 24  # at most this many of a long query's terms drive the index scan
 
 async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_only: bool) -> list[int]:
     """PostgreSQL: the tickets whose terms contain every exact term and, per prefix, one of the
-    bigrams that start with it; newest first. One GIN scan intersects the terms' lists; up to
-    CANDIDATE_CAP matches are sorted by activity through the primary key. More matches than that
-    (only common words) and the newest tickets are read in growing chunks, each checked by primary
-    key, until `limit` have matched."""
+    bigrams that start with it; newest first.
+
+    Two plans, each bounded, with the same answer: the newest tickets `limit` must come from.
+    First the newest FIRST_CHUNK tickets are checked by primary key (a fraction of a millisecond
+    each step). A query most tickets match (a common word, a phrase of common bigrams) is answered
+    there, and a query that matches a fair share of them keeps reading the newest tickets in
+    growing chunks: its GIN scan would have to intersect posting lists as long as the desk only
+    to sort them by activity after. Otherwise one GIN scan intersects the terms' lists and up to
+    CANDIDATE_CAP matches are sorted by activity through the primary key; more matches than that
+    and the walk resumes where the probe stopped."""
     where: list[str] = []
     args: list[Any] = []
     if exact:
@@ -390,6 +412,12 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
         args.append([r["term"] for r in rows])
     match = " AND ".join(where)
     status = f" AND {_OPEN}" if open_only else ""
+    walk = _Walk(match, args, status, limit)
+    await walk.step()
+    if not walk.done and walk.promising():
+        await walk.run(FIRST_CHUNK + WALK_BUDGET)
+    if walk.done:
+        return walk.found[:limit]
     if len(exact) > GIN_TERMS:
         # A pasted paragraph: the index scans the lists of a few terms (the longest, usually the
         # rarest) and each row it yields is checked for all of them, instead of walking hundreds
@@ -405,24 +433,59 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
         found = await db.fetch(f"SELECT id FROM tickets WHERE id = ANY({{}}::int[]){status} "
                                f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}", [r["ticket"] for r in rows])
         return [r["id"] for r in found]
-    out: list[int] = []
-    cursor: tuple[Any, int] | None = None
-    size = FIRST_CHUNK
-    for _ in range(MAX_STEPS):
-        after = "" if cursor is None else " AND (last_message_at < {} OR (last_message_at = {} AND id < {}))"
-        chunk = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE 1 = 1{status}{after} "
-                               f"ORDER BY last_message_at DESC, id DESC LIMIT {size}",
-                               *([] if cursor is None else [cursor[0], cursor[0], cursor[1]]))
+    await walk.run()  # more matches than CANDIDATE_CAP: the newest of them, as far as MAX_STEPS reads
+    return walk.found[:limit]
+
+
+WALK_BUDGET = MAX_CHUNK  # tickets the walk may still read after the probe when its hit rate says that will do
+
+
+class _Walk:
+    """The newest tickets, read in growing chunks and checked by primary key; `done` once `limit`
+    have matched or every ticket has been read."""
+
+    def __init__(self, match: str, args: list[Any], status: str, limit: int) -> None:
+        self.match, self.args, self.status, self.limit = match, args, status, limit
+        self.found: list[int] = []
+        self.cursor: tuple[Any, int] | None = None
+        self.size = FIRST_CHUNK
+        self.read = 0
+        self.steps = 0
+        self.done = False
+
+    def promising(self) -> bool:
+        """Whether the matches seen so far say the walk will find the rest within WALK_BUDGET."""
+        missing = self.limit - len(self.found)
+        return bool(self.found) and len(self.found) * WALK_BUDGET >= missing * self.read
+
+    async def step(self) -> None:
+        after = "" if self.cursor is None else " AND (last_message_at < {} OR (last_message_at = {} AND id < {}))"
+        # One statement per step: the chunk of newest tickets, each checked through the primary key
+        # of search_docs (the LATERAL subquery with OFFSET 0 keeps the planner from turning the
+        # check into a GIN scan of the whole desk).
+        chunk = await db.fetch(
+            f"SELECT t.id, t.last_message_at, COALESCE({self.match}, FALSE) AS hit FROM "
+            f"(SELECT id, last_message_at FROM tickets WHERE 1 = 1{self.status}{after} "
+            f"ORDER BY last_message_at DESC, id DESC LIMIT {self.size}) AS t "
+            "LEFT JOIN LATERAL (SELECT terms FROM search_docs WHERE ticket = t.id OFFSET 0) AS d ON TRUE "
+            "ORDER BY t.last_message_at DESC, t.id DESC",
+            *self.args, *([] if self.cursor is None else [self.cursor[0], self.cursor[0], self.cursor[1]]))
+        self.steps += 1
+        if len(chunk) < self.size:
+            self.done = True  # every ticket has been read
         if not chunk:
-            break
-        cursor = (chunk[-1]["last_message_at"], chunk[-1]["id"])
-        having = {r["ticket"] for r in await db.fetch(
-            f"SELECT ticket FROM search_docs WHERE ticket = ANY({{}}::int[]) AND {match}", [r["id"] for r in chunk], *args)}
-        out += [r["id"] for r in chunk if r["id"] in having]
-        if len(out) >= limit:
-            break
-        size = min(size * 2, MAX_CHUNK)
-    return out[:limit]
+            return
+        self.cursor = (chunk[-1]["last_message_at"], chunk[-1]["id"])
+        self.read += len(chunk)
+        self.found += [r["id"] for r in chunk if r["hit"]]
+        if len(self.found) >= self.limit:
+            self.done = True
+        self.size = min(self.size * 2, MAX_CHUNK)
+
+    async def run(self, max_read: int | None = None) -> None:
+        """Step on until done, MAX_STEPS steps in all, or `max_read` tickets read."""
+        while not self.done and self.steps < MAX_STEPS and (max_read is None or self.read < max_read):
+            await self.step()
 
 
 async def forget_tickets(ticket_ids: list[int]) -> None:

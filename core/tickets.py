@@ -85,7 +85,8 @@ async def update_ticket(desk: "Desk", ticket_id: int, *, actor: str, status: str
 async def tags_of(ticket_ids: list[int]) -> dict[int, list[str]]:
     if not ticket_ids:
         return {}
-    rows = await TicketTag.select(TicketTag.ticket, TicketTag.tag).where(TicketTag.ticket.is_in(ticket_ids))
+    marks = ", ".join("{}" for _ in ticket_ids)  # every list and ticket page: a plain statement
+    rows = await db.fetch(f"SELECT ticket, tag FROM ticket_tags WHERE ticket IN ({marks})", *ticket_ids)
     out: dict[int, list[str]] = {i: [] for i in ticket_ids}
     for row in rows:
         out[row["ticket"]].append(row["tag"])

@@ -22,6 +22,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from markupsafe import Markup
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "en", "zh": "zh_Hans"}  # the agent's setting -> catalog folder
@@ -160,7 +161,14 @@ def notification_text(notification: dict[str, Any]) -> str:
 
 
 def babel_locale() -> Locale:
-    return Locale.parse(LANGUAGES.get(current_language.get(), "en"))
+    return _locale(current_language.get())
+
+
+@lru_cache(maxsize=None)
+def _locale(language: str) -> Locale:
+    """Parsed once per language: a page formats hundreds of dates, and parsing the locale was most
+    of each one's cost."""
+    return Locale.parse(LANGUAGES.get(language, "en"))
 
 
 def zone(name: str | None = None) -> ZoneInfo:
@@ -178,7 +186,14 @@ def format_time(value: datetime | None, style: str = "short") -> str:
     """A date and time in the agent's time zone and language."""
     if value is None:
         return ""
-    return format_datetime(_aware(value), format=style, tzinfo=zone(), locale=babel_locale())
+    return _formatted(_aware(value), style, current_timezone.get(), current_language.get())
+
+
+@lru_cache(maxsize=20_000)
+def _formatted(value: datetime, style: str, zone_name: str, language: str) -> str:
+    """The same moments come back on every load of a queue or a ticket (each row's due time, each
+    message's time): babel formats each one once per zone and language."""
+    return format_datetime(value, format=style, tzinfo=zone(zone_name), locale=_locale(language))
 
 
 def format_relative(value: datetime | None, now: datetime | None = None) -> str:
@@ -186,8 +201,69 @@ def format_relative(value: datetime | None, now: datetime | None = None) -> str:
     if value is None:
         return ""
     now = now or datetime.now(timezone.utc)
-    return format_timedelta(_aware(value) - now, add_direction=True, threshold=1.1, format="narrow",
-                            locale=babel_locale())
+    seconds = (_aware(value) - now).total_seconds()
+    language = current_language.get()
+    key = (language, *_relative_key(seconds))
+    text = _RELATIVE.get(key)
+    if text is None:
+        text = format_timedelta(seconds, add_direction=True, threshold=RELATIVE_THRESHOLD, format="narrow",
+                                locale=_locale(language))
+        if len(_RELATIVE) < 10_000:
+            _RELATIVE[key] = text
+    return text
+
+
+RELATIVE_THRESHOLD = 1.1
+# babel.dates.format_timedelta's units: its text depends only on the direction, the unit it picks and
+# the rounded count, so each (language, direction, unit, count) is formatted once (every queue row
+# shows one, differently far from a `now` that moves on every request).
+_UNITS = (("year", 31536000), ("month", 2592000), ("week", 604800), ("day", 86400), ("hour", 3600),
+          ("minute", 60), ("second", 1))
+_RELATIVE: dict[tuple[str, bool, str, int], str] = {}
+
+
+def _relative_key(seconds: float) -> tuple[bool, str, int]:
+    """The (future, unit, count) babel's format_timedelta picks: the first unit with at least
+    RELATIVE_THRESHOLD of it, else seconds; the count rounded (at least 1 second when not zero)."""
+    for unit, per_unit in _UNITS:
+        amount = abs(seconds) / per_unit
+        if amount >= RELATIVE_THRESHOLD or unit == "second":
+            if unit == "second" and amount > 0:
+                amount = max(1, amount)
+            return seconds >= 0, unit, int(round(amount))
+    raise AssertionError("unreachable: seconds is the last unit")
+
+
+def N_(message: str) -> str:
+    """Marks a string for pybabel extraction; translated where it is shown."""
+    return message
+
+
+# The names pages show for queues, statuses, priorities and delivery states. Every page imports
+# them (templates/inbox/_labels.html) up to six times; they are translated once per language here.
+LABELS: dict[str, dict[str, str]] = {
+    "QUEUE_LABELS": {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "open": N_("All open"),
+                     "pending": N_("Pending"), "due_soon": N_("SLA due soon"), "breached": N_("SLA breached"),
+                     "pool": N_("Claim pool"), "spam": N_("Spam")},
+    "STATUS_LABELS": {"new": N_("New"), "open": N_("Open"), "pending": N_("Pending"), "on-hold": N_("On hold"),
+                      "solved": N_("Solved"), "closed": N_("Closed"), "spam": N_("Spam")},
+    "PRIORITY_LABELS": {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"), "low": N_("Low")},
+    "DELIVERY_LABELS": {"queued": N_("Queued"), "sent": N_("Sent"), "delivered": N_("Delivered"), "read": N_("Read"),
+                        "failed": N_("Failed")},
+}
+
+
+@lru_cache(maxsize=None)
+def _labels(language: str) -> dict[str, dict[str, Markup]]:
+    # Markup, as the templates' own _() returns it (jinja2's i18n extension with autoescape)
+    translations = catalog(language)
+    return {group: {key: Markup(translations.gettext(text)) for key, text in names.items()}
+            for group, names in LABELS.items()}
+
+
+def labels() -> dict[str, dict[str, Markup]]:
+    """LABELS in the current language."""
+    return _labels(current_language.get())
 
 
 def install(env: Any) -> None:
@@ -198,5 +274,6 @@ def install(env: Any) -> None:
     env.filters["relative"] = format_relative
     env.filters["notification_text"] = notification_text
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    env.globals["labels"] = labels
     env.globals["current_language"] = current_language.get
     env.globals["current_timezone"] = current_timezone.get

@@ -43,7 +43,8 @@ class DatabaseSessionStore(Store):
         await self._purge(now)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        row = await WebSession.select(WebSession.data, WebSession.expires_at).where(WebSession.key == key).first()
+        rows = await db.fetch("SELECT data, expires_at FROM web_sessions WHERE key = {}", key)  # every request: no builder
+        row = rows[0] if rows else None
         now = clock.now()
         if row is None or (row["expires_at"] is not None and row["expires_at"] <= now):
             self._known.pop(key, None)

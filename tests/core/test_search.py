@@ -112,3 +112,36 @@ async def test_postgres_converts_the_term_table_of_older_desks(desk):
     assert await search.search("索引") == [ticket]
     assert await search.search("赵") == [ticket]  # one character: through the vocabulary
     assert (await db.fetch("SELECT COUNT(*) AS n FROM search_terms"))[0]["n"] == 0
+
+
+async def test_every_plan_gives_the_same_newest_matches(desk, monkeypatch):
+    """The probe of the newest tickets, the walk it may continue, and the index scan it may fall
+    back to all answer with the newest matching tickets: whatever the chunk sizes and budgets."""
+    texts = ["蓝牙耳机 破损" if i % 3 == 0 else ("蓝牙耳机 很好" if i % 3 == 1 else "别的 问题") for i in range(14)]
+    ids = await _ingest(desk, *[_msg(f"p{i}", f"ps{i}", text) for i, text in enumerate(texts)])
+    await search.catch_up()
+    full = await search.search("蓝牙 破损", limit=50)
+    assert sorted(full) == sorted(ids[i] for i in range(14) if i % 3 == 0)
+    both = await search.search("蓝牙耳机", limit=50)
+    assert sorted(both) == sorted(ids[i] for i in range(14) if i % 3 != 2)
+    for first_chunk in (1, 2, 3, 100):
+        for budget in (1, 2, 1000):
+            for cap in (1, 3000):
+                monkeypatch.setattr(search, "FIRST_CHUNK", first_chunk)
+                monkeypatch.setattr(search, "WALK_BUDGET", budget)
+                monkeypatch.setattr(search, "CANDIDATE_CAP", cap)
+                for limit in (1, 2, 3, 50):
+                    assert await search.search("蓝牙 破损", limit=limit) == full[:limit], (first_chunk, budget, cap)
+                assert await search.search("蓝牙耳机", limit=4) == both[:4], (first_chunk, budget, cap)
+
+
+async def test_postgres_keeps_the_gin_pending_list_short(desk):
+    """Migration core_0011: every search reads the GIN pending list whole, so it is kept at 256 kB."""
+    import pytest
+
+    from core import db
+
+    if db.is_sqlite():
+        pytest.skip("SQLite keeps the term table")
+    rows = await db.fetch("SELECT reloptions FROM pg_class WHERE relname = 'search_docs_terms'")
+    assert "gin_pending_list_limit=256" in (rows[0]["reloptions"] or [])

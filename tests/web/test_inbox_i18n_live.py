@@ -151,3 +151,28 @@ async def test_a_claim_pool_alert_reads_in_the_agents_language(desk):
     assert "工单 #7（退货申请）已在团队 售后 的认领池中等待 31 分钟" in page.text
     assert "Rule text as the admin wrote it" in page.text
     assert text == "Ticket #7 (退货申请) has waited 31 min in the claim pool of team 售后"
+
+
+def test_relative_times_match_babel_in_both_languages():
+    """web.i18n.format_relative keeps babel's text per (direction, unit, count): the same words as
+    babel's format_timedelta for every distance, in English and Chinese."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from babel.dates import TIMEDELTA_UNITS, format_timedelta
+
+    from web import i18n
+
+    assert tuple(TIMEDELTA_UNITS) == i18n._UNITS  # the units the cache key follows are babel's
+    now = datetime(2026, 12, 2, tzinfo=timezone.utc)
+    rng = random.Random(5)
+    seconds = [0, 0.4, 0.6, 1.5, 59, 65, 66, 3960, 3961, -0.3, -66, -3960] + [rng.uniform(-4e7, 4e7) for _ in range(3000)]
+    for language in ("en", "zh"):
+        token = i18n.current_language.set(language)
+        try:
+            for value in seconds:
+                moment = now + timedelta(seconds=value)
+                assert i18n.format_relative(moment, now) == format_timedelta(
+                    moment - now, add_direction=True, threshold=1.1, format="narrow", locale=i18n.babel_locale())
+        finally:
+            i18n.current_language.reset(token)

@@ -236,3 +236,23 @@ async def test_plugin_panels_context_and_reply_limits_in_the_view(make_desk):
         macro = (await Macro.select(Macro.id).first())["id"]
         preview = await client.get(f"/inbox/t/{ticket}/macros/{macro}")
         assert "Order SO-7: https://track.example/SO-7" in preview.text
+
+
+async def test_queue_rows_show_customer_and_assignee_names(desk):
+    """A row names its customer (else the customer's email, else #id) and its assignee, in the
+    queue and in search results."""
+    me, _ = await make_agent("agent", email="names@example.com")
+    async with client_for(desk) as client:
+        await post_messages(client, [msg("n1", sender="s1", text="parcel one", name="Wang Fang"),
+                                     msg("n2", sender="s2", text="parcel two"), msg("n3", sender="s3", text="parcel three")])
+        ids = [r["id"] for r in await Ticket.select(Ticket.id).order_by(Ticket.id)]
+        customers = [(await Ticket.select(Ticket.customer).where(Ticket.id == i).first())["customer"] for i in ids]
+        await Customer.update({Customer.name: None, Customer.email: "two@example.com"}).where(Customer.id == customers[1])
+        await Customer.update({Customer.name: None, Customer.email: None}).where(Customer.id == customers[2])
+        await Ticket.update({Ticket.assignee: me}).where(Ticket.id == ids[0])
+        await sign_in(client, "names@example.com")
+        for page in (await client.get("/inbox/q/open"), await client.get("/inbox/q/open", params={"q": "parcel"})):
+            rows = {int(i): row for i, row in re.findall(r'data-ticket="(\d+)">(.*?)</li>', page.text, re.S)}
+            assert re.search(r'class="who">Wang Fang<', rows[ids[0]]) and "Agent Agent" in rows[ids[0]]
+            assert re.search(r'class="who">two@example.com<', rows[ids[1]]) and 'assignee none' in rows[ids[1]]
+            assert re.search(rf'class="who">#{customers[2]}<', rows[ids[2]])
