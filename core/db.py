@@ -82,11 +82,19 @@ def is_sqlite() -> bool:
     return engine().engine_type == "sqlite"
 
 
+# Every PostgreSQL engine `connect` started a pool for. A second `connect` in one process (a test
+# that starts two desks, or reads the database beside a running desk) rebinds the tables and
+# leaves the first pool unreferenced; `disconnect` closes those too, so no connections are left
+# idle until the garbage collector finds them.
+_opened: list[PostgresEngine] = []
+
+
 async def connect(url: str, *, pool_size: int = 10) -> Engine:
     eng = engine_from_url(url)
     bind(eng)
     if isinstance(eng, PostgresEngine):
         await eng.start_connection_pool(min_size=1, max_size=pool_size, reset=_keep_session)
+        _opened.append(eng)
     else:
         # WAL lets readers proceed while the one writer writes; the setting persists in the file.
         await eng._run_in_new_connection("PRAGMA journal_mode=WAL")
@@ -101,19 +109,30 @@ async def _keep_session(connection: Any) -> None:
 
 
 async def disconnect(timeout: float = 10.0) -> None:
-    """Close the pool; a connection some stray task still holds is terminated after `timeout`."""
+    """Close the pool (and any an earlier `connect` left behind); a connection some stray task
+    still holds is terminated after `timeout`."""
     global _engine
-    if isinstance(_engine, PostgresEngine) and _engine.pool is not None:
-        import asyncio
-        import logging
-
-        try:
-            await asyncio.wait_for(asyncio.shield(_engine.pool.close()), timeout)
-        except asyncio.TimeoutError:
-            logging.getLogger("relaydesk.db").warning("connections still held after %ss; terminating them", timeout)
-            _engine.pool.terminate()
-        _engine.pool = None
+    engines = [e for e in _opened if e is not _engine]
+    if isinstance(_engine, PostgresEngine):
+        engines.append(_engine)
+    _opened.clear()
+    for eng in engines:
+        await _close_pool(eng, timeout)
     _engine = None
+
+
+async def _close_pool(eng: PostgresEngine, timeout: float) -> None:
+    if eng.pool is None:
+        return
+    import asyncio
+    import logging
+
+    pool, eng.pool = eng.pool, None
+    try:
+        await asyncio.wait_for(asyncio.shield(pool.close()), timeout)
+    except asyncio.TimeoutError:
+        logging.getLogger("relaydesk.db").warning("connections still held after %ss; terminating them", timeout)
+        pool.terminate()
 
 
 def transaction() -> Any:
