@@ -176,8 +176,10 @@ async def _same_orders(customer_id: int, limit: int) -> list[dict[str, Any]]:
     through the search index."""
     from core.search import _order_ids
 
-    rows = await Message.select(Message.metadata).where(
-        (Message.customer == customer_id) & (Message.direction == "inbound")).order_by(Message.id, ascending=False).limit(10)
+    # the customer's newest tickets, then their newest inbound messages, by the (ticket, id) index
+    rows = await db.fetch(
+        "SELECT m.metadata FROM messages m WHERE m.ticket IN (SELECT id FROM tickets WHERE customer = {} "
+        "ORDER BY id DESC LIMIT 5) AND m.direction = 'inbound' ORDER BY m.id DESC LIMIT 10", customer_id)
     orders: list[str] = []
     for row in rows:
         for order in _order_ids(row["metadata"]):
@@ -185,7 +187,7 @@ async def _same_orders(customer_id: int, limit: int) -> list[dict[str, Any]]:
                 orders.append(order)
     out: list[dict[str, Any]] = []
     for order in orders[:2]:
-        tickets = await search.search(order, limit=20)
+        tickets = await search.tickets_with_all(order, limit=20)
         if not tickets:
             continue
         customers = {r["customer"] for r in await Ticket.select(Ticket.customer).where(

@@ -499,3 +499,19 @@ async def forget_tickets(ticket_ids: list[int]) -> None:
         marks = ", ".join("{}" for _ in ticket_ids)
         await db.fetch(f"DELETE FROM search_terms WHERE ticket IN ({marks})", *ticket_ids)
     await index_tickets(list(ticket_ids))
+
+
+async def tickets_with_all(text: str, limit: int = 20) -> list[int]:
+    """Up to `limit` tickets whose terms include every exact term of `text` (an order number, say):
+    one lookup through the index, no ranking, no walk. For merge suggestions on the ticket view,
+    where a full search per order would cost more than the page."""
+    exact, _ = query_terms(text)
+    if not exact:
+        return []
+    if _per_ticket():
+        rows = await db.fetch(f"SELECT ticket FROM search_docs WHERE terms @> {{}}::text[] LIMIT {int(limit)}", exact)
+    else:
+        marks = ", ".join("{}" for _ in exact)
+        rows = await db.fetch(f"SELECT ticket FROM search_terms WHERE term IN ({marks}) GROUP BY ticket "
+                              f"HAVING COUNT(*) = {len(exact)} LIMIT {int(limit)}", *exact)
+    return [r["ticket"] for r in rows]
