@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from web.plugin_templates import PluginTemplates
 
-from web import i18n
-
-_ = i18n.translator(Path(__file__).parent / "translations")
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    env.globals["_"] = _
-    env.globals["ngettext"] = _.ngettext
-    return env
-
-
-def render(name: str, **context: Any) -> str:
-    return environment().get_template(name).render(**context)
+_templates = PluginTemplates(Path(__file__).parent)
+_ = _templates.translator  # the same catalogs as the plugin's other modules
+render = _templates.render
