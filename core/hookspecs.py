@@ -240,6 +240,17 @@ def translate(text: str, source: str | None, target: str) -> Awaitable[str] | No
     """
 
 
+@hookspec(firstresult=True)
+def desk_mail(desk: Any) -> Any:
+    """Offer the desk a way to mail its own agents (invitations, password resets).
+
+    Return an async callable ``send(to: str, subject: str, text: str)`` that delivers one plain-text
+    mail and raises core.errors.ChannelError when it cannot, or None when this plugin has no
+    outgoing mail configured. Must not do I/O itself. Stops at the first non-None result; with no
+    answer the desk shows links to the admin instead of mailing them.
+    """
+
+
 # --- lifecycle (collect) ----------------------------------------------------------------------
 
 

@@ -71,7 +71,7 @@ async def by_email(email: str) -> dict[str, Any]:
 
 
 async def add(email: str, name: str, role: str = "agent", password: str | None = None, *,
-              actor: str = "cli") -> dict[str, Any]:
+              actor: str = "cli", locale: str = "en") -> dict[str, Any]:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         _refuse(InvalidRequest, N_("{email} is not an email address."), email=email[:80])
@@ -80,7 +80,7 @@ async def add(email: str, name: str, role: str = "agent", password: str | None =
         check_password(password)
     if await Agent.exists().where(Agent.email == email):
         _refuse(Conflict, N_("An agent with the email {email} already exists."), email=email)
-    rows = await Agent.insert(Agent(name=name.strip() or email, email=email, role=role,
+    rows = await Agent.insert(Agent(name=name.strip() or email, email=email, role=role, locale=locale[:16],
                                     password_hash=hash_password(password) if password else None,
                                     created_at=clock.now())).returning(Agent.id)
     await audit.record(actor, "create", "agent", rows[0]["id"], {"email": email, "role": role})

@@ -68,6 +68,11 @@ def _language(language: str | None) -> str:
     return base if base in LANGUAGES else "en"
 
 
+def language_of(code: str | None) -> str:
+    """The inbox language closest to `code` (an agent's locale setting), English when none fits."""
+    return _language(code or "en")
+
+
 class Translator:
     """Translate a plugin's strings through the plugin's own babel catalogs.
 

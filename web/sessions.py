@@ -181,6 +181,25 @@ async def sign_in(email: str, password: str, ip: str) -> dict[str, Any] | None:
     return None
 
 
+# "Forgot your password?" requests: a few per account and a few more per address per window, so the
+# form can neither flood an agent's mailbox nor serve as a cheap way to mail strangers.
+MAX_RESET_REQUESTS = 3
+MAX_RESET_REQUESTS_PER_ADDRESS = 10
+
+
+async def reset_request_allowed(email: str, ip: str) -> bool:
+    """Count a password-reset request; False once the account or the address has asked too often."""
+    keys = [(f"reset:{email}"[:300], MAX_RESET_REQUESTS), (f"reset-address:{ip}"[:300], MAX_RESET_REQUESTS_PER_ADDRESS)]
+    now = clock.now()
+    rows = await LoginThrottle.select().where(LoginThrottle.key.is_in([k for k, _ in keys]))
+    if any(r["locked_until"] and r["locked_until"] > now for r in rows):
+        return False
+    async with db.transaction():
+        for key, limit in keys:
+            await _count_failure(key, limit, now)
+    return True
+
+
 async def _count_failure(key: str, limit: int, now: Any) -> None:
     row = await LoginThrottle.select().where(LoginThrottle.key == key).first()
     if row is None or row["window_started_at"] < now - FAILURE_WINDOW:

@@ -6,6 +6,7 @@ docs/plugins/email.md.
 """
 
 from plugins.email.plugin import (  # noqa: F401
+    desk_mail,
     parse_webhook,
     poll,
     register_channels,
@@ -15,5 +16,5 @@ from plugins.email.plugin import (  # noqa: F401
     shutdown,
 )
 
-__all__ = ["register_channels", "register_commands", "register_jobs", "parse_webhook", "poll",
+__all__ = ["desk_mail", "register_channels", "register_commands", "register_jobs", "parse_webhook", "poll",
            "send_message", "shutdown"]

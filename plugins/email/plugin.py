@@ -91,3 +91,19 @@ def send_message(channel_type: str, account: Account, message: OutboundMessage):
     from .smtp import send
 
     return send(account.settings, message)
+
+
+@hookimpl
+def desk_mail(desk):
+    """The desk's own mail goes out through the account marked desk_mail, else the first one that
+    can send (core/desk_mail.py)."""
+    senders = [a for a in desk.registry.accounts.values() if a.channel_type == CHANNEL and a.settings.smtp_url]
+    if not senders:
+        return None
+    account = next((a for a in senders if a.settings.desk_mail), senders[0])
+    from .smtp import send_desk_mail
+
+    async def send(to: str, subject: str, text: str) -> None:
+        await send_desk_mail(account.settings, to, subject, text)
+
+    return send

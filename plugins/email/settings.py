@@ -30,6 +30,9 @@ class EmailAccountSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
     smtp_starttls: bool = True
     from_address: str = ""
     from_name: str | None = None
+    # The account that mails the desk's own messages to its agents (invitations, password resets).
+    # Without one marked, the first account with smtp_url does (core/desk_mail.py).
+    desk_mail: bool = False
     # A CA bundle (PEM) to trust for IMAP and SMTP TLS, for servers with a private CA.
     tls_ca_file: str | None = None
     timeout_seconds: float = 30.0

@@ -13,13 +13,14 @@ from click.testing import CliRunner
 
 from core.config import settings_from_dict
 from core.context import customer_context, panels, reply_constraints
-from core.errors import ConfigError
+from core.errors import ChannelError, ConfigError
 from core.inbound import ingest
 from core.plugins import hookimpl, load_registry
 from core.polling import poll_account
 from core.tables import ChannelAccount, Message, Ticket
 from core.types import ChannelLimits, ChannelType, InboundAttachment, InboundMessage, JobSpec
 from tests.conftest import wait_for
+from tests.helpers import auth, client_for, make_agent
 
 SAMPLE_MIGRATIONS = str(Path(__file__).parent / "sample_migrations")
 
@@ -322,3 +323,39 @@ async def test_hook_shutdown(make_desk):
     desk, calls = await test_hook_startup(make_desk)
     await desk.stop()
     assert calls == [("startup", True), ("shutdown", True)]
+
+
+async def test_hook_desk_mail(make_desk, monkeypatch):
+    """A plugin that offers desk mail gets the agent's invitation to send; one that fails leaves the
+    link with the admin, saying why."""
+    sent: list[tuple[str, str, str]] = []
+
+    class Postman:
+        def __init__(self, fail: bool) -> None:
+            self.fail = fail
+
+        @hookimpl
+        def desk_mail(self, desk):
+            async def send(to: str, subject: str, text: str) -> None:
+                if self.fail:
+                    raise ChannelError("the relay is down", retryable=True)
+                sent.append((to, subject, text))
+            return send
+
+    monkeypatch.setenv("RELAYDESK_HOOK_TEST_SECRET", "hook-test-secret-0123456789abcdef")
+
+    def with_secret(config):
+        config["relaydesk"]["secret"] = {"env": "RELAYDESK_HOOK_TEST_SECRET"}
+
+    for fail in (False, True):
+        desk = await make_desk(with_secret, extra_plugins=[(f"postman{int(fail)}", Postman(fail))])
+        _, token = await make_agent("admin", email=f"boss{int(fail)}@example.com")
+        agent_id, _ = await make_agent("agent", email=f"ella{int(fail)}@example.com")
+        async with client_for(desk) as client:
+            answer = (await client.post(f"/api/v1/agents/{agent_id}/password-link", headers=auth(token))).json()
+        if fail:
+            assert answer["mailed"] is False and answer["mail_error"] == "the relay is down"
+        else:
+            assert answer["mailed"] is True
+            to, subject, text = sent[0]
+            assert to == "ella0@example.com" and subject and answer["url"] in text

@@ -22,8 +22,10 @@ def test_every_ui_string_has_a_chinese_translation(tmp_path):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(WEB / "babel.cfg"),
                     "-k", "gettext_", "-o", str(pot), "--no-location", str(WEB / "inbox"), str(WEB / "templates"),
                     str(WEB / "i18n.py"), str(WEB / "sessions.py"), str(WEB / "api" / "admin.py"),
-                    # the validators' core.errors.Invalid templates, marked with N_, shown on the admin pages
-                    *(str(WEB.parent / "core" / name) for name in ("rules.py", "sla.py", "notifications.py"))],
+                    str(WEB / "people_mail.py"),
+                    # the core's refusals, marked with N_, shown in the inbox in the agent's language
+                    *(str(WEB.parent / "core" / name) for name in ("rules.py", "sla.py", "notifications.py", "people.py",
+                                                                   "spam.py", "reply_templates.py"))],
                    check=True, capture_output=True)
     wanted = {m.id for m in read_po(pot.open("rb")) if m.id}
     assert len(wanted) > 80

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 
-from core import audit, clock, people
+from core import audit, clock, desk_mail, people
 from core.auth import create_token, hash_password, revoke_token
 from core.bounds import Count, Id
 from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from core.sla import Calendar
 from core.tables import Agent, AgentShift
+from web import people_mail
 from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
 
@@ -131,16 +132,19 @@ class AgentController(Controller):
     @post("/{agent_id:int}/password-link", guards=[require("admin")], status_code=201, responses=with_body(404, 409))
     async def password_link(self, request: Request, agent_id: int) -> dict[str, Any]:
         """A signed link that lets the agent choose a password: an invitation (7 days) for an agent
-        without one, else a reset (2 hours). It works once. Pass it on; the desk does not mail it."""
+        without one, else a reset (2 hours). It works once. When the desk has outgoing mail (an email
+        account with smtp_url) it is mailed to the agent too: `mailed` says whether that worked and
+        `mail_error` why not; otherwise pass the link on yourself."""
         me = await current_agent(request)
         agent = await Agent.select().where(Agent.id == agent_id).first()
         if agent is None or not agent["active"]:
             raise NotFound(f"agent {agent_id} does not exist or is deactivated")
-        purpose = "reset" if agent["password_hash"] else "invite"
-        settings = request.app.state.desk.settings
-        url = people.link_url(settings.public_url, people.make_link_token(settings.secret, agent, purpose))
-        await audit.record(actor(me), "password_link", "agent", agent_id, {"purpose": purpose})
-        return {"url": url, "purpose": purpose,
+        desk = request.app.state.desk
+        purpose, url = people_mail.link_for(desk, agent)
+        mail_error = await people_mail.mail_link(desk, agent, purpose, url) if desk_mail.available(desk) else None
+        mailed = desk_mail.available(desk) and mail_error is None
+        await audit.record(actor(me), "password_link", "agent", agent_id, {"purpose": purpose, "mailed": mailed})
+        return {"url": url, "purpose": purpose, "mailed": mailed, "mail_error": mail_error,
                 "expires_in": people.INVITE_SECONDS if purpose == "invite" else people.RESET_SECONDS}
 
 

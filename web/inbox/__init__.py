@@ -21,8 +21,8 @@ from litestar.template.config import TemplateConfig
 from core import reply_files
 from core.errors import NotFound, RelaydeskError
 from web import i18n, sessions
-from web.inbox import (account, admin, agents, audit, bulk, customer_data, images, live, password, policies, queues,
-                       reply_templates, spam, ticket)
+from web.inbox import (account, admin, agents, audit, bulk, customer_data, forgot, images, live, password, policies,
+                       queues, reply_templates, spam, ticket)
 from web.inbox.common import inbox_error
 
 WEB = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def setup(desk: Any) -> InboxSetup:
     if not settings.redis:
         desk.live = live.ChannelsLiveBus(channels, live.live_channel(settings.queue_name), desk.live)
     handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES, *policies.ROUTES,
-                *images.ROUTES, *password.ROUTES, *agents.ROUTES, *audit.ROUTES, *customer_data.ROUTES, *spam.ROUTES,
+                *images.ROUTES, *password.ROUTES, *forgot.ROUTES, *agents.ROUTES, *audit.ROUTES, *customer_data.ROUTES, *spam.ROUTES,
                 *bulk.ROUTES, *reply_templates.ROUTES]
     # The reply carries files: its own body limit, the desk's cap on a reply's files plus room for
     # the text and the multipart framing (every other page keeps max_webhook_bytes).
