@@ -27,7 +27,7 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
-from core import db
+from core import db, search_stats
 
 MAX_TERM = 64
 BATCH = 2000
@@ -384,7 +384,7 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
 
 
 _OPEN = "status IN ('new', 'open', 'pending', 'on-hold')"
-GIN_TERMS = 24  # at most this many of a long query's terms drive the index scan
+GIN_TERMS = 24  # at most this many of a long query's terms drive the index scan (core/search_stats.py)
 
 
 async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_only: bool) -> list[int]:
@@ -418,11 +418,12 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
         await walk.run(FIRST_CHUNK + WALK_BUDGET)
     if walk.done:
         return walk.found[:limit]
-    if len(exact) > GIN_TERMS:
-        # A pasted paragraph: the index scans the lists of a few terms (the longest, usually the
-        # rarest) and each row it yields is checked for all of them, instead of walking hundreds
-        # of lists, some of them most of the desk long. OFFSET 0 keeps the check out of the scan.
-        few = sorted(exact, key=lambda t: (-len(t), t))[:GIN_TERMS]
+    few = await search_stats.driving_terms(exact, GIN_TERMS) if len(exact) > 1 else exact
+    if len(few) < len(exact):
+        # A pasted paragraph: the index scans the lists of a few terms (the rarest, from the
+        # database's statistics) and each row it yields is checked for all of them, instead of
+        # walking dozens of lists, some of them most of the desk long. OFFSET 0 keeps the check
+        # out of the scan.
         rows = await db.fetch(f"SELECT ticket FROM (SELECT ticket, terms FROM search_docs WHERE terms @> {{}}::text[] "
                               f"OFFSET 0) AS d WHERE {match} LIMIT {CANDIDATE_CAP}", few, *args)
     else:

@@ -145,3 +145,39 @@ async def test_postgres_keeps_the_gin_pending_list_short(desk):
         pytest.skip("SQLite keeps the term table")
     rows = await db.fetch("SELECT reloptions FROM pg_class WHERE relname = 'search_docs_terms'")
     assert "gin_pending_list_limit=256" in (rows[0]["reloptions"] or [])
+
+
+async def test_a_pasted_paragraph_is_driven_by_its_rarest_terms(desk, monkeypatch):
+    """PostgreSQL: a query of many terms scans the GIN lists of only its rarest few, chosen from the
+    database's own statistics (core/search_stats.py), and checks every term on what they yield; the
+    answer is the same as with any other choice of driving terms, or none."""
+    import pytest
+
+    from core import db, search_stats
+
+    if db.is_sqlite():
+        pytest.skip("SQLite keeps the term table")
+    common = "您好 我的包裹 显示已经签收 但是我没有收到 请帮我查一下物流 谢谢"
+    texts = [f"{common} 编号{i}" for i in range(30)] + [f"{common} 紫罗兰 编号{i}" for i in range(3)] + \
+            [f"您好 别的问题 {i}" for i in range(20)]
+    ids = await _ingest(desk, *[_msg(f"para{i}", f"pa{i}", text) for i, text in enumerate(texts)])
+    await search.catch_up()
+    await db.fetch("ANALYZE search_docs")
+    monkeypatch.setattr(search_stats, "_stats", search_stats.TermStats())
+    paragraph = f"{common} 紫罗兰"
+    exact, _ = search.query_terms(paragraph)
+    stats = await search_stats.current()
+    assert stats.frequencies and stats.tickets >= len(texts)
+    driving = await search_stats.driving_terms(exact, search.GIN_TERMS)
+    assert driving[0] in ("紫罗", "罗兰") and len(driving) < len(exact), driving
+    wanted = sorted(ids[30:33])
+    assert sorted(await search.search(paragraph)) == wanted
+    monkeypatch.setattr(search, "FIRST_CHUNK", 1)  # the probe finds nothing: the index scan answers
+    monkeypatch.setattr(search, "WALK_BUDGET", 1)
+    assert sorted(await search.search(paragraph)) == wanted
+    for most in (1, 2, 24):
+        monkeypatch.setattr(search, "GIN_TERMS", most)
+        assert sorted(await search.search(paragraph)) == wanted, most
+    monkeypatch.setattr(search_stats, "_stats", search_stats.TermStats(read_at=float("inf")))  # no statistics
+    assert sorted(await search.search(paragraph)) == wanted
+    assert await search.search(f"{common} 不存在的词") == []
