@@ -56,6 +56,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from core import counts, db, search  # noqa: E402
+from core.sla import WARNING_LEAD as SWEEP_LEAD  # noqa: E402
 from core.auth import hash_password  # noqa: E402
 from core.migrate import migrate  # noqa: E402
 from plugins.api_channel import signing  # noqa: E402
@@ -131,20 +132,29 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7) -> dict:
         for t in range(1, tickets + 1):
             customer = rng.randint(1, customers)
             status = rng.choice(statuses)
-            is_open = status in ("new", "open", "pending")
-            due = now + timedelta(minutes=rng.randint(-600, 3000)) if is_open and rng.random() < 0.9 else None
+            # SLA columns as the desk keeps them (core/sla.py), so the sweeper has no backlog to
+            # rewrite while the bench measures: a pending ticket's clock is stopped; a first response
+            # past due is already breached and the ticket runs on its resolution target.
+            is_running = status in ("new", "open")
+            first_due = now + timedelta(minutes=rng.randint(-600, 3000)) if is_running and rng.random() < 0.9 else None
+            resolution_due = first_due + timedelta(days=1) if first_due else None
+            breached = bool(first_due and first_due <= now)
+            due = resolution_due if breached else first_due
+            warned = now if due and due <= now + SWEEP_LEAD else None
             order = f"{rng.choice('ABCDE')}-{rng.randint(10000, 99999)}{t}"
             order_of[t] = order
             created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 90))
             subject = sentence(rng, order)[:60]
             assignee = rng.choice(agent_ids) if rng.random() < 0.6 else None
             ticket_rows.append((t, subject, status, rng.choice(["normal", "normal", "high", "low", "urgent"]), customer,
-                                account, "api", assignee, created, created, created, due))
+                                account, "api", assignee, created, created, created, due, first_due, resolution_due,
+                                breached, warned))
             for tag in rng.sample(TAGS, rng.choice([0, 0, 1, 1, 2])):
                 tag_rows.append((t, tag))
         await conn.copy_records_to_table("tickets", columns=[
             "id", "subject", "status", "priority", "customer", "account", "channel_type", "assignee", "created_at",
-            "updated_at", "last_message_at", "sla_due_at"], records=ticket_rows)
+            "updated_at", "last_message_at", "sla_due_at", "first_response_due_at", "resolution_due_at",
+            "first_response_breached", "sla_warned_at"], records=ticket_rows)
         await conn.copy_records_to_table("ticket_tags", columns=["ticket", "tag"], records=tag_rows)
         message_rows: list[tuple] = []
         doc_rows: list[tuple] = []  # the search index as core.search keeps it on PostgreSQL
