@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import msgspec
 from litestar import Controller, Request, Router, get, patch, post
 from litestar.params import Parameter
 
 from core import clock, outbound, reply_files, reply_templates, saved_views, search, ticket_filter, ticket_lists
-from core.bounds import Id
+from core.bounds import MAX_ID, Id
 from core.errors import InvalidRequest, NotFound
 from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
@@ -133,9 +133,9 @@ class TicketController(Controller):
             "search text (subjects, messages, customers' names, e-mails, phone numbers, order numbers; "
             "Chinese too): every word must match. Results are ordered by last activity, newest first, "
             "and narrowed by every other filter; `sort` does not apply")),
-        view: OptionalId = Parameter(default=None, description=(
+        view: Annotated[Optional[int], Parameter(ge=1, le=MAX_ID, description=(
             "a saved view's id (GET /api/v1/views): its filters, with any filter given here replacing "
-            "the view's for that field")),
+            "the view's for that field"))] = None,
         status: str | None = Parameter(default=None, max_length=16,
                                        description="a status, or 'open' for every unsolved status"),
         assignee: str | None = Parameter(default=None, max_length=12,
@@ -144,7 +144,7 @@ class TicketController(Controller):
         team: str | None = Parameter(default=None, max_length=12, description="a team's id or 'none'"),
         tag: str | None = text(64),
         channel: str | None = text(64),
-        account: OptionalId = Parameter(default=None, description="a channel account's (store's) id"),
+        account: Annotated[Optional[int], Parameter(ge=1, le=MAX_ID, description="a channel account's (store's) id")] = None,
         customer: OptionalId = None,
         priority: str | None = Parameter(default=None, max_length=16, description="urgent, high, normal or low"),
         sla: str | None = Parameter(default=None, max_length=16, description=(
