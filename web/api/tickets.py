@@ -125,7 +125,7 @@ class TicketController(Controller):
     path = "/api/v1/tickets"
     tags = ["tickets"]
 
-    @get("/", guards=[require("readonly")], responses=errors())
+    @get("/", guards=[require("readonly")], responses=errors(404))
     async def list_tickets(
         self,
         request: Request,
