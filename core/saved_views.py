@@ -8,9 +8,10 @@ serves the whole team.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
-from core import audit, clock
+from core import audit, clock, db
 from core.errors import Forbidden, InvalidRequest, NotFound
 from core.people import ROLE_RANK
 from core.tables import SavedView
@@ -50,11 +51,14 @@ def filter_of(view: Mapping[str, Any]) -> TicketFilter:
 
 
 async def visible(agent: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The views `agent` sees: shared ones first, then their own, each in position order."""
-    rows = await SavedView.select(*COLUMNS).where(
-        (SavedView.shared == True) | (SavedView.owner == agent["id"])  # noqa: E712
-    ).order_by(SavedView.shared, ascending=False).order_by(SavedView.position).order_by(SavedView.id).output(
-        load_json=True)
+    """The views `agent` sees: shared ones first, then their own, each in position order. A plain
+    statement: every list page draws the navigation."""
+    rows = await db.fetch("SELECT id, name, owner, shared, filters, position, created_at, updated_at FROM saved_views "
+                          "WHERE shared = {} OR owner = {} ORDER BY shared DESC, position, id", True, agent["id"])
+    for row in rows:
+        row["shared"] = bool(row["shared"])
+        if isinstance(row["filters"], str):
+            row["filters"] = json.loads(row["filters"] or "{}")
     return rows
 
 

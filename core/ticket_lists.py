@@ -67,16 +67,29 @@ def _check(cursor: dict[str, Any] | None, sort: str) -> None:
         raise InvalidRequest("the cursor is not one this API gave out")
 
 
-KEYS = "id, sla_due_at, created_at, updated_at, last_message_at"
+KEYS = "tickets.id, tickets.sla_due_at, tickets.created_at, tickets.updated_at, tickets.last_message_at"
 
 
-async def page(cond: Where, sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` rows (id and sort keys) of the tickets meeting `cond` (built on `tickets`),
-    in `sort` order, after `cursor`."""
+class Columns:
+    """What a page reads beside the sort keys: more columns of `tickets` and of tables joined to it
+    (the inbox's list joins its customers' and assignees' names into the same statement)."""
+
+    def __init__(self, select: str = "", joins: str = "") -> None:
+        self.select = KEYS + (f", {select}" if select else "")
+        self.joins = joins
+
+
+KEYS_ONLY = Columns()
+
+
+async def page(cond: Where, sort: str, cursor: dict[str, Any] | None, limit: int,
+               columns: Columns = KEYS_ONLY) -> list[dict[str, Any]]:
+    """Up to `limit` rows (the sort keys and `columns`) of the tickets meeting `cond` (built on
+    `tickets`), in `sort` order, after `cursor`."""
     _check(cursor, sort)
     limit = int(limit)
     if sort == "due":
-        return await _due_page(cond, cursor, limit)
+        return await _due_page(cond, cursor, limit, columns)
     column, desc = SINGLE_KEY[sort]
     order = "DESC" if desc else "ASC"
     extra = Where("1 = 1", [])
@@ -88,12 +101,12 @@ async def page(cond: Where, sort: str, cursor: dict[str, Any] | None, limit: int
             extra = Where(f"(tickets.{column} {op} {{}} OR (tickets.{column} = {{}} AND tickets.id {op} {{}}))",
                           [cursor["v"], cursor["v"], cursor["i"]])
     full = cond & extra
-    by = "id" if column == "id" else f"{column} {order}, id"
-    return await db.fetch(f"SELECT {KEYS} FROM tickets WHERE {full.sql} ORDER BY {by} {order} LIMIT {limit}",
-                          *full.args)
+    by = "tickets.id" if column == "id" else f"tickets.{column} {order}, tickets.id"
+    return await db.fetch(f"SELECT {columns.select} FROM tickets {columns.joins} WHERE {full.sql} "
+                          f"ORDER BY {by} {order} LIMIT {limit}", *full.args)
 
 
-async def _due_page(cond: Where, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
+async def _due_page(cond: Where, cursor: dict[str, Any] | None, limit: int, columns: Columns) -> list[dict[str, Any]]:
     """Earliest SLA due first, then tickets without a due time by id: two phases, because SQLite
     and PostgreSQL sort NULLs differently."""
     rows: list[dict[str, Any]] = []
@@ -105,19 +118,20 @@ async def _due_page(cond: Where, cursor: dict[str, Any] | None, limit: int) -> l
             extra = extra & Where("tickets.sla_due_at > {} OR (tickets.sla_due_at = {} AND tickets.id > {})",
                                   [value, value, last_id])
         full = cond & extra
-        rows = await db.fetch(f"SELECT {KEYS} FROM tickets WHERE {full.sql} ORDER BY sla_due_at, id LIMIT {limit}",
-                              *full.args)
+        rows = await db.fetch(f"SELECT {columns.select} FROM tickets {columns.joins} WHERE {full.sql} "
+                              f"ORDER BY tickets.sla_due_at, tickets.id LIMIT {limit}", *full.args)
     if len(rows) < limit:
         extra = Where("tickets.sla_due_at IS NULL", [])
         if cursor is not None and value is None:
             extra = extra & Where("tickets.id > {}", [last_id])
         full = cond & extra
-        rows += await db.fetch(f"SELECT {KEYS} FROM tickets WHERE {full.sql} ORDER BY id LIMIT {limit - len(rows)}",
-                               *full.args)
+        rows += await db.fetch(f"SELECT {columns.select} FROM tickets {columns.joins} WHERE {full.sql} "
+                               f"ORDER BY tickets.id LIMIT {limit - len(rows)}", *full.args)
     return rows
 
 
-async def search_page(query: str, cond: Where, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
+async def search_page(query: str, cond: Where, cursor: dict[str, Any] | None, limit: int,
+                      columns: Columns = KEYS_ONLY) -> list[dict[str, Any]]:
     """Up to `limit` rows of the tickets matching `query` and meeting `cond`, most recently active
     first, after `cursor` (a previous search page's)."""
     _check(cursor, SEARCH)
@@ -126,7 +140,8 @@ async def search_page(query: str, cond: Where, cursor: dict[str, Any] | None, li
     if not ids:
         return []
     marks = ", ".join("{}" for _ in ids)
-    rows = {r["id"]: r for r in await db.fetch(f"SELECT {KEYS} FROM tickets WHERE id IN ({marks})", *ids)}
+    rows = {r["id"]: r for r in await db.fetch(f"SELECT {columns.select} FROM tickets {columns.joins} "
+                                               f"WHERE tickets.id IN ({marks})", *ids)}
     return [rows[i] for i in ids if i in rows]
 
 

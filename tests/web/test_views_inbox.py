@@ -193,3 +193,17 @@ async def test_search_keeps_filters_and_pages_past_50(desk):
         assert set(ticket_ids(in_view.text)) <= set(wanted) and len(ticket_ids(in_view.text)) == 50
         link = re.search(r'class="more" href="([^"]+)"', in_view.text).group(1).replace("&amp;", "&")
         assert len(ticket_ids((await client.get(link)).text)) == 12
+
+
+async def test_next_ticket_follows_the_queue_order(desk):
+    await make_agent("agent", email="jk@example.com")
+    async with client_for(desk) as client:
+        ids = await _tickets(client, 3)
+        now = clock.now()
+        for n, ticket in enumerate(reversed(ids)):  # the newest is due first
+            await Ticket.update({Ticket.sla_due_at: now + timedelta(minutes=n)}).where(Ticket.id == ticket)
+        await sign_in(client, "jk@example.com")
+        step = await client.get(f"/inbox/t/{ids[2]}/next", params={"queue": "open"}, follow_redirects=False)
+        assert step.headers["location"] == f"/inbox/t/{ids[1]}?queue=open"
+        back = await client.get(f"/inbox/t/{ids[1]}/next", params={"queue": "open", "step": "-1"}, follow_redirects=False)
+        assert back.headers["location"] == f"/inbox/t/{ids[2]}?queue=open"
