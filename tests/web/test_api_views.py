@@ -166,3 +166,22 @@ async def test_openapi_documents_views_and_search(desk):
     assert {"/api/v1/views", "/api/v1/views/{view_id}"} <= set(schema["paths"])
     params = {p["name"] for p in schema["paths"]["/api/v1/tickets"]["get"]["parameters"]}
     assert {"q", "view", "priority", "sla", "language", "account", "created_from", "updated_to", "cursor"} <= params
+
+
+async def test_dates_are_days_in_the_agents_time_zone(desk):
+    from datetime import datetime, timezone
+
+    from core.tables import Agent
+
+    me, token = await make_agent("agent", email="api-tz@example.com")
+    await Agent.update({Agent.timezone: "Asia/Shanghai"}).where(Agent.id == me)
+    async with client_for(desk) as client:
+        early, late = await _tickets(client, 2, "tz")
+        # 01:00 on 11 November in Shanghai, still 10 November in UTC; and 23:30 on 11 November there
+        await Ticket.update({Ticket.created_at: datetime(2026, 11, 10, 17, 0, tzinfo=timezone.utc)}).where(Ticket.id == early)
+        await Ticket.update({Ticket.created_at: datetime(2026, 11, 11, 15, 30, tzinfo=timezone.utc)}).where(Ticket.id == late)
+        day = {"created_from": "2026-11-11", "created_to": "2026-11-11"}
+        assert sorted(await _all(client, token, day)) == [early, late]
+        assert await _all(client, token, {"created_to": "2026-11-10"}) == []
+        utc_day = {"created_from": "2026-11-11T00:00:00+00:00", "created_to": "2026-11-11T23:59:59+00:00"}
+        assert await _all(client, token, utc_day) == [late]
