@@ -74,7 +74,8 @@ def _may_edit(agent: Mapping[str, Any], row: Mapping[str, Any]) -> None:
         raise Forbidden("only supervisors and admins change shared views")
 
 
-async def create(agent: Mapping[str, Any], name: str, filters: Mapping[str, Any], shared: bool = False) -> dict[str, Any]:
+async def create(agent: Mapping[str, Any], name: str, filters: Mapping[str, Any],
+                 shared: bool = False) -> dict[str, Any]:
     if shared and not may_share(agent):
         raise Forbidden("only supervisors and admins share views")
     chosen = _filters(filters)

@@ -387,7 +387,8 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False, where:
     if counted[0][0] < CANDIDATE_CAP:
         _, term, prefix = counted[0]
         condition, values = _condition(term, prefix)
-        candidates = {r["ticket"] for r in await db.fetch(f"SELECT ticket FROM search_terms WHERE {condition}", *values)}
+        rows = await db.fetch(f"SELECT ticket FROM search_terms WHERE {condition}", *values)
+        candidates = {r["ticket"] for r in rows}
         if len(counted) > 1 and candidates:  # the other terms, exact ones in one grouped query
             candidates = await _having_all([(t, p) for _, t, p in counted[1:]], sorted(candidates))
         return await _newest(candidates, limit, narrow.then(after))
@@ -458,8 +459,8 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, narrow
             return []
         page = narrow.then(after)
         found = await db.fetch(f"SELECT id FROM tickets WHERE id = ANY({{}}::int[]){page.sql} "
-                               f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}", [r["ticket"] for r in rows],
-                               *page.args)
+                               f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}",
+                               [r["ticket"] for r in rows], *page.args)
         return [r["id"] for r in found]
     await walk.run()  # more matches than CANDIDATE_CAP: the newest of them, as far as MAX_STEPS reads
     return walk.found[:limit]

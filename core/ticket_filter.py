@@ -209,8 +209,10 @@ def where(f: TicketFilter, viewer: Mapping[str, Any], now: datetime, *, table: s
         add(f"{t}.status IN {_OPEN_SQL} AND {t}.sla_due_at >= {{}}", now + DUE_SOON)
     if f.language:
         add(f"{t}.language = {{}}", f.language)
-    for field, column, op, end in (("created_from", "created_at", ">=", False), ("created_to", "created_at", "<", True),
-                                   ("updated_from", "updated_at", ">=", False), ("updated_to", "updated_at", "<", True)):
+    for field, column, op, end in (("created_from", "created_at", ">=", False),
+                                   ("created_to", "created_at", "<", True),
+                                   ("updated_from", "updated_at", ">=", False),
+                                   ("updated_to", "updated_at", "<", True)):
         value = getattr(f, field)
         if value:
             # an ISO time is itself the bound; a date's bound is a whole day in the viewer's zone

@@ -144,7 +144,8 @@ class TicketController(Controller):
         team: str | None = Parameter(default=None, max_length=12, description="a team's id or 'none'"),
         tag: str | None = text(64),
         channel: str | None = text(64),
-        account: Annotated[Optional[int], Parameter(ge=1, le=MAX_ID, description="a channel account's (store's) id")] = None,
+        account: Annotated[Optional[int], Parameter(ge=1, le=MAX_ID,
+                                                    description="a channel account's (store's) id")] = None,
         customer: OptionalId = None,
         priority: str | None = Parameter(default=None, max_length=16, description="urgent, high, normal or low"),
         sla: str | None = Parameter(default=None, max_length=16, description=(
@@ -192,7 +193,9 @@ class TicketController(Controller):
             keys = await ticket_lists.page(ticket_filter.where(flt, agent, now), order, position, limit + 1)
         more = len(keys) > limit
         keys = keys[:limit]
-        found = {r["id"]: r for r in await Ticket.select().where(Ticket.id.is_in([k["id"] for k in keys]))} if keys else {}
+        found = {}
+        if keys:
+            found = {r["id"]: r for r in await Ticket.select().where(Ticket.id.is_in([k["id"] for k in keys]))}
         rows = [found[k["id"]] for k in keys if k["id"] in found]
         next_cursor = pagination.encode(ticket_lists.next_cursor(keys[-1], order)) if more else None
         tags = await tags_of([r["id"] for r in rows])
