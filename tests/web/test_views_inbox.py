@@ -207,3 +207,21 @@ async def test_next_ticket_follows_the_queue_order(desk):
         assert step.headers["location"] == f"/inbox/t/{ids[1]}?queue=open"
         back = await client.get(f"/inbox/t/{ids[1]}/next", params={"queue": "open", "step": "-1"}, follow_redirects=False)
         assert back.headers["location"] == f"/inbox/t/{ids[2]}?queue=open"
+
+
+async def test_a_view_count_is_kept_a_few_seconds(desk, monkeypatch):
+    import asyncio
+
+    from web.inbox import queues
+
+    monkeypatch.setattr(queues, "VIEW_COUNT_SECONDS", 0.5)
+    await make_agent("agent", email="kept@example.com")
+    async with client_for(desk) as client:
+        await _tickets(client, 2, "kept")
+        await sign_in(client, "kept@example.com")
+        await form_post(client, "/inbox/views", {"name": "Unsolved", "status": "open"})
+        assert nav_views((await client.get("/inbox/q/open")).text) == {"Unsolved": "2"}
+        await _tickets(client, 1, "later")
+        assert nav_views((await client.get("/inbox/q/open")).text) == {"Unsolved": "2"}  # kept
+        await asyncio.sleep(0.6)
+        assert nav_views((await client.get("/inbox/q/open")).text) == {"Unsolved": "3"}
