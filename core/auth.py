@@ -69,7 +69,7 @@ async def agent_for_token(token: str) -> dict[str, Any] | None:
     ).first()
     if row is None:
         return None
-    agent = await Agent.select(Agent.id, Agent.name, Agent.email, Agent.role, Agent.active).where(
+    agent = await Agent.select(Agent.id, Agent.name, Agent.email, Agent.role, Agent.active, Agent.timezone).where(
         Agent.id == row["agent"]).first()
     if agent is None or not agent["active"]:
         return None

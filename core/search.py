@@ -321,7 +321,7 @@ async def _having_all(terms: list[tuple[str, bool]], ticket_ids: list[int]) -> s
     return candidates
 
 
-async def _newest(ticket_ids: set[int], limit: int, open_only: bool) -> list[int]:
+async def _newest(ticket_ids: set[int], limit: int, narrow: _Narrow) -> list[int]:
     if not ticket_ids:
         return []
     ids = sorted(ticket_ids)
@@ -329,14 +329,44 @@ async def _newest(ticket_ids: set[int], limit: int, open_only: bool) -> list[int
     for start in range(0, len(ids), 900):
         chunk = ids[start:start + 900]
         marks = ", ".join("{}" for _ in chunk)
-        status = " AND status IN ('new', 'open', 'pending', 'on-hold')" if open_only else ""
-        rows += await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE id IN ({marks}){status}", *chunk)
+        rows += await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE id IN ({marks}){narrow.sql}",
+                               *chunk, *narrow.args)
     rows.sort(key=lambda r: (r["last_message_at"], r["id"]), reverse=True)
     return [r["id"] for r in rows[:limit]]
 
 
-async def search(query: str, *, limit: int = 50, open_only: bool = False) -> list[int]:
+_AFTER = " AND (tickets.last_message_at < {} OR (tickets.last_message_at = {} AND tickets.id < {}))"
+
+
+class _Narrow:
+    """What narrows a search besides its terms, as " AND ..." SQL on `tickets` and its arguments:
+    the caller's filter (core.ticket_filter.where) and the keyset of the page before (`after`)."""
+
+    def __init__(self, where: Any = None, after: tuple[Any, int] | None = None, open_only: bool = False) -> None:
+        self.sql, self.args = "", []
+        if open_only:
+            self.sql += f" AND tickets.{_OPEN}"
+        if where is not None:
+            self.sql += f" AND ({where.sql})"
+            self.args += list(where.args)
+        if after is not None:
+            self.sql += _AFTER
+            self.args += [after[0], after[0], after[1]]
+
+    def then(self, after: tuple[Any, int] | None) -> "_Narrow":
+        """This narrowing, starting after `after` as well."""
+        out = _Narrow(None, after)
+        out.sql, out.args = self.sql + out.sql, self.args + out.args
+        return out
+
+
+async def search(query: str, *, limit: int = 50, open_only: bool = False, where: Any = None,
+                 after: tuple[Any, int] | None = None) -> list[int]:
     """Ticket ids matching every term of the query, most recently active first.
+
+    `where` (a core.ticket_filter.Where on `tickets`) narrows the matches to a filter's; `after`
+    (last_message_at, id) of the previous page's last ticket starts after it (keyset paging): the
+    walk below starts there too, so page 3 costs what page 1 does.
 
     The plan is chosen here rather than left to the database, whose statistics cannot tell a rare
     bigram from a common one: the rarest term (counted up to CANDIDATE_CAP) yields the candidates
@@ -348,30 +378,27 @@ async def search(query: str, *, limit: int = 50, open_only: bool = False) -> lis
         return []
     if await behind():
         await catch_up()
+    narrow = _Narrow(where, None, open_only)
     if _per_ticket():
-        return await _search_docs(exact, prefixes, limit, open_only)
+        return await _search_docs(exact, prefixes, limit, narrow, after)
     counted = sorted([(n, t, p) for (t, p), n in zip(terms, await _capped_counts(terms))])
     if counted[0][0] == 0:
         return []
     if counted[0][0] < CANDIDATE_CAP:
         _, term, prefix = counted[0]
-        where, args = _condition(term, prefix)
-        candidates = {r["ticket"] for r in await db.fetch(f"SELECT ticket FROM search_terms WHERE {where}", *args)}
+        condition, values = _condition(term, prefix)
+        rows = await db.fetch(f"SELECT ticket FROM search_terms WHERE {condition}", *values)
+        candidates = {r["ticket"] for r in rows}
         if len(counted) > 1 and candidates:  # the other terms, exact ones in one grouped query
             candidates = await _having_all([(t, p) for _, t, p in counted[1:]], sorted(candidates))
-        return await _newest(candidates, limit, open_only)
+        return await _newest(candidates, limit, narrow.then(after))
     found: list[int] = []
     cursor: tuple[Any, int] | None = None
-    status = "status IN ('new', 'open', 'pending', 'on-hold')" if open_only else "1 = 1"
     size = FIRST_CHUNK
     for _ in range(MAX_STEPS):
-        if cursor is None:
-            rows = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE {status} "
-                                  f"ORDER BY last_message_at DESC, id DESC LIMIT {size}")
-        else:
-            rows = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE {status} AND "
-                                  "(last_message_at < {} OR (last_message_at = {} AND id < {})) "
-                                  f"ORDER BY last_message_at DESC, id DESC LIMIT {size}", cursor[0], cursor[0], cursor[1])
+        step = narrow.then(cursor or after)
+        rows = await db.fetch(f"SELECT id, last_message_at FROM tickets WHERE 1 = 1{step.sql} "
+                              f"ORDER BY last_message_at DESC, id DESC LIMIT {size}", *step.args)
         if not rows:
             break
         cursor = (rows[-1]["last_message_at"], rows[-1]["id"])
@@ -387,7 +414,8 @@ _OPEN = "status IN ('new', 'open', 'pending', 'on-hold')"
 GIN_TERMS = 24  # at most this many of a long query's terms drive the index scan (core/search_stats.py)
 
 
-async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_only: bool) -> list[int]:
+async def _search_docs(exact: list[str], prefixes: list[str], limit: int, narrow: _Narrow,
+                       after: tuple[Any, int] | None) -> list[int]:
     """PostgreSQL: the tickets whose terms contain every exact term and, per prefix, one of the
     bigrams that start with it; newest first.
 
@@ -411,8 +439,7 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
         where.append("terms && {}::text[]")
         args.append([r["term"] for r in rows])
     match = " AND ".join(where)
-    status = f" AND {_OPEN}" if open_only else ""
-    walk = _Walk(match, args, status, limit)
+    walk = _Walk(match, args, narrow, limit, after)
     await walk.step()
     if not walk.done and walk.promising():
         await walk.run(FIRST_CHUNK + WALK_BUDGET)
@@ -431,8 +458,10 @@ async def _search_docs(exact: list[str], prefixes: list[str], limit: int, open_o
     if len(rows) < CANDIDATE_CAP:
         if not rows:
             return []
-        found = await db.fetch(f"SELECT id FROM tickets WHERE id = ANY({{}}::int[]){status} "
-                               f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}", [r["ticket"] for r in rows])
+        page = narrow.then(after)
+        found = await db.fetch(f"SELECT id FROM tickets WHERE id = ANY({{}}::int[]){page.sql} "
+                               f"ORDER BY last_message_at DESC, id DESC LIMIT {int(limit)}",
+                               [r["ticket"] for r in rows], *page.args)
         return [r["id"] for r in found]
     await walk.run()  # more matches than CANDIDATE_CAP: the newest of them, as far as MAX_STEPS reads
     return walk.found[:limit]
@@ -445,10 +474,11 @@ class _Walk:
     """The newest tickets, read in growing chunks and checked by primary key; `done` once `limit`
     have matched or every ticket has been read."""
 
-    def __init__(self, match: str, args: list[Any], status: str, limit: int) -> None:
-        self.match, self.args, self.status, self.limit = match, args, status, limit
+    def __init__(self, match: str, args: list[Any], narrow: _Narrow, limit: int,
+                 after: tuple[Any, int] | None = None) -> None:
+        self.match, self.args, self.narrow, self.limit = match, args, narrow, limit
         self.found: list[int] = []
-        self.cursor: tuple[Any, int] | None = None
+        self.cursor: tuple[Any, int] | None = after
         self.size = FIRST_CHUNK
         self.read = 0
         self.steps = 0
@@ -460,17 +490,18 @@ class _Walk:
         return bool(self.found) and len(self.found) * WALK_BUDGET >= missing * self.read
 
     async def step(self) -> None:
-        after = "" if self.cursor is None else " AND (last_message_at < {} OR (last_message_at = {} AND id < {}))"
+        # the filter, and the keyset: the page's start, then where the previous step stopped
+        narrow = self.narrow.then(self.cursor)
         # One statement per step: the chunk of newest tickets, each checked through the primary key
         # of search_docs (the LATERAL subquery with OFFSET 0 keeps the planner from turning the
         # check into a GIN scan of the whole desk).
         chunk = await db.fetch(
             f"SELECT t.id, t.last_message_at, COALESCE({self.match}, FALSE) AS hit FROM "
-            f"(SELECT id, last_message_at FROM tickets WHERE 1 = 1{self.status}{after} "
+            f"(SELECT id, last_message_at FROM tickets WHERE 1 = 1{narrow.sql} "
             f"ORDER BY last_message_at DESC, id DESC LIMIT {self.size}) AS t "
             "LEFT JOIN LATERAL (SELECT terms FROM search_docs WHERE ticket = t.id OFFSET 0) AS d ON TRUE "
             "ORDER BY t.last_message_at DESC, t.id DESC",
-            *self.args, *([] if self.cursor is None else [self.cursor[0], self.cursor[0], self.cursor[1]]))
+            *self.args, *narrow.args)
         self.steps += 1
         if len(chunk) < self.size:
             self.done = True  # every ticket has been read

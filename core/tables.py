@@ -220,6 +220,19 @@ class Block(Table, tablename="blocklist"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class SavedView(Table, tablename="saved_views"):
+    """A saved combination of ticket filters (core.ticket_filter): personal (only its owner sees it)
+    or shared (everyone sees it, supervisors and admins edit it). Migration core_0013."""
+
+    name = Varchar(length=100)
+    owner = Integer()  # the agent who made it (a shared view keeps its maker)
+    shared = Boolean(default=False)
+    filters = JSON(default={})  # field -> value, as core.ticket_filter.parse takes them
+    position = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class LoginThrottle(Table, tablename="login_throttle"):
     """Failed sign-ins per (account, IP) key, shared by every web process (migration core_0003)."""
 
@@ -419,7 +432,7 @@ POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPoli
 ALL_TABLES: tuple[type[Table], ...] = (
     TicketCount,  # first: emptied last, after the deletes that its triggers count
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
-    Message, Attachment, Outbox, AuditEntry, Block, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
+    Message, Attachment, Outbox, AuditEntry, Block, SavedView, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,
     *POLICY_TABLES, WebSession, WorkerHeartbeat,
 )
 # Bound like the others but never emptied by the tests' per-test cleanup: the desk's identity.

@@ -253,6 +253,10 @@ LABELS: dict[str, dict[str, str]] = {
     "STATUS_LABELS": {"new": N_("New"), "open": N_("Open"), "pending": N_("Pending"), "on-hold": N_("On hold"),
                       "solved": N_("Solved"), "closed": N_("Closed"), "spam": N_("Spam")},
     "PRIORITY_LABELS": {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"), "low": N_("Low")},
+    "SLA_LABELS": {"breached": N_("Breached"), "due_soon": N_("Due within an hour"), "ok": N_("On time"),
+                   "none": N_("No SLA")},
+    "SORT_LABELS": {"due": N_("SLA due first"), "newest": N_("Newest first"), "oldest": N_("Oldest first"),
+                    "updated": N_("Last updated")},
     "DELIVERY_LABELS": {"queued": N_("Queued"), "sent": N_("Sent"), "delivered": N_("Delivered"), "read": N_("Read"),
                         "failed": N_("Failed")},
 }

@@ -181,3 +181,40 @@ async def test_a_pasted_paragraph_is_driven_by_its_rarest_terms(desk, monkeypatc
     monkeypatch.setattr(search_stats, "_stats", search_stats.TermStats(read_at=float("inf")))  # no statistics
     assert sorted(await search.search(paragraph)) == wanted
     assert await search.search(f"{common} 不存在的词") == []
+async def test_every_plan_pages_a_filtered_search_the_same(desk, monkeypatch):
+    """A filter (core.ticket_filter.where) and a keyset start (`after`) go into every plan: paging
+    a filtered search one ticket at a time yields the filtered matches, newest first, whatever the
+    chunk sizes, budgets and candidate cap."""
+    from datetime import datetime, timedelta, timezone
+
+    from core import ticket_filter
+    from core.tables import Ticket
+
+    texts = ["蓝牙耳机 破损" if i % 2 == 0 else "蓝牙耳机 很好" for i in range(12)]
+    ids = await _ingest(desk, *[_msg(f"f{i}", f"fs{i}", text) for i, text in enumerate(texts)])
+    start = datetime(2026, 11, 11, tzinfo=timezone.utc)
+    for n, ticket in enumerate(ids):  # distinct activity times, two of them equal to test the tie on id
+        await Ticket.update({Ticket.last_message_at: start + timedelta(minutes=n // 2 * 2 + (n == 5)),
+                             Ticket.priority: "high" if n % 3 else "normal"}).where(Ticket.id == ticket)
+    await search.catch_up()
+    high = ticket_filter.where(ticket_filter.parse({"priority": "high"}), {"id": 1}, start)
+    rows = {r["id"]: r for r in await Ticket.select(Ticket.id, Ticket.last_message_at, Ticket.priority)}
+    expected = sorted((i for i in ids if rows[i]["priority"] == "high"),
+                      key=lambda i: (rows[i]["last_message_at"], i), reverse=True)
+    assert len(expected) == 8
+    for first_chunk in (1, 3, 100):
+        for budget in (1, 1000):
+            for cap in (1, 3000):
+                monkeypatch.setattr(search, "FIRST_CHUNK", first_chunk)
+                monkeypatch.setattr(search, "WALK_BUDGET", budget)
+                monkeypatch.setattr(search, "CANDIDATE_CAP", cap)
+                for size in (1, 3):
+                    seen: list[int] = []
+                    after = None
+                    while True:
+                        page = await search.search("蓝牙耳机", limit=size, where=high, after=after)
+                        seen += page
+                        if len(page) < size:
+                            break
+                        after = (rows[page[-1]]["last_message_at"], page[-1])
+                    assert seen == expected, (first_chunk, budget, cap, size)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import msgspec
 from litestar import Controller, Request, Router, get, patch, post
 from litestar.params import Parameter
 
-from core import outbound, reply_files, reply_templates
-from core.bounds import Id
+from core import clock, outbound, reply_files, reply_templates, saved_views, search, ticket_filter, ticket_lists
+from core.bounds import MAX_ID, Id
 from core.errors import InvalidRequest, NotFound
 from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
 from core.tickets import tags_of, update_ticket
@@ -22,7 +22,7 @@ from web.api.params import OptionalId, text
 from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
 
-SORTS = ("-id", "due", "-updated")
+SORTS = ("-id", "due", "-updated", "newest", "oldest", "updated")
 MAX_API_FILES = 20  # a bound on the list before any channel's own (smaller) count applies
 
 
@@ -125,52 +125,79 @@ class TicketController(Controller):
     path = "/api/v1/tickets"
     tags = ["tickets"]
 
-    @get("/", guards=[require("readonly")], responses=errors())
+    @get("/", guards=[require("readonly")], responses=errors(404))
     async def list_tickets(
         self,
+        request: Request,
+        q: str | None = Parameter(default=None, max_length=search.MAX_QUERY, description=(
+            "search text (subjects, messages, customers' names, e-mails, phone numbers, order numbers; "
+            "Chinese too): every word must match. Results are ordered by last activity, newest first, "
+            "and narrowed by every other filter; `sort` does not apply")),
+        view: Annotated[Optional[int], Parameter(ge=1, le=MAX_ID, description=(
+            "a saved view's id (GET /api/v1/views): its filters, with any filter given here replacing "
+            "the view's for that field"))] = None,
         status: str | None = Parameter(default=None, max_length=16,
                                        description="a status, or 'open' for every unsolved status"),
-        assignee: OptionalId = None,
-        unassigned: bool = False,
-        team: OptionalId = None,
-        tag: str | None = text(100),
+        assignee: str | None = Parameter(default=None, max_length=12,
+                                         description="an agent's id, 'me' (the token's agent) or 'none'"),
+        unassigned: bool = Parameter(default=False, description="the same as assignee=none"),
+        team: str | None = Parameter(default=None, max_length=12, description="a team's id or 'none'"),
+        tag: str | None = text(64),
         channel: str | None = text(64),
+        account: Annotated[Optional[int], Parameter(ge=1, le=MAX_ID,
+                                                    description="a channel account's (store's) id")] = None,
         customer: OptionalId = None,
-        sort: str = Parameter(default="-id", max_length=16,
-                              description="-id (newest first), due (SLA due first), -updated"),
+        priority: str | None = Parameter(default=None, max_length=16, description="urgent, high, normal or low"),
+        sla: str | None = Parameter(default=None, max_length=16, description=(
+            "breached (open, due time passed), due_soon (due within the hour), ok (due later), none (no due time)")),
+        language: str | None = text(16, "the ticket's language code, e.g. zh or en"),
+        created_from: str | None = text(40, "created on or after: a date (YYYY-MM-DD, the agent's time zone) "
+                                            "or an ISO 8601 time with an offset"),
+        created_to: str | None = text(40, "created up to: a date (that whole day) or an ISO 8601 time"),
+        updated_from: str | None = text(40, "updated on or after (as created_from)"),
+        updated_to: str | None = text(40, "updated up to (as created_to)"),
+        sort: str | None = Parameter(default=None, max_length=16, description=(
+            "-id (newest id first, the default), due (SLA due first), newest / oldest (by creation), "
+            "updated or -updated (last updated first)")),
         limit: int = Parameter(default=50, ge=1, le=200),
-        cursor: str | None = text(pagination.MAX_CURSOR),
+        cursor: str | None = text(pagination.MAX_CURSOR, "next_cursor of the previous page (same filters)"),
     ) -> dict[str, Any]:
+        """Tickets matching every filter given, a page at a time (keyset cursors: `next_cursor` is
+        null on the last page); with `q`, a search through them."""
+        agent = await current_agent(request)
         limit = pagination.clamp_limit(limit)
-        if sort not in SORTS:
+        if sort is not None and sort not in SORTS:
             raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}")
-        where = []
-        if status == "open":
-            where.append(Ticket.status.is_in(list(OPEN_STATUSES)))
-        elif status is not None:
-            if status not in TICKET_STATUSES:
-                raise InvalidRequest(f"status must be 'open' or one of {', '.join(TICKET_STATUSES)}")
-            where.append(Ticket.status == status)
-        if assignee is not None:
-            where.append(Ticket.assignee == assignee)
+        if q and sort is not None:
+            raise InvalidRequest("a search is ordered by last activity: leave sort out")
         if unassigned:
-            where.append(Ticket.assignee.is_null())
-        if team is not None:
-            where.append(Ticket.team == team)
-        if channel:
-            where.append(Ticket.channel_type == channel)
-        if customer is not None:
-            where.append(Ticket.customer == customer)
-        if tag:
-            where.append(Ticket.id.is_in(TicketTag.select(TicketTag.ticket).where(TicketTag.tag == tag.lower())))
-        rows = await _page(where, sort, pagination.decode(cursor), limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = None
-        if more:
-            last = rows[-1]
-            key = {"-id": None, "due": last["sla_due_at"], "-updated": last["updated_at"]}[sort]
-            next_cursor = pagination.encode({"s": sort, "v": key.isoformat() if key else None, "i": last["id"]})
+            if assignee not in (None, "none"):
+                raise InvalidRequest("give either unassigned or assignee")
+            assignee = "none"
+        given = {"status": status, "assignee": assignee, "team": team, "tag": tag, "channel": channel,
+                 "account": account, "customer": customer, "priority": priority, "sla": sla, "language": language,
+                 "created_from": created_from, "created_to": created_to, "updated_from": updated_from,
+                 "updated_to": updated_to}
+        base: dict[str, Any] = {}
+        if view is not None:
+            base = dict((await saved_views.get(agent, view))["filters"] or {})
+            base.pop("sort", None)
+        flt = ticket_filter.parse({**base, **{k: v for k, v in given.items() if v is not None}}, allow_customer=True)
+        now = clock.now()
+        position = pagination.decode(cursor)
+        if q and q.strip():
+            order = ticket_lists.SEARCH
+            keys = await ticket_lists.search_page(q, ticket_filter.where(flt, agent, now), position, limit + 1)
+        else:
+            order = {None: "-id", "-updated": "updated"}.get(sort, sort)
+            keys = await ticket_lists.page(ticket_filter.where(flt, agent, now), order, position, limit + 1)
+        more = len(keys) > limit
+        keys = keys[:limit]
+        found = {}
+        if keys:
+            found = {r["id"]: r for r in await Ticket.select().where(Ticket.id.is_in([k["id"] for k in keys]))}
+        rows = [found[k["id"]] for k in keys if k["id"] in found]
+        next_cursor = pagination.encode(ticket_lists.next_cursor(keys[-1], order)) if more else None
         tags = await tags_of([r["id"] for r in rows])
         return {"items": [_ticket_out(r, tags[r["id"]]) for r in rows], "next_cursor": next_cursor}
 
@@ -326,45 +353,6 @@ def _base64(value: str, index: int) -> bytes:
 def reply_router(settings: Any) -> Router:
     """The reply route with a body limit that fits its files ([relaydesk] max_reply_files_bytes)."""
     return Router(path="/", route_handlers=[reply], request_max_body_size=reply_files.body_limit(settings))
-
-
-async def _page(where: list[Any], sort: str, cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
-    if cursor is not None and cursor["s"] != sort:
-        raise InvalidRequest("the cursor belongs to another sort order")
-
-    def query(extra: list[Any]):
-        q = Ticket.select()
-        clauses = where + extra
-        if clauses:
-            condition = clauses[0]
-            for clause in clauses[1:]:
-                condition = condition & clause
-            q = q.where(condition)
-        return q
-
-    last_id = cursor["i"] if cursor else None
-    value = cursor["v"] if cursor else None
-    if cursor and sort == "-updated" and value is None:
-        raise InvalidRequest(pagination.BAD_CURSOR)
-    if sort == "-id":
-        return await query([Ticket.id < last_id] if last_id else []).order_by(Ticket.id, ascending=False).limit(limit)
-    if sort == "-updated":
-        extra = [(Ticket.updated_at < value) | ((Ticket.updated_at == value) & (Ticket.id < last_id))] if cursor else []
-        return await query(extra).order_by(Ticket.updated_at, Ticket.id, ascending=False).limit(limit)
-    # due: tickets with a due time, earliest first, then those without one. Two phases, because
-    # SQLite and PostgreSQL disagree on where NULLs sort.
-    rows: list[dict[str, Any]] = []
-    if cursor is None or value is not None:
-        extra = [Ticket.sla_due_at.is_not_null()]
-        if cursor:
-            extra.append((Ticket.sla_due_at > value) | ((Ticket.sla_due_at == value) & (Ticket.id > last_id)))
-        rows = await query(extra).order_by(Ticket.sla_due_at, Ticket.id).limit(limit)
-    if len(rows) < limit:
-        extra = [Ticket.sla_due_at.is_null()]
-        if cursor and value is None:
-            extra.append(Ticket.id > last_id)
-        rows += await query(extra).order_by(Ticket.id).limit(limit - len(rows))
-    return rows
 
 
 async def _attachments(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -1,18 +1,26 @@
-"""Queues: unassigned, mine, all open, pending, SLA due soon and breached, narrowed by channel, team
-and tag; sorted by SLA due time; cursor pagination; counts; search. Bulk work: web/inbox/bulk.py."""
+"""Queues: unassigned, mine, all open, pending, SLA due soon and breached; a filter bar (status,
+channel, account, tag, assignee, team, priority, SLA state, language, created/updated dates,
+sort) over any of them; saved views (web/inbox/views.py); a search that keeps the filters and
+pages on (keyset cursors); counts. Bulk work: web/inbox/bulk.py.
+
+Every list is read through core.ticket_filter.where and core.ticket_lists: the queue's own
+condition and the filters become one where-clause there."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+import time
+from datetime import datetime
+from typing import Any, Mapping
+from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.response import Redirect, Template
 
-from core import clock, db, search
+from core import clock, db, saved_views, search, ticket_filter, ticket_lists
 from core import counts as ticket_counts
-from core.errors import InvalidRequest
-from core.tables import OPEN_STATUSES, Ticket, TicketTag
+from core.errors import InvalidRequest, RelaydeskError
+from core.tables import PRIORITIES
+from core.ticket_filter import TicketFilter
 from core.tickets import tags_of
 from web.api import pagination
 from web.api.params import OptionalId, text
@@ -20,80 +28,101 @@ from web.inbox.bulk import bulk_choices
 from web.inbox.common import is_htmx, page
 from web.sessions import page_guard, session_agent
 
-QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool", "spam")
-DUE_SOON = timedelta(hours=1)
+QUEUES = ticket_lists.QUEUES
 PAGE_SIZE = 50
+queue_where = ticket_lists.queue_where
+
+# The columns a list row shows, and its customer's and assignee's names, in the page's own statement.
+LIST_COLUMNS = ticket_lists.Columns(
+    "tickets.subject, tickets.status, tickets.priority, tickets.customer, tickets.channel_type, tickets.assignee, "
+    "tickets.team, tickets.language, c.name AS joined_customer_name, c.email AS joined_customer_email, "
+    "a.name AS joined_assignee_name",
+    "LEFT JOIN customers c ON c.id = tickets.customer LEFT JOIN agents a ON a.id = tickets.assignee")
 
 
-def queue_where(queue: str, agent_id: int, now: datetime) -> list[Any]:
-    if queue not in QUEUES:
-        raise InvalidRequest(f"unknown queue {queue!r}")
-    is_open = Ticket.status.is_in(list(OPEN_STATUSES))
-    return {
-        "mine": [is_open, Ticket.assignee == agent_id],
-        "unassigned": [is_open, Ticket.assignee.is_null()],
-        "open": [is_open],
-        "pending": [Ticket.status == "pending"],
-        "due_soon": [is_open, Ticket.sla_due_at >= now, Ticket.sla_due_at < now + DUE_SOON],
-        "breached": [is_open, Ticket.sla_due_at < now],
-        # the claim pools (core.routing.claim): low-priority work nobody holds yet
-        "pool": [is_open, Ticket.pooled_at.is_not_null(), Ticket.assignee.is_null()],
-        # blocked senders and tickets marked as spam (core.spam): kept, out of every other queue
-        "spam": [Ticket.status == "spam"],
-    }[queue]
+async def page_of(where: ticket_filter.Where, cursor: dict[str, Any] | None, limit: int,
+                  sort: str = "due") -> list[dict[str, Any]]:
+    """The list rows of a page of tickets meeting `where`, in `sort` order after `cursor`."""
+    return await ticket_lists.page(where, sort, cursor, limit, LIST_COLUMNS)
 
 
-def filter_where(channel: str | None, team: int | None, tag: str | None) -> list[Any]:
-    where: list[Any] = []
-    if channel:
-        where.append(Ticket.channel_type == channel)
-    if team:
-        where.append(Ticket.team == team)
-    if tag:
-        where.append(Ticket.id.is_in(TicketTag.select(TicketTag.ticket).where(TicketTag.tag == tag.lower())))
-    return where
+def request_filter(request: Request) -> TicketFilter:
+    """The filter bar's fields from the query string (400 for a value it does not offer)."""
+    return ticket_filter.parse({f: request.query_params.get(f) for f in ticket_filter.FIELDS})
 
 
-def _and(clauses: list[Any]) -> Any:
-    condition = clauses[0]
-    for clause in clauses[1:]:
-        condition = condition & clause
-    return condition
+async def read_list(agent: Mapping[str, Any], now: datetime, flt: TicketFilter, queue: str | None,
+                    q: str, cursor: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A page of list rows and the cursor after it. A search looks through every ticket narrowed by
+    the filters (not by the queue: a search from "All open" still finds a solved order), newest
+    activity first; a list is the queue and the filters, in the filter's sort."""
+    if len(q) > search.MAX_QUERY:
+        raise InvalidRequest(f"a search may be at most {search.MAX_QUERY} characters long")
+    position = pagination.decode(cursor)
+    if q.strip():
+        sort = ticket_lists.SEARCH
+        keys = await ticket_lists.search_page(q, ticket_filter.where(flt, agent, now), position, PAGE_SIZE + 1,
+                                              LIST_COLUMNS)
+    else:
+        sort = flt.sort or "due"
+        extra = [queue_where(queue, agent["id"], now)] if queue else []
+        keys = await ticket_lists.page(ticket_filter.where(flt, agent, now, extra=extra), sort, position,
+                                       PAGE_SIZE + 1, LIST_COLUMNS)
+    following = None
+    if len(keys) > PAGE_SIZE:
+        keys = keys[:PAGE_SIZE]
+        following = ticket_lists.next_cursor(keys[-1], sort)
+    return await decorate(keys), following
 
 
-LIST_COLUMNS = (Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.customer, Ticket.channel_type,
-                Ticket.assignee, Ticket.team, Ticket.sla_due_at, Ticket.last_message_at, Ticket.language,
-                # the names a row shows, joined in the same query (decorate reads them)
-                Ticket.customer.name.as_alias("joined_customer_name"),
-                Ticket.customer.email.as_alias("joined_customer_email"),
-                Ticket.assignee.name.as_alias("joined_assignee_name"))
+async def filter_choices() -> dict[str, Any]:
+    """What the filter bar offers: channel accounts, teams and agents (a few rows each)."""
+    # plain statements: this runs on every list page (piccolo's builder costs more than the query)
+    accounts = await db.fetch("SELECT id, plugin, name, channel_type FROM channel_accounts "
+                              "ORDER BY channel_type, plugin, name")
+    return {"filter_accounts": accounts, "filter_channels": sorted({a["channel_type"] for a in accounts}),
+            "filter_teams": await db.fetch("SELECT id, name FROM teams ORDER BY name"),
+            "filter_statuses": ticket_filter.STATUS_VALUES, "filter_priorities": PRIORITIES,
+            "filter_sla": ticket_filter.SLA_STATES, "filter_sorts": ticket_filter.SORTS}
 
 
-async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -> list[dict[str, Any]]:
-    """Earliest SLA due first, then tickets without a due time by id; keyset pagination on both
-    phases (SQLite and PostgreSQL sort NULLs differently, so they are two queries)."""
-    rows: list[dict[str, Any]] = []
-    value = cursor["v"] if cursor else None  # validated by pagination.decode
-    last_id = cursor["i"] if cursor else 0
-    if cursor is None or value is not None:
-        extra = [Ticket.sla_due_at.is_not_null()]
-        if value is not None:
-            extra.append((Ticket.sla_due_at > value) | ((Ticket.sla_due_at == value) & (Ticket.id > last_id)))
-        rows = await Ticket.select(*LIST_COLUMNS).where(_and(where + extra)).order_by(
-            Ticket.sla_due_at, Ticket.id).limit(limit)
-    if len(rows) < limit:
-        extra = [Ticket.sla_due_at.is_null()]
-        if cursor is not None and value is None:
-            extra.append(Ticket.id > last_id)
-        rows += await Ticket.select(*LIST_COLUMNS).where(_and(where + extra)).order_by(Ticket.id).limit(
-            limit - len(rows))
-    return rows
+async def counts(agent: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Counts for the left navigation: the queues' from the counts the database keeps (core.counts),
+    exact and with no scan of the open tickets; each saved view's capped at
+    ticket_lists.COUNT_CAP ("1000+"), since a view is any combination of filters no kept count
+    can foresee."""
+    out = await ticket_counts.navigation(agent["id"], now)
+    out["views"] = await view_counts(agent, now)
+    return out
 
 
-async def counts(agent_id: int, now: datetime) -> dict[str, Any]:
-    """Counts for the left navigation, from the counts the database keeps (core.counts): exact on
-    every page load, and no scan of the open tickets however busy the desk is."""
-    return await ticket_counts.navigation(agent_id, now)
+# A view's count, per (agent, view, version), kept this long in the process: every live event
+# redraws each open navigation (at most every 2 s per browser), and on a peak day twenty agents with
+# five views each would otherwise count a hundred views every two seconds. Queue counts stay exact.
+VIEW_COUNT_SECONDS = 5.0
+_MAX_KEPT = 10_000
+_kept_counts: dict[tuple[int, int, str], tuple[float, int | None]] = {}
+
+
+async def view_counts(agent: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
+    views = []
+    for view in await saved_views.visible(agent):
+        key = (agent["id"], view["id"], str(view["updated_at"]))
+        kept = _kept_counts.get(key)
+        n: int | None
+        if kept is not None and kept[0] > time.monotonic():
+            n = kept[1]
+        else:
+            try:
+                n = await ticket_lists.capped_count(ticket_filter.where(saved_views.filter_of(view), agent, now))
+            except RelaydeskError:  # a stored filter no longer valid: listed, not counted
+                n = None
+            if len(_kept_counts) >= _MAX_KEPT:
+                _kept_counts.clear()
+            _kept_counts[key] = (time.monotonic() + VIEW_COUNT_SECONDS, n)
+        views.append({"id": view["id"], "name": view["name"], "shared": view["shared"], "n": n,
+                      "more": n is not None and n > ticket_lists.COUNT_CAP, "cap": ticket_lists.COUNT_CAP})
+    return views
 
 
 async def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -110,52 +139,62 @@ async def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def page_url(path: str, flt: TicketFilter, q: str = "", cursor: str | None = None, **more: Any) -> str:
+    """A link to this list with its filters (and search, and cursor) kept."""
+    params = {**flt.params(), **({"q": q} if q else {}), **{k: v for k, v in more.items() if v}}
+    if cursor:
+        params["cursor"] = cursor
+    return path + ("?" + urlencode(params) if params else "")
+
+
+async def render_list(request: Request, agent: Mapping[str, Any], *, queue: str | None, flt: TicketFilter,
+                      q: str, cursor: str | None, view: dict[str, Any] | None = None,
+                      edited: bool = False) -> Template:
+    """The queue page (or its list alone, for htmx) of a queue or a saved view, filtered."""
+    now = clock.now()
+    rows, following = await read_list(agent, now, flt, queue, q, cursor)
+    path = request.url.path
+    keep = {"edited": "1"} if edited else {}
+    next_cursor = pagination.encode(following) if following else None
+    context = {"queue": queue or "", "rows": rows, "next_cursor": next_cursor,
+               "next_url": page_url(path, flt, q, next_cursor, **keep) if next_cursor else None,
+               "channel": flt.channel, "team": int(flt.team) if flt.team and flt.team.isdigit() else None,
+               "tag": flt.tag, "q": q, "now": now, "cursor": cursor, "flt": flt.params(), "view": view,
+               "filter_count": flt.conditions(), "searching": bool(q.strip()), "edited": edited}
+    if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
+        return await page(request, "inbox/_list.html", **context)
+    context["counts"] = await counts(agent, now)
+    context["agents"] = await db.fetch("SELECT id, name FROM agents WHERE active = {} ORDER BY name", True)
+    context["may_share"] = saved_views.may_share(agent)
+    context["may_edit_view"] = view is not None and (not view["shared"] or saved_views.may_share(agent))
+    context.update(await bulk_choices())
+    context.update(await filter_choices())
+    return await page(request, "inbox/queue.html", **context)
+
+
 @get("/inbox", include_in_schema=False, guards=[page_guard("readonly")])
 async def inbox_home() -> Redirect:
     return Redirect(path="/inbox/q/open")
 
 
 @get("/inbox/q/{queue:str}", include_in_schema=False, guards=[page_guard("readonly")])
-async def queue_page(request: Request, queue: str, channel: str | None = text(64), team: OptionalId = None,
-                     tag: str | None = text(100), cursor: str | None = text(pagination.MAX_CURSOR),
+async def queue_page(request: Request, queue: str, cursor: str | None = text(pagination.MAX_CURSOR),
                      q: str | None = None) -> Template:
     agent = await session_agent(request)
     assert agent is not None
-    now = clock.now()
-    next_cursor = None
-    if q and len(q) > search.MAX_QUERY:
-        raise InvalidRequest(f"a search may be at most {search.MAX_QUERY} characters long")
-    if q and q.strip():
-        ids = await search.search(q, limit=PAGE_SIZE)
-        rows = await Ticket.select(*LIST_COLUMNS).where(Ticket.id.is_in(ids)) if ids else []
-        order = {i: n for n, i in enumerate(ids)}
-        rows.sort(key=lambda r: order[r["id"]])
-    else:
-        where = queue_where(queue, agent["id"], now) + filter_where(channel, team, tag)
-        rows = await page_of(where, pagination.decode(cursor), PAGE_SIZE + 1)
-        if len(rows) > PAGE_SIZE:
-            rows = rows[:PAGE_SIZE]
-            last = rows[-1]
-            next_cursor = pagination.encode({"v": last["sla_due_at"].isoformat() if last["sla_due_at"] else None,
-                                             "i": last["id"]})
-    rows = await decorate(rows)
-    context = {"queue": queue, "rows": rows, "next_cursor": next_cursor, "channel": channel, "team": team,
-               "tag": tag, "q": q or "", "now": now, "cursor": cursor}
-    if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
-        return await page(request, "inbox/_list.html", **context)
-    context["counts"] = await counts(agent["id"], now)
-    context["agents"] = await db.fetch("SELECT id, name FROM agents WHERE active = {} ORDER BY name", True)
-    context.update(await bulk_choices())
-    return await page(request, "inbox/queue.html", **context)
+    if queue not in QUEUES:
+        raise InvalidRequest(f"unknown queue {queue!r}")
+    return await render_list(request, agent, queue=queue, flt=request_filter(request), q=q or "", cursor=cursor)
 
 
 @get("/inbox/counts", include_in_schema=False, guards=[page_guard("readonly")])
-async def counts_fragment(request: Request, queue: str = "open", channel: str | None = text(64),
-                          team: OptionalId = None, tag: str | None = text(100)) -> Template:
+async def counts_fragment(request: Request, queue: str | None = text(32), view: OptionalId = None) -> Template:
     agent = await session_agent(request)
     assert agent is not None
-    return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now()), queue=queue,
-                      channel=channel, team=team, tag=tag, q="")
+    flt = request_filter(request)
+    return await page(request, "inbox/_nav.html", counts=await counts(agent, clock.now()), queue=queue or "",
+                      channel=flt.channel, team=int(flt.team) if flt.team and flt.team.isdigit() else None,
+                      tag=flt.tag, q="", view={"id": view} if view else None)
 
 
 ROUTES = [inbox_home, queue_page, counts_fragment]

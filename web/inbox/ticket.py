@@ -184,11 +184,14 @@ async def ticket_page(request: Request, ticket_id: int, queue: str = "open", ima
 @get("/inbox/t/{ticket_id:int}/next", include_in_schema=False, guards=[page_guard("readonly")])
 async def neighbour(request: Request, ticket_id: int, queue: str = "open", step: int = 1) -> Redirect:
     """j/k on a ticket: the next or previous ticket of the queue, in the queue's order."""
-    from core import clock
+    from core import clock, ticket_filter
     from web.inbox.queues import page_of, queue_where
 
     agent = await session_agent(request)
-    rows = await page_of(queue_where(queue, agent["id"], clock.now()), None, 500)
+    now = clock.now()
+    # through the one where-clause every list takes (core.ticket_filter.where)
+    where = ticket_filter.where(ticket_filter.TicketFilter(), agent, now, extra=[queue_where(queue, agent["id"], now)])
+    rows = await page_of(where, None, 500)
     ids = [r["id"] for r in rows]
     if ticket_id in ids:
         index = min(max(ids.index(ticket_id) + (1 if step > 0 else -1), 0), len(ids) - 1)
