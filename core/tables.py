@@ -30,6 +30,8 @@ AVAILABILITY = ("online", "away", "offline")
 
 class Team(Table, tablename="teams"):
     name = Varchar(length=100, unique=True)
+    # "everyone" or "members": who sees the team's tickets (core.visibility; migration core_0013)
+    visibility = Varchar(length=16, default="everyone")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

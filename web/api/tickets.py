@@ -21,6 +21,7 @@ from web.api import pagination
 from web.api.params import OptionalId, text
 from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
+from web.visibility import viewer
 
 SORTS = ("-id", "due", "-updated")
 MAX_API_FILES = 20  # a bound on the list before any channel's own (smaller) count applies
@@ -128,6 +129,7 @@ class TicketController(Controller):
     @get("/", guards=[require("readonly")], responses=errors())
     async def list_tickets(
         self,
+        request: Request,
         status: str | None = Parameter(default=None, max_length=16,
                                        description="a status, or 'open' for every unsolved status"),
         assignee: OptionalId = None,
@@ -163,6 +165,8 @@ class TicketController(Controller):
             where.append(Ticket.customer == customer)
         if tag:
             where.append(Ticket.id.is_in(TicketTag.select(TicketTag.ticket).where(TicketTag.tag == tag.lower())))
+        # team visibility (core.visibility): the token's agent sees what they would see in the inbox
+        where += (await viewer(request, await current_agent(request))).where()
         rows = await _page(where, sort, pagination.decode(cursor), limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]

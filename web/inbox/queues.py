@@ -19,6 +19,7 @@ from web.api.params import OptionalId, text
 from web.inbox.bulk import bulk_choices
 from web.inbox.common import is_htmx, page
 from web.sessions import page_guard, session_agent
+from web.visibility import viewer
 
 QUEUES = ("mine", "unassigned", "open", "pending", "due_soon", "breached", "pool", "spam")
 DUE_SOON = timedelta(hours=1)
@@ -90,10 +91,11 @@ async def page_of(where: list[Any], cursor: dict[str, Any] | None, limit: int) -
     return rows
 
 
-async def counts(agent_id: int, now: datetime) -> dict[str, Any]:
+async def counts(agent_id: int, now: datetime, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
     """Counts for the left navigation, from the counts the database keeps (core.counts): exact on
-    every page load, and no scan of the open tickets however busy the desk is."""
-    return await ticket_counts.navigation(agent_id, now)
+    every page load, and no scan of the open tickets however busy the desk is. Without the
+    tickets of `hidden` teams (core.visibility)."""
+    return await ticket_counts.navigation(agent_id, now, hidden)
 
 
 async def decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -121,17 +123,18 @@ async def queue_page(request: Request, queue: str, channel: str | None = text(64
                      q: str | None = None) -> Template:
     agent = await session_agent(request)
     assert agent is not None
+    seen = await viewer(request, agent)  # team visibility: the same rule in lists, search and counts
     now = clock.now()
     next_cursor = None
     if q and len(q) > search.MAX_QUERY:
         raise InvalidRequest(f"a search may be at most {search.MAX_QUERY} characters long")
     if q and q.strip():
         ids = await search.search(q, limit=PAGE_SIZE)
-        rows = await Ticket.select(*LIST_COLUMNS).where(Ticket.id.is_in(ids)) if ids else []
+        rows = await Ticket.select(*LIST_COLUMNS).where(_and([Ticket.id.is_in(ids), *seen.where()])) if ids else []
         order = {i: n for n, i in enumerate(ids)}
         rows.sort(key=lambda r: order[r["id"]])
     else:
-        where = queue_where(queue, agent["id"], now) + filter_where(channel, team, tag)
+        where = queue_where(queue, agent["id"], now) + filter_where(channel, team, tag) + seen.where()
         rows = await page_of(where, pagination.decode(cursor), PAGE_SIZE + 1)
         if len(rows) > PAGE_SIZE:
             rows = rows[:PAGE_SIZE]
@@ -143,7 +146,7 @@ async def queue_page(request: Request, queue: str, channel: str | None = text(64
                "tag": tag, "q": q or "", "now": now, "cursor": cursor}
     if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
         return await page(request, "inbox/_list.html", **context)
-    context["counts"] = await counts(agent["id"], now)
+    context["counts"] = await counts(agent["id"], now, seen.hidden)
     context["agents"] = await db.fetch("SELECT id, name FROM agents WHERE active = {} ORDER BY name", True)
     context.update(await bulk_choices())
     return await page(request, "inbox/queue.html", **context)
@@ -154,7 +157,8 @@ async def counts_fragment(request: Request, queue: str = "open", channel: str | 
                           team: OptionalId = None, tag: str | None = text(100)) -> Template:
     agent = await session_agent(request)
     assert agent is not None
-    return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now()), queue=queue,
+    hidden = (await viewer(request, agent)).hidden
+    return await page(request, "inbox/_nav.html", counts=await counts(agent["id"], clock.now(), hidden), queue=queue,
                       channel=channel, team=team, tag=tag, q="")
 
 
