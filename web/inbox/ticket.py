@@ -144,7 +144,7 @@ async def _customer_panel(customer_id: int, customer_tickets: list[dict[str, Any
                                  customer_id)
     return {"customer": customer, "identities": identities, "tickets": [dict(t) for t in customer_tickets[:20]],
             "merged_from": merged_from,
-            "duplicates": await duplicates(customer, seen=seen) if customer.get("id") else []}
+            "duplicates": await duplicates(customer, viewer=seen) if customer.get("id") else []}
 
 
 async def ticket_context(request: Request, ticket_id: int, show_images: int | None = None) -> dict[str, Any]:
