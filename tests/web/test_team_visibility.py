@@ -295,3 +295,33 @@ async def _until(predicate, shown: object = None, timeout: float = 10.0) -> None
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, f"timed out; heard {shown}"
         await asyncio.sleep(0.05)
+
+
+async def test_the_team_page_edits_the_setting_in_both_languages(desk):
+    from core.tables import Agent, Team
+
+    sup_id, _ = await make_agent("supervisor", email="vis-page-sup@example.com")
+    member_id, _ = await make_agent("agent", email="vis-page-member@example.com")
+    async with client_for(desk) as client:
+        await sign_in(client, "vis-page-sup@example.com")
+        made = await form_post(client, "/inbox/admin/teams", {"name": "Wholesale", "visibility": "members"},
+                               page="/inbox/admin/teams")
+        assert made.status_code in (302, 303), made.text
+        team = (await Team.select(Team.id, Team.visibility).where(Team.name == "Wholesale").first())
+        assert team["visibility"] == "members"
+        listed = await client.get("/inbox/admin/teams", params={"edit": team["id"]})
+        assert "Team only" in listed.text and 'value="members" selected' in listed.text
+        saved = await form_post(client, f"/inbox/admin/teams/{team['id']}", {
+            "strategy": "round_robin", "agent_ids": [str(member_id)], "visibility": "everyone"},
+            page="/inbox/admin/teams")
+        assert saved.status_code in (302, 303), saved.text
+        assert (await Team.select(Team.visibility).where(Team.id == team["id"]).first())["visibility"] == "everyone"
+        actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(
+            (AuditEntry.entity_type == "team") & (AuditEntry.entity_id == team["id"])).order_by(AuditEntry.id)]
+        assert actions[0] == "create" and actions[-1] == "set_visibility"
+        bad = await form_post(client, f"/inbox/admin/teams/{team['id']}", {
+            "strategy": "round_robin", "visibility": "nobody"}, page="/inbox/admin/teams")
+        assert bad.status_code == 400 and "visibility" in bad.text
+        await Agent.update({Agent.locale: "zh"}).where(Agent.id == sup_id)
+        chinese = await client.get("/inbox/admin/teams", params={"edit": team["id"]})
+        assert "谁能看到其工单" in chinese.text and "仅团队成员、主管和管理员" in chinese.text and "所有人" in chinese.text
