@@ -325,3 +325,31 @@ async def test_the_team_page_edits_the_setting_in_both_languages(desk):
         await Agent.update({Agent.locale: "zh"}).where(Agent.id == sup_id)
         chinese = await client.get("/inbox/admin/teams", params={"edit": team["id"]})
         assert "谁能看到其工单" in chinese.text and "仅团队成员、主管和管理员" in chinese.text and "所有人" in chinese.text
+
+
+async def test_merge_answers_and_notifications_leave_hidden_tickets_out(desk):
+    from core import notifications
+
+    async with client_for(desk) as client:
+        d = await _desk_with_a_team_only_ticket(client)
+        await post_messages(client, [message("vis-9", "other-buyer", "A different customer", details={"name": "Otto"})])
+        target = (await Ticket.select(Ticket.customer).where(
+            Ticket.id == await _ticket_of("A different customer")).first())["customer"]
+        merged = await client.post(f"/api/v1/customers/{target}/merge", headers=auth(d.outsider),
+                                   json={"source_id": d.customer})
+        assert merged.status_code == 200, merged.text
+        assert merged.json()["tickets"] == [d.public]  # the hidden one moved too, unnamed
+        assert (await Ticket.select(Ticket.customer).where(Ticket.id == d.hidden).first())["customer"] == target
+        split = await client.post(f"/api/v1/customers/{d.customer}/split", headers=auth(d.member))
+        assert split.status_code == 200 and sorted(split.json()["tickets"]) == sorted([d.hidden, d.public])
+        # a rule told the outsider about the hidden ticket: neither the list nor the badge shows it
+        await notifications.notify({"agent": d.outsider_id}, f"Look at {SECRET}", ticket_id=d.hidden)
+        await notifications.notify({"agent": d.outsider_id}, "Look at the public one", ticket_id=d.public)
+        await notifications.notify({"agent": d.member_id}, f"Look at {SECRET}", ticket_id=d.hidden)
+    for email, sees in (("vis-outsider@example.com", False), ("vis-member@example.com", True)):
+        async with client_for(desk) as browser:
+            await sign_in(browser, email)
+            listed = await browser.get("/inbox/notifications")
+            assert (SECRET in listed.text) is sees
+            badge = await browser.get("/inbox/notifications/badge")
+            assert '<span class="count">1</span>' in badge.text
