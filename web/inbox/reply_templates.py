@@ -18,8 +18,8 @@ from core.errors import N_, DraftRejected, InvalidRequest, ReplyCollision
 from web import i18n
 from web.inbox.common import form_value, is_htmx, page
 from web.inbox.ticket import _collision, _ticket, last_seen, timeline
-from web.visibility import viewer
 from web.sessions import page_guard, session_agent
+from web.visibility import viewer
 
 VALUE_PREFIX = "var_"
 

@@ -22,14 +22,14 @@ from core.merge import duplicates, merge_customers
 from core.tables import PRIORITIES, TICKET_STATUSES, Agent, Attachment, Customer, Message
 from core.tickets import tags_of, update_ticket
 from core.types import InboundAttachment
+from core.visibility import Viewer
 from web.api.params import OptionalId
 from web.inbox import images
 from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.inbox.panel_html import clean_panel
 from web.sessions import page_guard, session_agent
-from web.visibility import viewer
-from core.visibility import Viewer
 from web.strict import check_form_text
+from web.visibility import viewer
 
 TIMELINE_LIMIT = 200
 NOTE_FILES = N_("Internal notes cannot carry files; choose Reply to send them to the customer.")
