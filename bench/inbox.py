@@ -135,6 +135,7 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7, team_only: 
                                     for i in range(customers)])
         statuses = ["new", "open", "pending", "solved", "closed", "solved", "closed", "solved", "open", "closed"]
         ticket_rows, tag_rows = [], []
+        hidden: set[int] = set()
         per_ticket = [1] * tickets
         for _ in range(messages - tickets):
             per_ticket[rng.randrange(tickets)] += 1
@@ -149,9 +150,11 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7, team_only: 
             created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 90))
             subject = sentence(rng, order)[:60]
             assignee = rng.choice(agent_ids) if rng.random() < 0.6 else None
+            team = rng.choice(team_ids) if team_only else None
+            if team is not None and team == team_ids[0] and assignee != agent_ids[0]:
+                hidden.add(t)  # agent0 may not open it (core.visibility)
             ticket_rows.append((t, subject, status, rng.choice(["normal", "normal", "high", "low", "urgent"]), customer,
-                                account, "api", assignee, created, created, created, due,
-                                rng.choice(team_ids) if team_only else None))
+                                account, "api", assignee, created, created, created, due, team))
             for tag in rng.sample(TAGS, rng.choice([0, 0, 1, 1, 2])):
                 tag_rows.append((t, tag))
         await conn.copy_records_to_table("tickets", columns=[
@@ -200,7 +203,7 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7, team_only: 
         await conn.close()
     return {"seconds": time.perf_counter() - started, "orders": [order_of[rng.randint(1, tickets)] for _ in range(20)],
             "names": [names[rng.randrange(customers)] for _ in range(20)], "terms": term_count,
-            "customers": customers}
+            "customers": customers, "hidden": hidden}
 
 
 async def _copy_messages(conn: asyncpg.Connection, rows: list[tuple]) -> None:
@@ -378,6 +381,8 @@ async def measure(base: str, tickets: int, probes: dict, rounds: int, server_pid
             await client.get("/inbox/q/open")
         for i in range(rounds):
             ticket = rng.randint(1, tickets)
+            while ticket in probes.get("hidden", ()):  # --team-only: the agent opens tickets it may see
+                ticket = rng.randint(1, tickets)
             await timed("baseline", "GET", "/health")
             await timed("queue", "GET", "/inbox/q/open")
             await timed("filtered", "GET", "/inbox/q/open", params={"tag": tags[i % len(tags)]})
