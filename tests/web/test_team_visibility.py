@@ -13,6 +13,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import httpx
+import pytest
 import uvicorn
 
 from core import clock, counts
@@ -233,10 +234,12 @@ def _count_of(nav: str, href: str) -> int:
     return int(match.group(1))
 
 
-async def test_live_events_of_a_hidden_ticket_reach_members_only(make_desk):
+@pytest.mark.parametrize("through_redis", [False, True], ids=["embedded", "redis"])
+async def test_live_events_of_a_hidden_ticket_reach_members_only(make_desk, redis_url, through_redis):
     """Real SSE streams under uvicorn: the outsider's stream never names the hidden ticket (not even
-    a queue refresh for it), the member's and the supervisor's do."""
-    desk = await make_desk()
+    a queue refresh for it), the member's and the supervisor's do; in the embedded mode and through
+    Redis (the scaled deployment's live bus)."""
+    desk = await make_desk((lambda c: c["relaydesk"].update(redis=redis_url)) if through_redis else None)
     app = create_app(desk=desk)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None,
