@@ -276,6 +276,16 @@ async def test_live_events_of_a_hidden_ticket_reach_members_only(make_desk, redi
             # one queue refresh per public event only: none for the hidden ticket's events
             assert outsider.count("queue") == outsider.count(f"ticket-{d.public}")
             assert heard["vis-member@example.com"].count("queue") > outsider.count("queue")
+            # assigned to the outsider: theirs to hear of; taken back: they hear that, and nothing after
+            await api.patch(f"/api/v1/tickets/{d.hidden}", headers=auth(d.sup), json={"assignee": d.outsider_id})
+            await _until(lambda: outsider.count(f"ticket-{d.hidden}") == 1, heard)
+            await api.patch(f"/api/v1/tickets/{d.hidden}", headers=auth(d.sup), json={"assignee": d.member_id})
+            await _until(lambda: outsider.count(f"ticket-{d.hidden}") == 2, heard)
+            await api.patch(f"/api/v1/tickets/{d.hidden}", headers=auth(d.sup), json={"status": "on-hold"})
+            await api.patch(f"/api/v1/tickets/{d.public}", headers=auth(d.sup), json={"status": "open"})
+            await _until(lambda: outsider.count(f"ticket-{d.public}") == 2, heard)
+            await _until(lambda: heard["vis-member@example.com"].count(f"ticket-{d.hidden}") >= 5, heard)
+            assert outsider.count(f"ticket-{d.hidden}") == 2
             for browser, task in streams:
                 task.cancel()
                 await browser.aclose()

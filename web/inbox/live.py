@@ -109,7 +109,9 @@ async def _may_hear(seen: visibility.Viewer, payload: dict[str, Any]) -> bool:
         return True
     if "team" not in payload:
         await visibility.stamp([payload])
-    return seen.may_see(payload)
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    # the agent a ticket was just taken from hears that much (their Mine list drops it), nothing after
+    return seen.may_see(payload) or data.get("previous_assignee") == seen.agent_id
 
 
 @get("/inbox/live", include_in_schema=False, guards=[page_guard("readonly")])
