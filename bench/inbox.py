@@ -29,6 +29,7 @@ figures are noisy. The last line is one JSON object.
   python bench/inbox.py --quick    # 5k tickets, 50k messages (about two minutes)
   python bench/inbox.py            # 100k tickets, 1M messages
   python bench/inbox.py --large    # 450k tickets, 2.25M messages
+  python bench/inbox.py --team-only  # tickets in four teams, one team-only: the pages as an outsider
 
 RELAYDESK_BENCH_PG names the server's admin database (default postgresql://postgres@127.0.0.1:5432/test);
 the bench creates its own database there and drops it afterwards (--keep keeps it).
@@ -98,7 +99,7 @@ def customer_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
 
 
-async def fill(url: str, tickets: int, messages: int, seed: int = 7) -> dict:
+async def fill(url: str, tickets: int, messages: int, seed: int = 7, team_only: bool = False) -> dict:
     """COPY customers, tickets, messages, tags and search terms; returns names to search for."""
     rng = random.Random(seed)
     customers = max(1, tickets // 2)
@@ -118,6 +119,16 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7) -> dict:
                 "timezone, locale, active, created_at, session_generation) VALUES ($1, $2, $3, 'agent', '[]', '[]', 20, "
                 "'online', 'Asia/Shanghai', 'zh', true, now(), 0) RETURNING id",
                 f"Agent {i}", f"agent{i}@bench.example", hash_password("pw")))
+        team_ids: list[int | None] = [None]
+        if team_only:  # four teams, each ticket in one; the first is team-only and agent0 is outside it
+            team_ids = []
+            for i in range(4):
+                team_ids.append(await conn.fetchval(
+                    "INSERT INTO teams (name, created_at, visibility) VALUES ($1, now(), $2) RETURNING id",
+                    f"Team {i}", "members" if i == 0 else "everyone"))
+            for n, agent_id in enumerate(agent_ids):
+                await conn.execute("INSERT INTO agent_teams (agent, team) VALUES ($1, $2)", agent_id,
+                                   team_ids[1 + n % 3] if n == 0 else team_ids[n % 4])
         names = [customer_name(rng) for _ in range(customers)]
         await conn.copy_records_to_table("customers", columns=["id", "name", "email", "phone", "tags", "notes",
                                                                "created_at", "updated_at"], records=[
@@ -129,6 +140,7 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7) -> dict:
                                     for i in range(customers)])
         statuses = ["new", "open", "pending", "solved", "closed", "solved", "closed", "solved", "open", "closed"]
         ticket_rows, tag_rows = [], []
+        hidden: set[int] = set()
         per_ticket = [1] * tickets
         for _ in range(messages - tickets):
             per_ticket[rng.randrange(tickets)] += 1
@@ -150,15 +162,18 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7) -> dict:
             created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 90))
             subject = sentence(rng, order)[:60]
             assignee = rng.choice(agent_ids) if rng.random() < 0.6 else None
+            team = rng.choice(team_ids) if team_only else None
+            if team is not None and team == team_ids[0] and assignee != agent_ids[0]:
+                hidden.add(t)  # agent0 may not open it (core.visibility)
             ticket_rows.append((t, subject, status, rng.choice(["normal", "normal", "high", "low", "urgent"]), customer,
                                 account, "api", assignee, created, created, created, due, first_due, resolution_due,
-                                breached, warned))
+                                breached, warned, team))
             for tag in rng.sample(TAGS, rng.choice([0, 0, 1, 1, 2])):
                 tag_rows.append((t, tag))
         await conn.copy_records_to_table("tickets", columns=[
             "id", "subject", "status", "priority", "customer", "account", "channel_type", "assignee", "created_at",
             "updated_at", "last_message_at", "sla_due_at", "first_response_due_at", "resolution_due_at",
-            "first_response_breached", "sla_warned_at"], records=ticket_rows)
+            "first_response_breached", "sla_warned_at", "team"], records=ticket_rows)
         await conn.copy_records_to_table("ticket_tags", columns=["ticket", "tag"], records=tag_rows)
         message_rows: list[tuple] = []
         doc_rows: list[tuple] = []  # the search index as core.search keeps it on PostgreSQL
@@ -202,7 +217,7 @@ async def fill(url: str, tickets: int, messages: int, seed: int = 7) -> dict:
         await conn.close()
     return {"seconds": time.perf_counter() - started, "orders": [order_of[rng.randint(1, tickets)] for _ in range(20)],
             "names": [names[rng.randrange(customers)] for _ in range(20)], "terms": term_count,
-            "customers": customers}
+            "customers": customers, "hidden": hidden}
 
 
 async def _copy_messages(conn: asyncpg.Connection, rows: list[tuple]) -> None:
@@ -389,6 +404,8 @@ async def measure(base: str, tickets: int, probes: dict, rounds: int, server_pid
             await client.get("/inbox/q/open")
         for i in range(rounds):
             ticket = rng.randint(1, tickets)
+            while ticket in probes.get("hidden", ()):  # --team-only: the agent opens tickets it may see
+                ticket = rng.randint(1, tickets)
             await timed("baseline", "GET", "/health")
             await timed("queue", "GET", "/inbox/q/open")
             await timed("filtered", "GET", "/inbox/q/open", params={"tag": tags[i % len(tags)]})
@@ -448,7 +465,7 @@ async def run(args: argparse.Namespace) -> dict:
         await migrate()
         await db.disconnect()
         print(f"filling {tickets:,} tickets and {messages:,} messages into {name} ...", flush=True)
-        probes = await fill(url, tickets, messages)
+        probes = await fill(url, tickets, messages, team_only=args.team_only)
         await db.connect(url)
         await counts.rebuild()
         await db.disconnect()
@@ -546,6 +563,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="inbound messages per second during the measurement")
     parser.add_argument("--seconds", type=float, default=3600, help="longest the inbound stream may last")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--team-only", action="store_true", help=(
+        "tickets in four teams, one of them team-only with the measuring agent outside it (core.visibility)"))
     parser.add_argument("--stream", metavar="URL", help=argparse.SUPPRESS)  # the stream process's own entry
     parser.add_argument("--customers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

@@ -51,8 +51,12 @@ async def apply(desk: "Desk", ticket_ids: list[int], action: str, value: Any, *,
         raise InvalidRequest(f"at most {MAX_TICKETS} tickets at once")
     result = BulkResult(action)
     macro = await _macro(value) if action == "reply" else None
+    from core.visibility import viewer_for
+
+    seen = await viewer_for(agent)  # a ticket the agent may not see is, to them, one that does not exist
     current = {r["id"]: r for r in await Ticket.select(
-        Ticket.id, Ticket.status, Ticket.priority, Ticket.team, Ticket.assignee).where(Ticket.id.is_in(ids))}
+        Ticket.id, Ticket.status, Ticket.priority, Ticket.team, Ticket.assignee).where(Ticket.id.is_in(ids))
+        if seen.may_see(r)}
     tagged = set()
     if action in ("tag_add", "tag_remove"):
         if not value:

@@ -11,6 +11,12 @@ per key now and then (readers do it when the rows pile up). Kinds:
   pool ''            ... in a claim pool        tag <tag>        ... per tag
   due <hour>         ... per SLA due hour (hours since 1970, zero-padded)
 
+and the same per team (migration core_0013), for tickets with a team: tchannel <team>|<type>,
+tunassigned <team>, tpending <team>, tpool <team>, tdue <team>|<hour>, ttag <team>|<tag> (the
+team's open count is `team`). An agent who may not see some teams (core.visibility) gets every
+figure minus those teams' rows, plus the few of their tickets assigned to the agent (an assignee
+always sees their tickets): still no scan of the open tickets.
+
 Breached and due-soon depend on the clock: whole past hours come from the due rows; only the
 tickets due within the current hour and the next are counted, by the sla_due_at index.
 `rebuild` (the `relaydesk counts` command) recounts everything from the tickets.
@@ -56,6 +62,18 @@ def _recount_sql() -> str:
         f"SELECT 'due', {due}, COUNT(*) {where} AND sla_due_at IS NOT NULL GROUP BY {due}",
         f"SELECT 'tag', tt.tag, COUNT(*) FROM ticket_tags tt JOIN tickets t ON t.id = tt.ticket "
         f"WHERE t.status IN {OPEN} GROUP BY tt.tag",
+        f"SELECT 'tchannel', CAST(team AS TEXT) || '|' || channel_type, COUNT(*) {where} AND team IS NOT NULL "
+        "GROUP BY team, channel_type",
+        f"SELECT 'tunassigned', CAST(team AS TEXT), COUNT(*) {where} AND team IS NOT NULL AND assignee IS NULL "
+        "GROUP BY team",
+        f"SELECT 'tpending', CAST(team AS TEXT), COUNT(*) {where} AND team IS NOT NULL AND status = 'pending' "
+        "GROUP BY team",
+        f"SELECT 'tpool', CAST(team AS TEXT), COUNT(*) {where} AND team IS NOT NULL AND pooled_at IS NOT NULL "
+        "AND assignee IS NULL GROUP BY team",
+        f"SELECT 'tdue', CAST(team AS TEXT) || '|' || {due}, COUNT(*) {where} AND team IS NOT NULL "
+        f"AND sla_due_at IS NOT NULL GROUP BY team, {due}",
+        f"SELECT 'ttag', CAST(t.team AS TEXT) || '|' || tt.tag, COUNT(*) FROM ticket_tags tt JOIN tickets t "
+        f"ON t.id = tt.ticket WHERE t.status IN {OPEN} AND t.team IS NOT NULL GROUP BY t.team, tt.tag",
     ]
     return "SELECT kind, key, n FROM (" + " UNION ALL ".join(parts) + ") AS r WHERE n <> 0"
 
@@ -115,19 +133,76 @@ async def compact_job(ctx: dict[str, Any]) -> bool:
     return await compact()
 
 
-async def _due_near(hour_start: datetime, now: datetime) -> tuple[int, int]:
+def _outside(hidden: frozenset[int], agent_id: int, t: str = "tickets") -> tuple[str, list[Any]]:
+    """SQL that leaves out the tickets of `hidden` teams (except those assigned to the agent)."""
+    if not hidden:
+        return "", []
+    marks = ", ".join("{}" for _ in hidden)
+    return (f" AND ({t}.team IS NULL OR {t}.team NOT IN ({marks}) OR {t}.assignee = {{}})",
+            [*sorted(hidden), agent_id])
+
+
+async def _due_near(hour_start: datetime, now: datetime, hidden: frozenset[int] = frozenset(),
+                    agent_id: int = 0) -> tuple[int, int]:
     """(breached since the hour began, due within DUE_SOON): one range of the sla_due_at index."""
+    outside, args = _outside(hidden, agent_id)
     rows = await db.fetch("SELECT SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS past, "
                           "SUM(CASE WHEN sla_due_at >= {} THEN 1 ELSE 0 END) AS soon FROM tickets "
-                          f"WHERE sla_due_at >= {{}} AND sla_due_at < {{}} AND status IN {OPEN}",
-                          now, now, hour_start, now + DUE_SOON)
+                          f"WHERE sla_due_at >= {{}} AND sla_due_at < {{}} AND status IN {OPEN}{outside}",
+                          now, now, hour_start, now + DUE_SOON, *args)
     return int(rows[0]["past"] or 0), int(rows[0]["soon"] or 0)
 
 
-async def navigation(agent_id: int, now: datetime) -> dict[str, Any]:
+TEAM_KINDS = {"tchannel": "channel", "tunassigned": "unassigned", "tpending": "pending", "tpool": "pool",
+              "tdue": "due", "ttag": "tag"}
+
+
+async def _leave_out(sums: dict[str, dict[str, int]], hidden: frozenset[int], agent_id: int) -> None:
+    """Take the hidden teams' tickets out of the sums, then put back those assigned to the agent
+    (at most their own workload: one index range of tickets_assignee_status_due)."""
+    for team in hidden:
+        team_key = str(team)
+        sums.setdefault("open", {})[""] = sums.get("open", {}).get("", 0) - sums.get("team", {}).get(team_key, 0)
+        sums.get("team", {}).pop(team_key, None)
+        for kind, base in TEAM_KINDS.items():
+            for key, n in sums.get(kind, {}).items():
+                owner, _, rest = key.partition("|")
+                if owner == team_key:
+                    target = sums.setdefault(base, {})
+                    target[rest] = target.get(rest, 0) - n
+    marks = ", ".join("{}" for _ in hidden)
+    mine = await db.fetch(f"SELECT id, status, channel_type, sla_due_at FROM tickets WHERE assignee = {{}} "
+                          f"AND status IN {OPEN} AND team IN ({marks})", agent_id, *sorted(hidden))
+    if not mine:
+        return
+    ids = [r["id"] for r in mine]
+    tags = await db.fetch(f"SELECT tag FROM ticket_tags WHERE ticket IN ({', '.join('{}' for _ in ids)})", *ids)
+
+    def add(kind: str, key: str) -> None:
+        sums.setdefault(kind, {})[key] = sums.get(kind, {}).get(key, 0) + 1
+
+    for row in mine:
+        add("open", "")
+        add("channel", row["channel_type"])
+        if row["status"] == "pending":
+            add("pending", "")
+        if row["sla_due_at"] is not None:
+            add("due", hour_key(_aware(row["sla_due_at"])))
+    for row in tags:
+        add("tag", row["tag"])
+
+
+def _aware(moment: Any) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+async def navigation(agent_id: int, now: datetime, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
     """What the left navigation shows: every queue's count, and open tickets per channel, team and
     (the 12 largest) tag. A few hundred kept rows and two index ranges of at most an hour's due
-    tickets each; never a scan of the open tickets."""
+    tickets each; never a scan of the open tickets. `hidden`: teams whose tickets the agent may not
+    see (core.visibility), left out of every figure and of the team list."""
     rows = await db.fetch("SELECT kind, key, SUM(n) AS n, COUNT(*) AS parts FROM ticket_counts GROUP BY kind, key")
     if sum(int(r["parts"]) for r in rows) > len(rows) + COMPACT_AFTER:
         await compact()
@@ -135,11 +210,15 @@ async def navigation(agent_id: int, now: datetime) -> dict[str, Any]:
     for row in rows:
         if int(row["n"]):
             sums.setdefault(row["kind"], {})[row["key"]] = int(row["n"])
+    if hidden:
+        await _leave_out(sums, hidden, agent_id)
+    for kind in list(sums):
+        sums[kind] = {k: n for k, n in sums[kind].items() if n}
     now = now.astimezone(timezone.utc)
     this_hour = hour_key(now)
     hour_start = datetime.fromtimestamp(int(now.timestamp()) // 3600 * 3600, timezone.utc)
     past_hours = sum(n for key, n in sums.get("due", {}).items() if key < this_hour)
-    this_hour_past, soon = await _due_near(hour_start, now)
+    this_hour_past, soon = await _due_near(hour_start, now, hidden, agent_id)
 
     def one(kind: str, key: str = "") -> int:
         return sums.get(kind, {}).get(key, 0)
@@ -151,15 +230,18 @@ async def navigation(agent_id: int, now: datetime) -> dict[str, Any]:
         "channels": [{"key": k, "n": n} for k, n in sorted(sums.get("channel", {}).items())],
     }
     teams = await db.fetch("SELECT id, name FROM teams ORDER BY name")
-    out["teams"] = [{"key": t["id"], "name": t["name"], "n": one("team", str(t["id"]))} for t in teams]
+    out["teams"] = [{"key": t["id"], "name": t["name"], "n": one("team", str(t["id"]))} for t in teams
+                    if t["id"] not in hidden]
     tags = sorted(((n, k) for k, n in sums.get("tag", {}).items() if n > 0), key=lambda p: (-p[0], p[1]))
     out["tags"] = [{"key": k, "n": n} for n, k in tags[:12]]
     return out
 
 
-async def navigation_by_scan(agent_id: int, now: datetime) -> dict[str, Any]:
+async def navigation_by_scan(agent_id: int, now: datetime, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
     """The same figures from a scan of the open tickets: what `navigation` must always equal."""
     soon = now + DUE_SOON
+    outside, extra = _outside(hidden, agent_id)
+    tagged, tag_extra = _outside(hidden, agent_id, "t")
     rows = await db.fetch(
         "SELECT channel_type AS key, COUNT(*) AS n, "
         "SUM(CASE WHEN assignee = {} THEN 1 ELSE 0 END) AS mine, "
@@ -168,8 +250,8 @@ async def navigation_by_scan(agent_id: int, now: datetime) -> dict[str, Any]:
         "SUM(CASE WHEN sla_due_at >= {} AND sla_due_at < {} THEN 1 ELSE 0 END) AS due_soon, "
         "SUM(CASE WHEN sla_due_at < {} THEN 1 ELSE 0 END) AS breached, "
         "SUM(CASE WHEN pooled_at IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END) AS pool "
-        f"FROM tickets WHERE status IN {OPEN} GROUP BY channel_type ORDER BY channel_type",
-        agent_id, now, soon, now)
+        f"FROM tickets WHERE status IN {OPEN}{outside} GROUP BY channel_type ORDER BY channel_type",
+        agent_id, now, soon, now, *extra)
     out: dict[str, Any] = {"open": sum(int(r["n"]) for r in rows)}
     for name in ("mine", "unassigned", "pending", "due_soon", "breached", "pool"):
         out[name] = sum(int(r[name] or 0) for r in rows)
@@ -177,8 +259,9 @@ async def navigation_by_scan(agent_id: int, now: datetime) -> dict[str, Any]:
     teams = await db.fetch(f"SELECT teams.id AS key, teams.name AS name, COUNT(tickets.id) AS n FROM teams "
                            f"LEFT JOIN tickets ON tickets.team = teams.id AND tickets.status IN {OPEN} "
                            "GROUP BY teams.id, teams.name ORDER BY teams.name")
-    out["teams"] = [{"key": t["key"], "name": t["name"], "n": int(t["n"])} for t in teams]
+    out["teams"] = [{"key": t["key"], "name": t["name"], "n": int(t["n"])} for t in teams if t["key"] not in hidden]
     tags = await db.fetch(f"SELECT tt.tag AS key, COUNT(*) AS n FROM ticket_tags tt JOIN tickets t ON t.id = tt.ticket "
-                          f"WHERE t.status IN {OPEN} GROUP BY tt.tag ORDER BY COUNT(*) DESC, tt.tag LIMIT 12")
+                          f"WHERE t.status IN {OPEN}{tagged} GROUP BY tt.tag ORDER BY COUNT(*) DESC, tt.tag LIMIT 12",
+                          *tag_extra)
     out["tags"] = [{"key": t["key"], "n": int(t["n"])} for t in tags]
     return out

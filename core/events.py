@@ -136,8 +136,15 @@ async def publish(desk: "Desk", events: list[Event]) -> None:
         if event.name not in EVENT_NAMES and "." not in event.name:
             raise ValueError(f"unknown event {event.name!r}")
         event.desk = desk
-    for event in events:
-        await desk.live.publish(event.to_dict())
+    from core.visibility import stamp
+
+    payloads = [event.to_dict() for event in events]
+    try:
+        await stamp(payloads)  # the ticket's team and assignee: who may hear of it (core.visibility)
+    except Exception:  # best effort: web.inbox.live then looks the tickets up itself
+        log.exception("could not read the teams of %d live events", len(payloads))
+    for payload in payloads:
+        await desk.live.publish(payload)
     for event in events:
         for impl in desk.registry.hook.ticket_event.get_hookimpls():
             try:

@@ -145,9 +145,11 @@ def _list(value: Any) -> list[str]:
     return [str(v) for v in (value or [])]
 
 
-async def duplicates(customer: dict[str, Any], limit: int = 5) -> list[dict[str, Any]]:
+async def duplicates(customer: dict[str, Any], limit: int = 5, *, viewer: Any = None) -> list[dict[str, Any]]:
     """Other customers that share an email, a phone number, the exact name or an order number:
-    merge candidates. Runs on every ticket view, so the order lookup is kept small."""
+    merge candidates. Runs on every ticket view, so the order lookup is kept small. `viewer` (a
+    core.visibility.Viewer): order numbers come only from tickets that agent may see, so a
+    suggestion never shows what a hidden ticket said."""
     clauses = []
     if customer.get("email"):
         clauses.append(Customer.email == customer["email"])
@@ -163,23 +165,25 @@ async def duplicates(customer: dict[str, Any], limit: int = 5) -> list[dict[str,
         found = await Customer.select(Customer.id, Customer.name, Customer.email, Customer.phone).where(
             condition & (Customer.id != customer["id"]) & Customer.merged_into.is_null()).limit(limit)
     seen = {c["id"] for c in found}
-    for other in await _same_orders(customer["id"], limit):
+    for other in await _same_orders(customer["id"], limit, viewer):
         if other["id"] not in seen and len(found) < limit:
             found.append(other)
             seen.add(other["id"])
     return found
 
 
-async def _same_orders(customer_id: int, limit: int) -> list[dict[str, Any]]:
+async def _same_orders(customer_id: int, limit: int, viewer: Any = None) -> list[dict[str, Any]]:
     """Customers who wrote about an order number this customer wrote about (the same buyer on
     Amazon and by e-mail, say): order numbers from the newest inbound messages' metadata, matched
     through the search index."""
     from core.search import _order_ids
 
     # the customer's newest tickets, then their newest inbound messages, by the (ticket, id) index
+    visible, args = viewer.sql() if viewer is not None else ("1 = 1", [])
     rows = await db.fetch(
         "SELECT m.metadata FROM messages m WHERE m.ticket IN (SELECT id FROM tickets WHERE customer = {} "
-        "ORDER BY id DESC LIMIT 5) AND m.direction = 'inbound' ORDER BY m.id DESC LIMIT 10", customer_id)
+        f"AND {visible} ORDER BY id DESC LIMIT 5) AND m.direction = 'inbound' ORDER BY m.id DESC LIMIT 10",
+        customer_id, *args)
     orders: list[str] = []
     for row in rows:
         for order in _order_ids(row["metadata"]):
@@ -190,8 +194,10 @@ async def _same_orders(customer_id: int, limit: int) -> list[dict[str, Any]]:
         tickets = await search.tickets_with_all(order, limit=20)
         if not tickets:
             continue
-        customers = {r["customer"] for r in await Ticket.select(Ticket.customer).where(
-            Ticket.id.is_in(tickets) & (Ticket.customer != customer_id))}
+        where = Ticket.id.is_in(tickets) & (Ticket.customer != customer_id)
+        for clause in (viewer.where() if viewer is not None else []):
+            where = where & clause
+        customers = {r["customer"] for r in await Ticket.select(Ticket.customer).where(where)}
         if not customers:
             continue
         for other in await Customer.select(Customer.id, Customer.name, Customer.email, Customer.phone).where(

@@ -79,9 +79,16 @@ async def notify(spec: dict[str, Any], text: str, *, ticket_id: int | None = Non
     return len(ids)
 
 
-async def unread_count(agent_id: int) -> int:
+async def unread_count(agent_id: int, viewer: Any = None) -> int:
+    """`viewer` (core.visibility.Viewer): leave out notifications about tickets it may not see."""
     # every page shows it: a plain statement (core.db.fetch), not piccolo's builder
-    rows = await db.fetch("SELECT COUNT(*) AS n FROM notifications WHERE agent = {} AND read_at IS NULL", agent_id)
+    if viewer is None or viewer.sees_all:
+        rows = await db.fetch("SELECT COUNT(*) AS n FROM notifications WHERE agent = {} AND read_at IS NULL", agent_id)
+    else:
+        visible, args = viewer.sql("t")
+        rows = await db.fetch("SELECT COUNT(*) AS n FROM notifications n LEFT JOIN tickets t ON t.id = n.ticket "
+                              f"WHERE n.agent = {{}} AND n.read_at IS NULL AND (n.ticket IS NULL OR t.id IS NULL OR {visible})",
+                              agent_id, *args)
     return int(rows[0]["n"])
 
 

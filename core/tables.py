@@ -30,6 +30,8 @@ AVAILABILITY = ("online", "away", "offline")
 
 class Team(Table, tablename="teams"):
     name = Varchar(length=100, unique=True)
+    # "everyone" or "members": who sees the team's tickets (core.visibility; migration core_0013)
+    visibility = Varchar(length=16, default="everyone")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -222,7 +224,7 @@ class Block(Table, tablename="blocklist"):
 
 class SavedView(Table, tablename="saved_views"):
     """A saved combination of ticket filters (core.ticket_filter): personal (only its owner sees it)
-    or shared (everyone sees it, supervisors and admins edit it). Migration core_0013."""
+    or shared (everyone sees it, supervisors and admins edit it). Migration core_0014."""
 
     name = Varchar(length=100)
     owner = Integer()  # the agent who made it (a shared view keeps its maker)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from core.bounds import parse_id
 from core.errors import InvalidRequest
 from core.tables import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
+from core.visibility import Viewer
 
 DUE_SOON = timedelta(hours=1)  # the same hour as the "Due soon" queue (web/inbox/queues.py)
 SLA_STATES = ("breached", "due_soon", "ok", "none")
@@ -163,11 +164,13 @@ class Where:
         return Where(f"({self.sql}) AND ({other.sql})", self.args + other.args)
 
 
-def where(f: TicketFilter, viewer: Mapping[str, Any], now: datetime, *, table: str = "tickets",
+def where(f: TicketFilter, viewer: Mapping[str, Any], now: datetime, *, seen: Viewer, table: str = "tickets",
           extra: list[Where] | None = None) -> Where:
     """The condition a ticket of `table` (a table name or alias) meets to be in the list `f` asks
-    for, as `viewer` (an agents row: id, role, timezone) sees it at `now`. `extra` adds conditions
-    of the caller's (a queue's own, a search's match). Every ticket list goes through here."""
+    for, as `viewer` (an agents row: id, role, timezone) sees it at `now`; `seen` leaves out the
+    tickets of teams hidden from them (core.visibility; required, so no list can forget it).
+    `extra` adds conditions of the caller's (a queue's own, a search's match). Every ticket list
+    goes through here."""
     t = table
     now = now.astimezone(timezone.utc)
     parts: list[str] = []
@@ -218,7 +221,9 @@ def where(f: TicketFilter, viewer: Mapping[str, Any], now: datetime, *, table: s
             # an ISO time is itself the bound; a date's bound is a whole day in the viewer's zone
             exclusive_end = end and len(value) == 10
             add(f"{t}.{column} {op if exclusive_end or not end else '<='} {{}}", bound(value, viewer, end))
-    # (team visibility, core.visibility, adds its condition here: one place for every list)
+    if not seen.sees_all:  # team visibility: one place for every list
+        hidden_sql, hidden_args = seen.sql(t)
+        add(hidden_sql, *hidden_args)
     out = Where(" AND ".join(parts) or "1 = 1", args)
     for clause in extra or []:
         out = out & clause

@@ -62,7 +62,10 @@ async def update_ticket(desk: "Desk", ticket_id: int, *, actor: str, status: str
             changes[Ticket.assignee] = assignee
             changes[Ticket.route_reason] = f"assigned by {actor}"
             diff["assignee"] = [ticket["assignee"], assignee]
-            events.append(Event("assigned", ticket_id, actor=actor, data={"assignee": assignee}))
+            # previous_assignee: the agent it was taken from hears of it even when they may no
+            # longer see the ticket (core.visibility), so their Mine list drops it at once
+            events.append(Event("assigned", ticket_id, actor=actor,
+                                data={"assignee": assignee, "previous_assignee": ticket["assignee"]}))
         if team is not _UNSET and team != ticket["team"]:
             if team is not None and not await Team.exists().where(Team.id == team):
                 raise InvalidRequest(f"team {team} does not exist")

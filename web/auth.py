@@ -37,8 +37,21 @@ def require(role: str):
         agent = await current_agent(connection)  # type: ignore[arg-type]
         if ROLE_RANK.get(agent["role"], -1) < ROLE_RANK[role]:
             raise Forbidden(f"this needs the {role} role; you are {agent['role']}")
+        from web.visibility import check_path
+
+        await check_path(connection, agent)  # a ticket of a team the agent may not see: 404
 
     return guard
+
+
+async def check_ticket(request: Request, ticket_id: int) -> None:
+    """404 unless the token's agent may see the ticket (core.visibility), for routes that name the
+    ticket in their body rather than their path (the path's are checked by `require`)."""
+    from web.visibility import viewer
+
+    from core.visibility import check_ticket as check
+
+    await check(await viewer(request, await current_agent(request)), ticket_id)
 
 
 def actor(agent: dict[str, Any]) -> str:

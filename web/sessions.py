@@ -131,6 +131,9 @@ def page_guard(role: str):
             raise SignInRequired("please sign in")
         if ROLE_RANK.get(agent["role"], -1) < ROLE_RANK[role]:
             raise NotAllowed(i18n.gettext_("You do not have permission to do this."))
+        from web.visibility import check_path
+
+        await check_path(connection, agent)  # a ticket of a team the agent may not see: 404
 
     return guard
 

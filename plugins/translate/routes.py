@@ -28,7 +28,7 @@ from plugins.translate.detect import detect_language
 from plugins.translate.jobs import JOB_NAME, job_id, reader_language
 from plugins.translate.providers import TranslationError
 from plugins.translate.service import translate_text
-from web.auth import current_agent, require
+from web.auth import check_ticket, current_agent, require
 from web.errors import error_body
 
 MAX_PREVIEW = 20_000
@@ -67,6 +67,7 @@ async def _draft_context(request: Request, ticket_id: int, text: str, source: st
     if len(text) > MAX_PREVIEW:
         raise InvalidRequest(f"the draft is longer than {MAX_PREVIEW} characters")
     settings = state.settings(request.app.state.desk)
+    await check_ticket(request, ticket_id)  # a ticket of a team the agent may not see: 404
     ticket = await Ticket.select(Ticket.id, Ticket.language, Ticket.assignee).where(Ticket.id == ticket_id).first()
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} does not exist")

@@ -8,6 +8,7 @@ from core.inbound import ingest
 from core.tables import Customer
 from core.types import InboundMessage
 from core.merge import merge_customers
+from core.visibility import Viewer
 
 
 def _msg(external_id: str, sender: str, text: str, **kw) -> InboundMessage:
@@ -197,7 +198,7 @@ async def test_every_plan_pages_a_filtered_search_the_same(desk, monkeypatch):
         await Ticket.update({Ticket.last_message_at: start + timedelta(minutes=n // 2 * 2 + (n == 5)),
                              Ticket.priority: "high" if n % 3 else "normal"}).where(Ticket.id == ticket)
     await search.catch_up()
-    high = ticket_filter.where(ticket_filter.parse({"priority": "high"}), {"id": 1}, start)
+    high = ticket_filter.where(ticket_filter.parse({"priority": "high"}), {"id": 1}, start, seen=Viewer(1))
     rows = {r["id"]: r for r in await Ticket.select(Ticket.id, Ticket.last_message_at, Ticket.priority)}
     expected = sorted((i for i in ids if rows[i]["priority"] == "high"),
                       key=lambda i: (rows[i]["last_message_at"], i), reverse=True)

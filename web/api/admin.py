@@ -28,9 +28,18 @@ from web.auth import actor, current_agent, require
 Short = Annotated[str, msgspec.Meta(max_length=64)]
 
 
+Visibility = Literal["everyone", "members"]
+
+
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     agent_ids: list[Id] = []
+    # who sees the team's tickets: everyone, or only its members, supervisors and admins (core.visibility)
+    visibility: Visibility = "everyone"
+
+
+class VisibilityIn(msgspec.Struct, forbid_unknown_fields=True):
+    visibility: Visibility
 
 
 class RoutingIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,12 +126,28 @@ async def create_team(data: TeamIn, who: str) -> dict[str, Any]:
     for agent_id in data.agent_ids:
         if not await Agent.exists().where(Agent.id == agent_id):
             refuse(InvalidRequest, N_("agent_ids: agent {agent_id} does not exist"), agent_id=agent_id)
-    team_id = (await Team.insert(Team(name=name)).returning(Team.id))[0]["id"]
+    team_id = (await Team.insert(Team(name=name, visibility=data.visibility)).returning(Team.id))[0]["id"]
     for agent_id in sorted(set(data.agent_ids)):
         await AgentTeam.insert(AgentTeam(agent=agent_id, team=team_id))
-    await audit.record(who, "create", "team", team_id, {"name": name})
+    await audit.record(who, "create", "team", team_id, {"name": name, "visibility": data.visibility})
     routing.invalidate()
-    return {"id": team_id, "name": name, "agent_ids": sorted(set(data.agent_ids))}
+    return {"id": team_id, "name": name, "visibility": data.visibility, "agent_ids": sorted(set(data.agent_ids))}
+
+
+async def set_visibility(team_id: int, visibility: str, who: str) -> dict[str, Any]:
+    """Who sees the team's tickets (core.visibility); audited as team.set_visibility with the old
+    and new value. Takes effect on the next request (open live streams: within 30 seconds)."""
+    from core.visibility import VISIBILITIES
+
+    if visibility not in VISIBILITIES:
+        refuse(InvalidRequest, N_("visibility: must be one of {known}"), known=", ".join(VISIBILITIES))
+    row = await Team.select(Team.visibility).where(Team.id == team_id).first()
+    if row is None:
+        refuse(NotFound, N_("team {team_id} does not exist"), team_id=team_id)
+    if row["visibility"] != visibility:
+        await Team.update({Team.visibility: visibility}).where(Team.id == team_id)
+        await audit.record(who, "set_visibility", "team", team_id, {"from": row["visibility"], "to": visibility})
+    return {"id": team_id, "visibility": visibility}
 
 
 async def set_members(team_id: int, agent_ids: list[int], who: str) -> None:
@@ -272,7 +297,7 @@ async def list_teams() -> list[dict[str, Any]]:
     for r in await AgentTeam.select(AgentTeam.team, AgentTeam.agent):
         members.setdefault(r["team"], []).append(r["agent"])
     return [{**t, "agent_ids": sorted(members.get(t["id"], [])), "routing": settings.get(t["id"])}
-            for t in await Team.select(Team.id, Team.name).order_by(Team.id)]
+            for t in await Team.select(Team.id, Team.name, Team.visibility).order_by(Team.id)]
 
 
 class AdminController(Controller):
@@ -289,6 +314,13 @@ class AdminController(Controller):
     @post("/teams", status_code=201, responses=with_body(409))
     async def create_team(self, request: Request, data: TeamIn) -> dict[str, Any]:
         return await create_team(data, actor(await current_agent(request)))
+
+    @put("/teams/{team_id:int}/visibility", responses=with_body(404))
+    async def set_visibility(self, request: Request, team_id: int, data: VisibilityIn) -> dict[str, Any]:
+        """"members": the team's tickets are seen only by its members, supervisors and admins (and
+        the agent a ticket is assigned to); everyone else gets them left out of every list, count,
+        search and live update, and 404 for the ticket itself. "everyone": the default."""
+        return await set_visibility(team_id, data.visibility, actor(await current_agent(request)))
 
     @put("/teams/{team_id:int}/routing", responses=with_body(404))
     async def set_routing(self, request: Request, team_id: int, data: RoutingIn) -> dict[str, Any]:

@@ -99,7 +99,8 @@ class CustomerController(Controller):
         source remembers where it went. Undo with POST /customers/{source_id}/split."""
         from core.merge import merge_customers
 
-        return await merge_customers(data.source_id, customer_id, actor=actor(await current_agent(request)))
+        agent = await current_agent(request)
+        return await _visible_only(request, agent, await merge_customers(data.source_id, customer_id, actor=actor(agent)))
 
     @post("/{customer_id:int}/split", guards=[require("agent")], status_code=200, responses=errors(404))
     async def split(self, request: Request, customer_id: int) -> dict[str, Any]:
@@ -107,5 +108,16 @@ class CustomerController(Controller):
         from it goes back to it."""
         from core.merge import split
 
-        return await split(customer_id, actor=actor(await current_agent(request)))
+        agent = await current_agent(request)
+        return await _visible_only(request, agent, await split(customer_id, actor=actor(agent)))
 
+
+async def _visible_only(request: Request, agent: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A merge's or split's answer names the tickets that moved: only those the agent may see
+    (core.visibility); the audit log keeps them all."""
+    from core.visibility import visible_ids
+    from web.visibility import viewer
+
+    tickets = [int(t) for t in changes.get("tickets", [])]
+    shown = await visible_ids(await viewer(request, agent), tickets)
+    return {**changes, "tickets": [t for t in tickets if t in shown]}

@@ -14,13 +14,14 @@ from litestar.params import Parameter
 from core import clock, outbound, reply_files, reply_templates, saved_views, search, ticket_filter, ticket_lists
 from core.bounds import MAX_ID, Id
 from core.errors import InvalidRequest, NotFound
-from core.tables import OPEN_STATUSES, TICKET_STATUSES, Attachment, Message, Ticket, TicketTag
+from core.tables import TICKET_STATUSES, Attachment, Message, Ticket
 from core.tickets import tags_of, update_ticket
 from core.types import InboundAttachment
 from web.api import pagination
 from web.api.params import OptionalId, text
 from web.api.openapi import errors, with_body
 from web.auth import ROLE_RANK, actor, current_agent, require
+from web.visibility import viewer
 
 SORTS = ("-id", "due", "-updated", "newest", "oldest", "updated")
 MAX_API_FILES = 20  # a bound on the list before any channel's own (smaller) count applies
@@ -185,12 +186,15 @@ class TicketController(Controller):
         flt = ticket_filter.parse({**base, **{k: v for k, v in given.items() if v is not None}}, allow_customer=True)
         now = clock.now()
         position = pagination.decode(cursor)
+        # team visibility (core.visibility): the token's agent sees what they would see in the inbox
+        seen = await viewer(request, agent)
         if q and q.strip():
             order = ticket_lists.SEARCH
-            keys = await ticket_lists.search_page(q, ticket_filter.where(flt, agent, now), position, limit + 1)
+            keys = await ticket_lists.search_page(q, ticket_filter.where(flt, agent, now, seen=seen), position,
+                                                  limit + 1)
         else:
             order = {None: "-id", "-updated": "updated"}.get(sort, sort)
-            keys = await ticket_lists.page(ticket_filter.where(flt, agent, now), order, position, limit + 1)
+            keys = await ticket_lists.page(ticket_filter.where(flt, agent, now, seen=seen), order, position, limit + 1)
         more = len(keys) > limit
         keys = keys[:limit]
         found = {}

@@ -13,6 +13,7 @@ from core import clock, saved_views, ticket_filter, ticket_lists
 from core.errors import RelaydeskError
 from web.api.openapi import errors, with_body
 from web.auth import current_agent, require
+from web.visibility import viewer
 
 Value = Annotated[str, msgspec.Meta(max_length=40)]
 
@@ -82,11 +83,13 @@ class ViewController(Controller):
         agent = await current_agent(request)
         out = []
         now = clock.now()
+        seen = await viewer(request, agent)  # team visibility: a hidden team's tickets are not counted
         for row in await saved_views.visible(agent):
             n = None
             if counts:
                 try:
-                    n = await ticket_lists.capped_count(ticket_filter.where(saved_views.filter_of(row), agent, now))
+                    n = await ticket_lists.capped_count(ticket_filter.where(saved_views.filter_of(row), agent, now,
+                                                                            seen=seen))
                 except RelaydeskError:
                     n = None
             out.append(_out(row, n))

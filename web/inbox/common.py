@@ -22,7 +22,9 @@ async def page(request: Request, template: str, status_code: int = 200, **contex
     agent = await session_agent(request)
     from core.notifications import unread_count
 
-    unread = await unread_count(agent["id"]) if agent else 0
+    from web.visibility import viewer
+
+    unread = await unread_count(agent["id"], await viewer(request, agent)) if agent else 0
     return Template(template_name=template, status_code=status_code, context={
         "me": agent, "unread_notifications": unread, "can_write": can(agent, "agent"), "is_admin": can(agent, "admin"), "is_supervisor": can(agent, "supervisor"),
         "path": request.url.path, "htmx": is_htmx(request),

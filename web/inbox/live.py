@@ -9,11 +9,17 @@ recipients only) when an agent gets a notification. web/static/live.js fires the
 `live-<name>` events that htmx elements refresh on; one stream serves every tab of a browser
 (web/static/live-worker.js), because HTTP/1.1 allows a browser six connections per host.
 Who views and who types is kept in the ticket_viewers table, shared by every process.
+
+Team visibility (core.visibility): a browser never hears of a ticket its agent may not see, not
+even as a `queue` refresh. Events carry their ticket's team and assignee (core.events stamps them),
+so deciding costs no query; the agent's Viewer is read again every VIEWER_REFRESH, so a change of
+membership or of a team's setting reaches open streams within that time.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import Any, AsyncIterator
 
@@ -23,7 +29,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.response import ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 
-from core import clock, db, notifications
+from core import clock, db, notifications, visibility
 from core.config import Settings
 from core.events import LiveBus, live_channel
 from core.tables import Agent, TicketViewer
@@ -31,6 +37,7 @@ from web.inbox.common import form_value, page
 from web.sessions import page_guard, session_agent
 
 VIEWER_TTL = timedelta(seconds=30)
+VIEWER_REFRESH = 30.0  # seconds between re-reading a stream's Viewer
 TYPING_TTL = timedelta(seconds=8)
 
 
@@ -94,6 +101,19 @@ def _messages(payload: dict[str, Any], agent_id: int) -> list[ServerSentEventMes
     return out
 
 
+async def _may_hear(seen: visibility.Viewer, payload: dict[str, Any]) -> bool:
+    """Whether this stream's agent may hear of the event's ticket. An event without the stamp
+    (a publisher that went around core.events) is looked up, for agents who do not see all."""
+    ticket_id = payload.get("ticket_id")
+    if seen.sees_all or not isinstance(ticket_id, int):
+        return True
+    if "team" not in payload:
+        await visibility.stamp([payload])
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    # the agent a ticket was just taken from hears that much (their Mine list drops it), nothing after
+    return seen.may_see(payload) or data.get("previous_assignee") == seen.agent_id
+
+
 @get("/inbox/live", include_in_schema=False, guards=[page_guard("readonly")])
 async def live(request: Request) -> ServerSentEvent:
     plugin: ChannelsPlugin = request.app.plugins.get(LiveChannelsPlugin)
@@ -101,8 +121,11 @@ async def live(request: Request) -> ServerSentEvent:
     channel = live_channel(scope)
     agent = await session_agent(request)
     agent_id = agent["id"] if agent else 0
+    seen = await visibility.viewer_for(agent)
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
+        nonlocal seen
+        read_at = time.monotonic()
         async with plugin.start_subscription([channel]) as subscriber:
             yield ServerSentEventMessage(comment="connected", retry=3000)
             async for raw in subscriber.iter_events():
@@ -110,9 +133,11 @@ async def live(request: Request) -> ServerSentEvent:
                     decoded = json.loads(raw)
                 except ValueError:
                     continue
+                if time.monotonic() - read_at > VIEWER_REFRESH:
+                    seen, read_at = await visibility.viewer_for(agent), time.monotonic()
                 # one event, or several sent together (core.events.RedisLiveBus)
                 for payload in decoded if isinstance(decoded, list) else [decoded]:
-                    if not isinstance(payload, dict):
+                    if not isinstance(payload, dict) or not await _may_hear(seen, payload):
                         continue
                     for message in _messages(payload, agent_id):
                         yield message
@@ -150,8 +175,10 @@ async def presence(request: Request, ticket_id: int) -> Template:
     arrived = old is None or old["seen_at"] < now - VIEWER_TTL
     started_typing = typing and (old is None or not old["typing_at"] or old["typing_at"] < now - TYPING_TTL)
     if arrived or started_typing:
-        await request.app.state.desk.live.publish({"name": "presence", "ticket_id": ticket_id,
-                                                   "actor": f"agent:{agent['id']}", "data": {"typing": typing}})
+        payload = {"name": "presence", "ticket_id": ticket_id, "actor": f"agent:{agent['id']}",
+                   "data": {"typing": typing}}
+        await visibility.stamp([payload])
+        await request.app.state.desk.live.publish(payload)
     return await page(request, "ticket/_viewers.html", viewers=await viewers(ticket_id, agent["id"]))
 
 

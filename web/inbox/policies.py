@@ -102,7 +102,11 @@ async def team_create(request: Request) -> Template | Redirect:
     form = await request.form()
     try:
         ids = _ids(form_list(form, "agent_ids"))
-        team = await api.create_team(api.TeamIn(name=form_value(form, "name"), agent_ids=ids), _who(agent))
+        visibility = form_value(form, "visibility", "everyone")
+        if visibility not in ("everyone", "members"):
+            raise ValueError(i18n.gettext_("Choose who sees the team's tickets."))
+        team = await api.create_team(api.TeamIn(name=form_value(form, "name"), agent_ids=ids, visibility=visibility),
+                                     _who(agent))
     except (RelaydeskError, ValueError) as exc:
         return await _teams_page(request, error=_error(exc), form={"name": form_value(form, "name")}, status=400)
     return Redirect(path=f"/inbox/admin/teams?edit={team['id']}")
@@ -131,6 +135,7 @@ async def team_save(request: Request, team_id: int) -> Template | Redirect:
         }
         await api.save_routing(team_id, _convert(values, api.RoutingIn), _who(agent))
         await api.set_members(team_id, _ids(form_list(form, "agent_ids")), _who(agent))
+        await api.set_visibility(team_id, form_value(form, "visibility", "everyone"), _who(agent))
     except (RelaydeskError, ValueError) as exc:
         return await _teams_page(request, edit=team_id, error=_error(exc), form=values, status=400)
     return Redirect(path=f"/inbox/admin/teams?edit={team_id}&saved=1")
@@ -353,7 +358,14 @@ async def claim(request: Request, ticket_id: int) -> Response | Redirect:
 @get("/inbox/notifications", include_in_schema=False, guards=[page_guard("readonly")])
 async def notifications_page(request: Request) -> Template:
     agent = await session_agent(request)
-    return await page(request, "inbox/notifications.html", items=await notifications.latest(agent["id"]))
+    items = await notifications.latest(agent["id"])
+    # a rule may have notified about a ticket the agent may not see (core.visibility): left out
+    from core.visibility import visible_ids
+    from web.visibility import viewer
+
+    shown = await visible_ids(await viewer(request, agent), [i["ticket"] for i in items if i.get("ticket")])
+    items = [i for i in items if not i.get("ticket") or i["ticket"] in shown]
+    return await page(request, "inbox/notifications.html", items=items)
 
 
 @get("/inbox/notifications/badge", include_in_schema=False, guards=[page_guard("readonly")])

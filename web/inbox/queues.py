@@ -22,11 +22,13 @@ from core.errors import InvalidRequest, RelaydeskError
 from core.tables import PRIORITIES
 from core.ticket_filter import TicketFilter
 from core.tickets import tags_of
+from core.visibility import Viewer
 from web.api import pagination
 from web.api.params import OptionalId, text
 from web.inbox.bulk import bulk_choices
 from web.inbox.common import is_htmx, page
 from web.sessions import page_guard, session_agent
+from web.visibility import viewer
 
 QUEUES = ticket_lists.QUEUES
 PAGE_SIZE = 50
@@ -51,7 +53,7 @@ def request_filter(request: Request) -> TicketFilter:
     return ticket_filter.parse({f: request.query_params.get(f) for f in ticket_filter.FIELDS})
 
 
-async def read_list(agent: Mapping[str, Any], now: datetime, flt: TicketFilter, queue: str | None,
+async def read_list(agent: Mapping[str, Any], seen: Viewer, now: datetime, flt: TicketFilter, queue: str | None,
                     q: str, cursor: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A page of list rows and the cursor after it. A search looks through every ticket narrowed by
     the filters (not by the queue: a search from "All open" still finds a solved order), newest
@@ -61,12 +63,12 @@ async def read_list(agent: Mapping[str, Any], now: datetime, flt: TicketFilter, 
     position = pagination.decode(cursor)
     if q.strip():
         sort = ticket_lists.SEARCH
-        keys = await ticket_lists.search_page(q, ticket_filter.where(flt, agent, now), position, PAGE_SIZE + 1,
+        keys = await ticket_lists.search_page(q, ticket_filter.where(flt, agent, now, seen=seen), position, PAGE_SIZE + 1,
                                               LIST_COLUMNS)
     else:
         sort = flt.sort or "due"
         extra = [queue_where(queue, agent["id"], now)] if queue else []
-        keys = await ticket_lists.page(ticket_filter.where(flt, agent, now, extra=extra), sort, position,
+        keys = await ticket_lists.page(ticket_filter.where(flt, agent, now, seen=seen, extra=extra), sort, position,
                                        PAGE_SIZE + 1, LIST_COLUMNS)
     following = None
     if len(keys) > PAGE_SIZE:
@@ -86,13 +88,13 @@ async def filter_choices() -> dict[str, Any]:
             "filter_sla": ticket_filter.SLA_STATES, "filter_sorts": ticket_filter.SORTS}
 
 
-async def counts(agent: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+async def counts(agent: Mapping[str, Any], now: datetime, seen: Viewer) -> dict[str, Any]:
     """Counts for the left navigation: the queues' from the counts the database keeps (core.counts),
     exact and with no scan of the open tickets; each saved view's capped at
     ticket_lists.COUNT_CAP ("1000+"), since a view is any combination of filters no kept count
-    can foresee."""
-    out = await ticket_counts.navigation(agent["id"], now)
-    out["views"] = await view_counts(agent, now)
+    can foresee. Neither counts the tickets of teams hidden from the agent (core.visibility)."""
+    out = await ticket_counts.navigation(agent["id"], now, seen.hidden)
+    out["views"] = await view_counts(agent, now, seen)
     return out
 
 
@@ -104,17 +106,18 @@ _MAX_KEPT = 10_000
 _kept_counts: dict[tuple[int, int, str], tuple[float, int | None]] = {}
 
 
-async def view_counts(agent: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
+async def view_counts(agent: Mapping[str, Any], now: datetime, seen: Viewer) -> list[dict[str, Any]]:
     views = []
     for view in await saved_views.visible(agent):
-        key = (agent["id"], view["id"], str(view["updated_at"]))
+        key = (agent["id"], view["id"], f"{view['updated_at']}/{sorted(seen.hidden)}")
         kept = _kept_counts.get(key)
         n: int | None
         if kept is not None and kept[0] > time.monotonic():
             n = kept[1]
         else:
             try:
-                n = await ticket_lists.capped_count(ticket_filter.where(saved_views.filter_of(view), agent, now))
+                n = await ticket_lists.capped_count(ticket_filter.where(saved_views.filter_of(view), agent, now,
+                                                                                seen=seen))
             except RelaydeskError:  # a stored filter no longer valid: listed, not counted
                 n = None
             if len(_kept_counts) >= _MAX_KEPT:
@@ -152,7 +155,8 @@ async def render_list(request: Request, agent: Mapping[str, Any], *, queue: str 
                       edited: bool = False) -> Template:
     """The queue page (or its list alone, for htmx) of a queue or a saved view, filtered."""
     now = clock.now()
-    rows, following = await read_list(agent, now, flt, queue, q, cursor)
+    seen = await viewer(request, dict(agent))  # team visibility: the same rule in lists, search and counts
+    rows, following = await read_list(agent, seen, now, flt, queue, q, cursor)
     path = request.url.path
     keep = {"edited": "1"} if edited else {}
     next_cursor = pagination.encode(following) if following else None
@@ -163,7 +167,7 @@ async def render_list(request: Request, agent: Mapping[str, Any], *, queue: str 
                "filter_count": flt.conditions(), "searching": bool(q.strip()), "edited": edited}
     if is_htmx(request) and request.headers.get("hx-target") == "ticket-list":
         return await page(request, "inbox/_list.html", **context)
-    context["counts"] = await counts(agent, now)
+    context["counts"] = await counts(agent, now, seen)
     context["agents"] = await db.fetch("SELECT id, name FROM agents WHERE active = {} ORDER BY name", True)
     context["may_share"] = saved_views.may_share(agent)
     context["may_edit_view"] = view is not None and (not view["shared"] or saved_views.may_share(agent))
@@ -192,7 +196,8 @@ async def counts_fragment(request: Request, queue: str | None = text(32), view: 
     agent = await session_agent(request)
     assert agent is not None
     flt = request_filter(request)
-    return await page(request, "inbox/_nav.html", counts=await counts(agent, clock.now()), queue=queue or "",
+    seen = await viewer(request, agent)
+    return await page(request, "inbox/_nav.html", counts=await counts(agent, clock.now(), seen), queue=queue or "",
                       channel=flt.channel, team=int(flt.team) if flt.team and flt.team.isdigit() else None,
                       tag=flt.tag, q="", view={"id": view} if view else None)
 

@@ -19,6 +19,7 @@ from web import i18n
 from web.inbox.common import form_value, is_htmx, page
 from web.inbox.ticket import _collision, _ticket, last_seen, timeline
 from web.sessions import page_guard, session_agent
+from web.visibility import viewer
 
 VALUE_PREFIX = "var_"
 
@@ -94,7 +95,7 @@ async def send(request: Request, ticket_id: int) -> Template | Redirect:
     if not is_htmx(request):
         return Redirect(path=f"/inbox/t/{ticket_id}")
     ticket = await _ticket(ticket_id)
-    rows = await timeline(ticket["customer"])
+    rows = await timeline(ticket["customer"], seen=await viewer(request, await session_agent(request)))
     limits, _ = await core_templates.offered(desk, ticket)
     # the timeline; out of band: the header, the collision guard's mark and an emptied template panel
     return await page(request, "ticket/_after_template.html", ticket=ticket, timeline=rows, limits=limits,

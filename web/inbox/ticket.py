@@ -22,12 +22,14 @@ from core.merge import duplicates, merge_customers
 from core.tables import PRIORITIES, TICKET_STATUSES, Agent, Attachment, Customer, Message
 from core.tickets import tags_of, update_ticket
 from core.types import InboundAttachment
+from core.visibility import Viewer
 from web.api.params import OptionalId
 from web.inbox import images
 from web.inbox.common import chosen_id, form_value, is_htmx, page
 from web.inbox.panel_html import clean_panel
 from web.sessions import page_guard, session_agent
 from web.strict import check_form_text
+from web.visibility import viewer
 
 TIMELINE_LIMIT = 200
 NOTE_FILES = N_("Internal notes cannot carry files; choose Reply to send them to the customer.")
@@ -67,21 +69,23 @@ def _marks(values: list[Any]) -> str:
     return ", ".join("{}" for _ in values)
 
 
-async def _customer_tickets(customer_id: int) -> list[dict[str, Any]]:
-    """The customer's tickets, newest first: the timeline's and the customer panel's (one query)."""
-    return await db.fetch("SELECT id, subject, status, channel_type FROM tickets WHERE customer = {} ORDER BY id DESC",
-                          customer_id)
+async def _customer_tickets(customer_id: int, seen: Viewer) -> list[dict[str, Any]]:
+    """The customer's tickets the agent may see (core.visibility), newest first: the timeline's and
+    the customer panel's (one query)."""
+    visible, args = seen.sql()
+    return await db.fetch("SELECT id, subject, status, channel_type FROM tickets WHERE customer = {} "
+                          f"AND {visible} ORDER BY id DESC", customer_id, *args)
 
 
 async def timeline(customer_id: int, show_images: int | None = None,
-                   customer_tickets: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """The customer's messages on every channel and ticket, oldest first (the latest 200). Remote
+                   customer_tickets: list[dict[str, Any]] | None = None, *, seen: Viewer) -> list[dict[str, Any]]:
+    """The customer's messages on every channel and ticket `seen` may see, oldest first (the latest 200). Remote
     images stay hidden (web.inbox.images) except in the message `show_images` names.
 
     The page's reads are plain statements (core.db.fetch): piccolo's query builder cost more CPU
     than the database on this page, which every agent opens all day."""
     if customer_tickets is None:
-        customer_tickets = await _customer_tickets(customer_id)
+        customer_tickets = await _customer_tickets(customer_id, seen)
     tickets = {t["id"]: t for t in customer_tickets}
     if not tickets:
         return []
@@ -130,27 +134,26 @@ def _withdrawn_at(metadata: Any) -> Any:
         return None
 
 
-async def _customer_panel(customer_id: int, customer_tickets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+async def _customer_panel(customer_id: int, customer_tickets: list[dict[str, Any]], seen: Viewer) -> dict[str, Any]:
     rows = await db.fetch("SELECT * FROM customers WHERE id = {}", customer_id)
     customer = rows[0] if rows else {"id": customer_id}
     customer["tags"] = _loads(customer.get("tags"), [])
     identities = await db.fetch("SELECT channel_type, handle, display_name, email, phone FROM customer_identities "
                                 "WHERE customer = {} ORDER BY id", customer_id)
-    if customer_tickets is None:
-        customer_tickets = await _customer_tickets(customer_id)
     merged_from = await db.fetch("SELECT id, name, email FROM customers WHERE merged_into = {} ORDER BY id LIMIT 20",
                                  customer_id)
     return {"customer": customer, "identities": identities, "tickets": [dict(t) for t in customer_tickets[:20]],
             "merged_from": merged_from,
-            "duplicates": await duplicates(customer) if customer.get("id") else []}
+            "duplicates": await duplicates(customer, viewer=seen) if customer.get("id") else []}
 
 
 async def ticket_context(request: Request, ticket_id: int, show_images: int | None = None) -> dict[str, Any]:
     desk = request.app.state.desk
     ticket = await _ticket(ticket_id)
     ticket["tags"] = (await tags_of([ticket_id]))[ticket_id]
-    customer_tickets = await _customer_tickets(ticket["customer"])
-    panel = await _customer_panel(ticket["customer"], customer_tickets)
+    seen = await viewer(request, await session_agent(request))
+    customer_tickets = await _customer_tickets(ticket["customer"], seen)
+    panel = await _customer_panel(ticket["customer"], customer_tickets, seen)
     plugin_context = await core_context.customer_context(desk, panel["customer"], ticket)
     plugin_panels = await core_context.panels(desk, ticket, panel["customer"], plugin_context,
                                               await session_agent(request))
@@ -163,7 +166,7 @@ async def ticket_context(request: Request, ticket_id: int, show_images: int | No
     accounts = await db.fetch("SELECT name, plugin FROM channel_accounts WHERE id = {}",
                               ticket["account"]) if ticket["account"] else []
     account = accounts[0] if accounts else None
-    rows = await timeline(ticket["customer"], show_images, customer_tickets)
+    rows = await timeline(ticket["customer"], show_images, customer_tickets, seen=seen)
     file_rules = reply_files.rules(limits, desk.settings.max_reply_files_bytes)
     return {
         "ticket": ticket, "timeline": rows, "last_seen": last_seen(rows, ticket_id), "limits": limits, "account": account,
@@ -189,8 +192,10 @@ async def neighbour(request: Request, ticket_id: int, queue: str = "open", step:
 
     agent = await session_agent(request)
     now = clock.now()
+    seen = await viewer(request, agent)
     # through the one where-clause every list takes (core.ticket_filter.where)
-    where = ticket_filter.where(ticket_filter.TicketFilter(), agent, now, extra=[queue_where(queue, agent["id"], now)])
+    where = ticket_filter.where(ticket_filter.TicketFilter(), agent, now, seen=seen,
+                                extra=[queue_where(queue, agent["id"], now)])
     rows = await page_of(where, None, 500)
     ids = [r["id"] for r in rows]
     if ticket_id in ids:
@@ -204,7 +209,8 @@ async def neighbour(request: Request, ticket_id: int, queue: str = "open", step:
 @get("/inbox/t/{ticket_id:int}/timeline", include_in_schema=False, guards=[page_guard("readonly")])
 async def timeline_fragment(request: Request, ticket_id: int) -> Template:
     ticket = await _ticket(ticket_id)
-    return await page(request, "ticket/_timeline.html", ticket=ticket, timeline=await timeline(ticket["customer"]))
+    return await page(request, "ticket/_timeline.html", ticket=ticket, timeline=await timeline(
+        ticket["customer"], seen=await viewer(request, await session_agent(request))))
 
 
 @get("/inbox/t/{ticket_id:int}/properties", include_in_schema=False, guards=[page_guard("readonly")])
@@ -216,7 +222,8 @@ async def _back(request: Request, ticket_id: int, fragment: str = "ticket/_timel
     if is_htmx(request):
         if fragment == "ticket/_timeline.html":
             ticket = await _ticket(ticket_id)
-            return await page(request, fragment, ticket=ticket, timeline=await timeline(ticket["customer"]))
+            return await page(request, fragment, ticket=ticket, timeline=await timeline(
+        ticket["customer"], seen=await viewer(request, await session_agent(request))))
         return await page(request, fragment, **await ticket_context(request, ticket_id))
     return Redirect(path=f"/inbox/t/{ticket_id}")
 
@@ -271,7 +278,7 @@ async def reply(request: Request, ticket_id: int) -> Template | Redirect:
     if not is_htmx(request):
         return Redirect(path=f"/inbox/t/{ticket_id}")
     ticket = await _ticket(ticket_id)
-    rows = await timeline(ticket["customer"])
+    rows = await timeline(ticket["customer"], seen=await viewer(request, agent))
     # the timeline, plus out-of-band: the header's status and the collision guard's new mark
     return await page(request, "ticket/_after_reply.html", ticket=ticket, timeline=rows,
                       last_seen=last_seen(rows, ticket_id), queue=form_value(form, "queue") or "open")
