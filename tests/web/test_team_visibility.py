@@ -366,3 +366,33 @@ async def test_merge_answers_and_notifications_leave_hidden_tickets_out(desk):
             assert (SECRET in listed.text) is sees
             badge = await browser.get("/inbox/notifications/badge")
             assert '<span class="count">1</span>' in badge.text
+
+
+async def test_saved_views_and_filtered_search_leave_hidden_tickets_out(desk):
+    """The lists saved views and the API's search read go through the one where-clause
+    (core.ticket_filter.where), which takes the viewer: a shared view counts and lists the hidden
+    ticket for a member and a supervisor, never for an outsider; nor does ?q= with filters."""
+    async with client_for(desk) as client:
+        d = await _desk_with_a_team_only_ticket(client)
+        made = await client.post("/api/v1/views", headers=auth(d.sup), json={
+            "name": "Order 7781", "shared": True, "filters": {"status": "open", "tag": "vip"}})
+        assert made.status_code == 201, made.text
+        view = made.json()["id"]
+        for token, sees in ((d.outsider, False), (d.member, True), (d.sup, True)):
+            listed = (await client.get("/api/v1/views?counts=true", headers=auth(token))).json()
+            assert [v["count"] for v in listed if v["id"] == view] == [1 if sees else 0]
+            through_view = (await client.get(f"/api/v1/tickets?view={view}", headers=auth(token))).json()
+            assert [t["id"] for t in through_view["items"]] == ([d.hidden] if sees else [])
+            found = (await client.get("/api/v1/tickets", headers=auth(token),
+                                      params={"q": "7781", "status": "open"})).json()
+            assert sorted(t["id"] for t in found["items"]) == sorted([d.hidden, d.public] if sees else [d.public])
+    async with client_for(desk) as browser:
+        await sign_in(browser, "vis-outsider@example.com")
+        page = await browser.get(f"/inbox/v/{view}")
+        assert page.status_code == 200 and SECRET[:20] not in page.text
+        searched = await browser.get("/inbox/q/open", params={"q": "7781", "status": "open"})
+        assert SECRET[:20] not in searched.text and PUBLIC[:20] in searched.text
+    async with client_for(desk) as member:
+        await sign_in(member, "vis-member@example.com")
+        assert SECRET[:20] in (await member.get(f"/inbox/v/{view}")).text
+        assert SECRET[:20] in (await member.get("/inbox/q/open", params={"q": "7781", "status": "open"})).text
