@@ -1,0 +1,23 @@
+"""Fixtures for the knowledge base: a desk with the kb plugin and its tables."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from core.migrate import migrate
+from plugins.kb import cache
+
+
+def kb_config(**plugin: Any) -> Callable[[dict[str, Any]], None]:
+    def configure(config: dict[str, Any]) -> None:
+        config["relaydesk"]["public_url"] = "https://desk.example.com"
+        config["plugins"]["enabled"] = ["api_channel", "kb"]
+        config["plugins"]["kb"] = plugin
+    return configure
+
+
+async def kb_desk(make_desk: Callable[..., Any], **plugin: Any) -> Any:
+    desk = await make_desk(kb_config(**plugin))
+    await migrate(desk.registry.migrations)
+    cache.clear()  # one process, several desks: never a page from an earlier test's database
+    return desk
