@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from core.migrate import migrate
-from plugins.kb import cache
+from plugins.kb import cache, helpcenter
 
 
 def kb_config(**plugin: Any) -> Callable[[dict[str, Any]], None]:
@@ -20,4 +20,5 @@ async def kb_desk(make_desk: Callable[..., Any], **plugin: Any) -> Any:
     desk = await make_desk(kb_config(**plugin))
     await migrate(desk.registry.migrations)
     cache.clear()  # one process, several desks: never a page from an earlier test's database
+    helpcenter._votes.clear()
     return desk
