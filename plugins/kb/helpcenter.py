@@ -228,8 +228,8 @@ async def _article_page(request: Request, brand_key: str, language: str, article
             ctx_page = await build()
         except _Missing:
             return _html(await _not_found(request, brand_key, language), 404, cacheable=False)
-        t = (lambda message: _(message, language))
-        html = ctx_page[1].replace("<!--vote-->", f'<p class="thanks" role="status">{t("Thanks for your feedback!")}</p>')
+        thanks = _("Thanks for your feedback!", language)
+        html = ctx_page[1].replace("<!--vote-->", f'<p class="thanks" role="status">{thanks}</p>')
         return _html(html, ctx_page[0], cacheable=False)
     return await _page(request, (brand_key, language, "article", article_id), build,
                        record=("view", brand_key, language))

@@ -1,0 +1,79 @@
+"""The knowledge base's inbox pages over ASGI with CSRF: a supervisor writes an article in two
+languages, sees its revisions, the diff and restores one; an agent reads but cannot write; the
+pages speak the agent's language."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from core.tables import Agent
+from plugins.kb.tables import KbRevision, KbTranslation
+from tests.helpers import client_for, make_agent
+from tests.plugins.kb.conftest import kb_desk
+from tests.web.inbox_helpers import form_post, sign_in
+
+
+async def test_supervisor_writes_agent_reads(make_desk: Callable[..., Any]) -> None:
+    desk = await kb_desk(make_desk, public_url=None)
+    await make_agent("supervisor", email="sup@example.com")
+    await make_agent("agent", email="agent@example.com")
+    async with client_for(desk) as client:
+        assert (await client.get("/inbox/kb", follow_redirects=False)).status_code in (302, 303)  # sign in first
+        await sign_in(client, "sup@example.com")
+        assert (await client.get("/inbox/kb")).status_code == 200
+        made = await form_post(client, "/inbox/kb/articles", {
+            "language": "en", "title": "Returns", "status": "published", "visibility": "public", "tags": "returns, policy",
+            "slug": "returns", "format": "markdown", "body": "Return within **30 days**.<script>x()</script>"},
+            page="/inbox/kb/articles/new")
+        assert made.status_code in (302, 303), made.text
+        location = made.headers["location"]
+        article_id = int(re.search(r"/articles/(\d+)", location).group(1))
+        zh = await form_post(client, "/inbox/kb/articles", {
+            "id": str(article_id), "language": "zh", "title": "退货", "status": "published", "visibility": "public",
+            "tags": "returns, policy", "slug": "returns", "format": "html", "body": "<p>30天内可退货。</p>"},
+            page=location)
+        assert zh.status_code in (302, 303)
+        again = await form_post(client, "/inbox/kb/articles", {
+            "id": str(article_id), "language": "en", "title": "Returns", "status": "published", "visibility": "public",
+            "tags": "returns", "slug": "returns", "format": "html", "body": "<p>Return within 14 days.</p>",
+            "note": "shorter window"}, page=location)
+        assert again.status_code in (302, 303)
+        text = await KbTranslation.select().where(KbTranslation.language == "en").first()
+        assert text["body_html"] == "<p>Return within 14 days.</p>" and text["revision"] == 2
+        editor = await client.get(f"/inbox/kb/articles/{article_id}?lang=en")
+        assert "shorter window" in editor.text and "Restore" in editor.text
+        diff = await client.get(f"/inbox/kb/articles/{article_id}/diff?lang=en&to=2")
+        assert diff.status_code == 200 and "<ins>+&lt;p&gt;Return within 14 days.&lt;/p&gt;</ins>" in diff.text
+        assert "<del>-&lt;p&gt;Return within &lt;strong&gt;30 days&lt;/strong&gt;.&lt;/p&gt;</del>" in diff.text
+        restored = await form_post(client, f"/inbox/kb/articles/{article_id}/restore",
+                                   {"language": "en", "number": "1"}, page=location)
+        assert restored.status_code in (302, 303)
+        text = await KbTranslation.select().where(KbTranslation.language == "en").first()
+        assert "<strong>30 days</strong>" in text["body_html"] and "script" not in text["body_html"]
+        assert await KbRevision.count().where(KbRevision.language == "en") == 3
+        bad = await form_post(client, "/inbox/kb/articles", {
+            "language": "en", "title": "", "status": "published", "format": "html", "body": "x", "slug": "Bad Slug"},
+            page="/inbox/kb/articles/new")
+        assert bad.status_code == 400 and 'role="alert"' in bad.text
+        taken = await form_post(client, "/inbox/kb/articles", {
+            "language": "en", "title": "Other", "status": "draft", "format": "html", "body": "x", "slug": "returns"},
+            page="/inbox/kb/articles/new")
+        assert taken.status_code == 409 and "returns" in taken.text
+        cat = await form_post(client, "/inbox/kb/categories", {"slug": "policies", "names": "en: Policies\nzh: 政策"},
+                              page="/inbox/kb/categories")
+        assert cat.status_code in (302, 303)
+        assert "政策" in (await client.get("/inbox/kb/categories")).text
+
+    async with client_for(desk) as client:
+        await sign_in(client, "agent@example.com")
+        await Agent.update({Agent.locale: "zh"}).where(Agent.email == "agent@example.com")
+        listing = await client.get("/inbox/kb")
+        assert listing.status_code == 200 and "知识库" in listing.text and "退货" in listing.text
+        assert "新建文章" not in listing.text  # no write button for an agent
+        assert (await client.get(f"/inbox/kb/articles/{article_id}?lang=zh")).status_code == 200
+        refused = await form_post(client, "/inbox/kb/articles", {
+            "id": str(article_id), "language": "en", "title": "Hacked", "status": "published", "format": "html",
+            "body": "x"}, page="/inbox/kb")
+        assert refused.status_code == 403
+        assert (await client.get("/inbox/kb/articles/new")).status_code == 403
