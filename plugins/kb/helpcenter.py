@@ -132,10 +132,12 @@ def _trail(lib: dict[str, Any], category_id: int | None) -> list[dict[str, Any]]
 
 
 def _alternates(ctx: dict[str, Any], languages: list[str], path_for: Any) -> list[dict[str, str]]:
-    out = [{"lang": lang, "href": ctx["base"] + path_for(lang)} for lang in languages if lang in ctx["brand"]["languages"]]
+    out = [{"lang": lang, "href": ctx["base"] + path_for(lang), "path": path_for(lang)}
+           for lang in languages if lang in ctx["brand"]["languages"]]
     if out:
         default = ctx["brand"]["languages"][0]
-        out.append({"lang": "x-default", "href": ctx["base"] + path_for(default if default in languages else languages[0])})
+        chosen = path_for(default if default in languages else languages[0])
+        out.append({"lang": "x-default", "href": ctx["base"] + chosen, "path": chosen})
     return out
 
 
@@ -327,5 +329,7 @@ async def help_sitemap(request: Request, brand_key: str) -> Response:
                     headers={"cache-control": f"public, max-age={int(state.settings().cache_seconds)}"})
 
 
-ROUTES = [help_root, help_brand, help_home, help_category, help_article, help_article_slug, help_search,
+from plugins.kb.assets import kb_image  # noqa: E402  (served under /help like the pages)
+
+ROUTES = [kb_image, help_root, help_brand, help_home, help_category, help_article, help_article_slug, help_search,
           help_vote, help_sitemap]

@@ -77,3 +77,40 @@ async def test_supervisor_writes_agent_reads(make_desk: Callable[..., Any]) -> N
             "body": "x"}, page="/inbox/kb")
         assert refused.status_code == 403
         assert (await client.get("/inbox/kb/articles/new")).status_code == 403
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+async def test_editor_assets_and_image_upload(make_desk: Callable[..., Any]) -> None:
+    desk = await kb_desk(make_desk, public_url=None)
+    await make_agent("supervisor", email="sup@example.com")
+    await make_agent("agent", email="agent@example.com")
+    async with client_for(desk) as client:
+        await sign_in(client, "sup@example.com")
+        quill = await client.get("/inbox/kb/assets/quill.js")
+        assert quill.status_code == 200 and "Quill" in quill.text[:5000]
+        assert (await client.get("/inbox/kb/assets/..%2F..%2Fetc%2Fpasswd")).status_code == 404
+        page = (await client.get("/inbox/kb/articles/new")).text
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)
+        uploaded = await client.post("/inbox/kb/images", files={"image": ("a.png", PNG, "image/png")},
+                                     headers={"x-csrftoken": token})
+        assert uploaded.status_code == 201, uploaded.text
+        url = uploaded.json()["url"]
+        assert re.fullmatch(r"/help/images/[0-9a-f]{64}\.png", url)
+        fake = await client.post("/inbox/kb/images", files={"image": ("a.png", b"<svg onload=alert(1)>", "image/png")},
+                                 headers={"x-csrftoken": token})
+        assert fake.status_code == 400
+        no_token = await client.post("/inbox/kb/images", files={"image": ("a.png", PNG, "image/png")})
+        assert no_token.status_code == 403
+    async with client_for(desk) as client:  # anyone may see it (help center pages show it)
+        image = await client.get(url)
+        assert image.status_code == 200 and image.content == PNG and image.headers["content-type"] == "image/png"
+        assert (await client.get("/help/images/" + "0" * 64 + ".png")).status_code == 404
+        assert (await client.get("/inbox/kb/assets/quill.js", follow_redirects=False)).status_code in (302, 303)
+        await sign_in(client, "agent@example.com")
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get("/inbox/kb")).text).group(1)
+        refused = await client.post("/inbox/kb/images", files={"image": ("a.png", PNG, "image/png")},
+                                    headers={"x-csrftoken": token})
+        assert refused.status_code == 403

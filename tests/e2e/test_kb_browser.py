@@ -1,0 +1,126 @@
+"""The knowledge base at human pace (issue 22): an admin writes an article in the inbox's rich-text
+editor (Quill from npm), publishes it in English, adds and publishes a Chinese version; a customer
+finds it in the help center by an English and by a Chinese word and reads it. Real uvicorn,
+Debian's Chromium, and no Content-Security-Policy violation on the way."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from tests.conftest import API_SECRET
+from tests.e2e.conftest import AGENTS, Server, _seed_agents, free_port, run, sign_in, wait_until, write_config
+from tests.e2e.test_shift_browser import CSP_PROBE, _csp_seen
+
+IDLE = 0.6
+
+
+async def _brand(database: str) -> None:
+    from core import db
+    from plugins.kb import theme
+
+    await db.connect(database, pool_size=2)
+    try:
+        await theme.save_brand("shop", name="Tea Shop", languages=["en", "zh"], primary_color="#0b6e4f")
+    finally:
+        await db.disconnect()
+
+
+@pytest.fixture(scope="module")
+def kb_server(tmp_path_factory: pytest.TempPathFactory, receiver) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("e2e-kb")
+    database = f"sqlite:///{root / 'relaydesk.db'}"
+    config = write_config(root / "plugins.toml", database, root / "data", receiver.url + "/replies")
+    config.write_text(config.read_text().replace('enabled = ["api_channel"]', 'enabled = ["api_channel", "kb"]'))
+    names = ("RELAYDESK_E2E_SECRET", "RELAYDESK_TEST_API_SECRET")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update({"RELAYDESK_E2E_SECRET": "e2e-secret-" + "x" * 20, "RELAYDESK_TEST_API_SECRET": API_SECRET})
+    srv = Server(config, free_port(), root / "server.log")
+    try:
+        run(_seed_agents(database, AGENTS))
+        run(_brand(database))
+        yield srv
+    finally:
+        srv.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _type(element, text: str) -> None:
+    for word in text.split(" "):
+        element.send_keys(word + " ")
+        time.sleep(0.05)
+
+
+def _write(driver, title: str, body: str, slug: str | None = None) -> None:
+    editor = wait_until(lambda: driver.find_element(By.CSS_SELECTOR, ".kb-quill .ql-editor"), what="the rich-text editor")
+    _type(driver.find_element(By.NAME, "title"), title)
+    if slug:
+        driver.find_element(By.NAME, "slug").send_keys(slug)
+    driver.find_element(By.NAME, "tags").send_keys("customs, shipping")
+    time.sleep(IDLE)
+    editor.click()
+    _type(editor, body)
+    driver.find_element(By.CSS_SELECTOR, ".ql-toolbar .ql-bold").click()  # the toolbar works
+    _type(editor, "Bold note.")
+    Select(driver.find_element(By.NAME, "status")).select_by_value("published")
+    time.sleep(IDLE)
+    driver.find_element(By.CSS_SELECTOR, "#kb-editor button.primary").click()
+
+
+def test_publish_in_two_languages_and_find_it(kb_server, browser_factory):
+    base = kb_server.url
+    admin = browser_factory(console=True)
+    admin.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_PROBE})
+    sign_in(admin, base, "ann@example.com")
+    admin.get(base + "/inbox/kb")
+    admin.find_element(By.LINK_TEXT, "New article").click()
+    _write(admin, "Customs duties", "Import duties are paid by the buyer when the parcel arrives.", "customs-duties")
+    wait_until(lambda: "/inbox/kb/articles/" in admin.current_url and "lang=en" in admin.current_url,
+               what="the saved article")
+    assert "Revisions" in admin.page_source and "(current)" in admin.page_source
+    time.sleep(IDLE)
+
+    adder = admin.find_element(By.CSS_SELECTOR, "input[name=lang]")
+    adder.send_keys("zh")
+    adder.submit()
+    wait_until(lambda: "lang=zh" in admin.current_url, what="the Chinese editor")
+    _write(admin, "海关关税", "进口关税由买家在包裹到达时支付。")
+    wait_until(lambda: "lang=zh" in admin.current_url and "Revisions" in admin.page_source, what="the saved Chinese text")
+    assert _csp_seen(admin) == [], _csp_seen(admin)
+
+    customer = browser_factory(language="zh-CN", console=True)
+    customer.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_PROBE})
+    customer.get(base + "/help/shop")  # Accept-Language picks the Chinese help center
+    wait_until(lambda: customer.current_url.endswith("/help/shop/zh/"), what="the Chinese help center")
+    box = customer.find_element(By.NAME, "q")
+    _type(box, "关税")
+    box.submit()
+    link = wait_until(lambda: customer.find_element(By.LINK_TEXT, "海关关税"), what="the Chinese result")
+    time.sleep(IDLE)
+    link.click()
+    wait_until(lambda: "进口关税由买家在包裹到达时支付。" in customer.page_source, what="the Chinese article")
+    assert customer.find_element(By.CSS_SELECTOR, "article strong").text.strip() == "Bold note."
+    english = customer.find_element(By.CSS_SELECTOR, "nav.langs a[hreflang=en]")
+    time.sleep(IDLE)
+    english.click()
+    wait_until(lambda: "Import duties are paid by the buyer" in customer.page_source, what="the English version")
+
+    box = customer.find_element(By.NAME, "q")
+    box.clear()
+    _type(box, "buyer")
+    box.submit()
+    wait_until(lambda: customer.find_element(By.LINK_TEXT, "Customs duties"), what="the English result").click()
+    wait_until(lambda: "/help/shop/en/articles/" in customer.current_url, what="the English article page")
+    customer.find_element(By.CSS_SELECTOR, ".vote button[value=yes]").click()
+    wait_until(lambda: "Thanks for your feedback!" in customer.page_source, what="the vote's thanks")
+    assert _csp_seen(customer) == [], _csp_seen(customer)
