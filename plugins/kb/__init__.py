@@ -6,8 +6,10 @@ from plugins.kb.plugin import (  # noqa: F401
     register_migrations,
     register_routes,
     register_settings,
+    render_panel,
     shutdown,
     startup,
 )
 
-__all__ = ["register_settings", "register_migrations", "register_routes", "register_commands", "startup", "shutdown"]
+__all__ = ["register_settings", "register_migrations", "register_routes", "register_commands", "render_panel",
+           "startup", "shutdown"]

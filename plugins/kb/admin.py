@@ -201,8 +201,9 @@ def _router() -> Any:
     from web.inbox.common import inbox_error
 
     from plugins.kb.assets import kb_asset, kb_image_upload
+    from plugins.kb.panel import use_article
 
-    return Router(path="/", route_handlers=[kb_asset, kb_image_upload, kb_list, kb_new, kb_edit, kb_save, kb_diff, kb_restore, kb_delete,
+    return Router(path="/", route_handlers=[use_article, kb_asset, kb_image_upload, kb_list, kb_new, kb_edit, kb_save, kb_diff, kb_restore, kb_delete,
                                             kb_categories, kb_category_save, kb_category_delete],
                   exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})
 

@@ -41,6 +41,13 @@ def register_commands(register):
 
 
 @hookimpl
+def render_panel(ticket, agent):
+    from plugins.kb.panel import render
+
+    return render(ticket, agent)
+
+
+@hookimpl
 def startup(desk):
     from plugins.kb import state
 

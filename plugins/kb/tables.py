@@ -96,6 +96,17 @@ class KbStat(Table, tablename="kb_stats"):
     count = Integer(default=0)
 
 
-KB_TABLES = (KbBrand, KbCategory, KbArticle, KbTranslation, KbRevision, KbTerm, KbStat)
+class KbUse(Table, tablename="kb_uses"):
+    """An agent took an article's link or passage into a ticket's reply (from the suggestions)."""
+
+    ticket = Integer(index=True)
+    article = Integer(index=True)
+    language = Varchar(length=16)
+    agent = Integer(null=True, default=None)
+    mode = Varchar(length=16)  # link | passage
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+KB_TABLES = (KbBrand, KbCategory, KbArticle, KbTranslation, KbRevision, KbTerm, KbStat, KbUse)
 
 register_tables(KB_TABLES)  # bound to the desk's database on every connect

@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 ID = "2026-12-02T13:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "knowledge base: brands, categories, articles, translations, revisions, terms, stats"
+DESCRIPTION = "knowledge base: brands, categories, articles, translations, revisions, terms, stats, uses"
 
 INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS kb_translations_article_language ON kb_translations (article, language)",
