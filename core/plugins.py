@@ -46,6 +46,7 @@ BUNDLED_PLUGINS: dict[str, str] = {
     "translate": "plugins.translate",
     "csat": "plugins.csat",
     "kb": "plugins.kb",
+    "webchat": "plugins.webchat",
 }
 
 ENTRY_POINT_GROUP = "relaydesk"

@@ -85,6 +85,7 @@ PLUGIN_TABLES: list[tuple[str, str]] = [
     ("plugins.amazon.tables", "AMAZON_TABLES"),
     ("plugins.ebay.tables", "EBAY_TABLES"),
     ("plugins.kb.tables", "KB_TABLES"),
+    ("plugins.webchat.tables", "WEBCHAT_TABLES"),
 ]
 
 

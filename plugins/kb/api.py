@@ -198,5 +198,5 @@ class KbApi(Controller):
     @get("/stats", guards=[require("readonly")], responses=errors())
     async def get_stats(self, since: str | None = None, until: str | None = None) -> dict[str, Any]:
         """Deflection figures per day: help-center searches (and those that found nothing), article
-        views, helpful votes, widget sessions and those that ended without a ticket."""
+        views, helpful votes, searches from the contact widget (and those that found nothing)."""
         return await stats.report(since, until)

@@ -267,6 +267,23 @@ async def help_search(request: Request, brand_key: str, language: str, q: str = 
     return response
 
 
+@get(PREFIX + "/{brand_key:str}/{language:str}/search.json", include_in_schema=False)
+async def help_search_json(request: Request, brand_key: str, language: str, q: str = "", source: str = "") -> Response:
+    """The same search for the contact widget (plugins/webchat): titles, links and excerpts as JSON."""
+    brand = await public.brand(brand_key)
+    if brand is None or language not in brand["languages"]:
+        return Response({"error": {"code": "not_found", "message": "no such help center"}}, status_code=404)
+    query = q.strip()[:MAX_QUERY]
+    found = await public.search(brand_key, language, query, limit=8) if query else []
+    if query:
+        stats.record("widget_search" if source == "widget" else "search", brand_key, language)
+        if not found:
+            stats.record("widget_search_empty" if source == "widget" else "search_empty", brand_key, language)
+    return Response({"results": [{"title": a["title"], "url": article_url(brand_key, language, a),
+                                  "excerpt": a["excerpt"]} for a in found]},
+                    headers={"cache-control": f"public, max-age={int(state.settings().cache_seconds)}"})
+
+
 # One vote per address and article per day; kept in memory and bounded (a restart forgets it).
 _votes: dict[tuple[str, int], float] = {}
 MAX_VOTERS = 50_000
@@ -332,4 +349,4 @@ async def help_sitemap(request: Request, brand_key: str) -> Response:
 from plugins.kb.assets import kb_image  # noqa: E402  (served under /help like the pages)
 
 ROUTES = [kb_image, help_root, help_brand, help_home, help_category, help_article, help_article_slug, help_search,
-          help_vote, help_sitemap]
+          help_search_json, help_vote, help_sitemap]

@@ -1,5 +1,5 @@
-"""Deflection figures: help-center searches (and empty ones), article views, helpful votes, widget
-sessions (and those that ended without a ticket), counted per day, brand and language.
+"""Deflection figures: help-center searches (and empty ones), article views, helpful votes, and
+searches from the contact widget (and empty ones), counted per day, brand and language.
 
 Public pages must stay fast, so a hit only bumps an in-memory counter; the counters are written in
 one upsert per key at most every FLUSH_SECONDS (by the request that finds them due) and when the
@@ -18,8 +18,7 @@ from typing import Any
 from core import db
 from core.errors import InvalidRequest
 
-KINDS = ("search", "search_empty", "view", "vote_yes", "vote_no", "widget_session", "widget_ticket",
-         "widget_deflected")
+KINDS = ("search", "search_empty", "view", "vote_yes", "vote_no", "widget_search", "widget_search_empty")
 FLUSH_SECONDS = 10.0
 _pending: Counter[tuple[str, str, str, str]] = Counter()
 _last_flush = time.monotonic()
@@ -76,7 +75,5 @@ async def report(since: str | None, until: str | None) -> dict[str, Any]:
         "helpful_percent": round(100 * totals["vote_yes"] / votes, 1) if votes else None,
         "search_success_percent": round(100 * (totals["search"] - totals["search_empty"]) / totals["search"], 1)
         if totals["search"] else None,
-        "widget_deflection_percent": round(100 * totals["widget_deflected"] / totals["widget_session"], 1)
-        if totals["widget_session"] else None,
         "days": [{"day": d, **{k: c[k] for k in KINDS}} for d, c in sorted(days.items())],
     }

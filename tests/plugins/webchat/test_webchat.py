@@ -1,0 +1,130 @@
+"""The webchat channel: the loader and the frame (CSP, language), proof of work, honeypot, rate
+limits, a conversation that becomes a ticket with the pre-chat fields, later messages on the same
+ticket, an agent's reply delivered (and mailed when the visitor has left), on both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from core.config import settings_from_dict
+from core.errors import ConfigError
+from core.migrate import migrate
+from core.plugins import load_registry
+from core.tables import Customer, Message, Ticket
+from plugins.webchat import guard
+from plugins.webchat.tables import WebchatSession
+from tests.helpers import auth, client_for, make_agent
+
+import pytest
+
+
+def _config(**account: Any) -> Callable[[dict[str, Any]], None]:
+    def configure(config: dict[str, Any]) -> None:
+        config["plugins"]["enabled"] = ["api_channel", "webchat"]
+        config["plugins"]["webchat"] = {"accounts": {"shop": {
+            "pow_bits": 8, "allowed_origins": ["https://shop.example"], "conversations_per_hour": 3, **account}}}
+    return configure
+
+
+async def _desk(make_desk: Callable[..., Any], **account: Any) -> Any:
+    desk = await make_desk(_config(**account))
+    await migrate(desk.registry.migrations)
+    guard._windows.clear()
+    return desk
+
+
+def solve(challenge: str, bits: int) -> str:
+    for nonce in itertools.count():
+        if guard.leading_zero_bits(hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()) >= bits:
+            return str(nonce)
+    raise AssertionError
+
+
+async def _start(client: Any, **fields: Any) -> Any:
+    ch = (await client.get("/webchat/shop/challenge")).json()
+    body = {"challenge": ch["challenge"], "nonce": solve(ch["challenge"], ch["bits"]), "text": "Where is my parcel?",
+            **fields}
+    return await client.post("/webchat/shop/start", json=body)
+
+
+def test_bad_settings_fail_at_startup() -> None:
+    config = {"relaydesk": {"database": "sqlite:///x.db"}, "plugins": {"enabled": ["webchat"], "webchat": {
+        "accounts": {"shop": {"allowed_origins": ["shop.example/*"]}}}}}
+    with pytest.raises(ConfigError):
+        load_registry(settings_from_dict(config, "p.toml"))
+
+
+async def test_conversation_becomes_a_ticket(make_desk: Callable[..., Any]) -> None:
+    desk = await _desk(make_desk)
+    _, token = await make_agent("agent")
+    async with client_for(desk) as client:
+        loader = await client.get("/webchat/shop/widget.js")
+        assert loader.status_code == 200 and len(loader.content) < 3000  # one small script, no third-party code
+        assert "http" not in loader.text.replace("https://desk/webchat", "")
+        frame = await client.get("/webchat/shop/frame?lang=zh-CN")
+        assert frame.status_code == 200 and "我们能帮您什么？" in frame.text and "zh-Hans" in frame.text
+        assert "frame-ancestors https://shop.example" in frame.headers["content-security-policy"]
+        assert "x-frame-options" not in {k.lower() for k in frame.headers} or \
+            "frame-ancestors" in frame.headers["content-security-policy"]  # CSP's frame-ancestors wins in browsers
+        assert (await client.get("/webchat/nobody/frame")).status_code == 404
+
+        ch = (await client.get("/webchat/shop/challenge")).json()
+        lazy = await client.post("/webchat/shop/start", json={"challenge": ch["challenge"], "nonce": "x", "text": "hi"})
+        assert lazy.status_code == 400 and "proof of work" in lazy.json()["error"]["message"]
+        forged = ch["challenge"][:-4] + "0000"
+        assert (await client.post("/webchat/shop/start", json={
+            "challenge": forged, "nonce": solve(forged, 8), "text": "hi"})).status_code == 400
+        assert (await client.post("/webchat/shop/start", content=b"{not json")).status_code == 400
+        assert (await client.post("/webchat/shop/start", json={"text": 5})).status_code == 400
+        bot = await _start(client, website="http://spam.example")
+        assert bot.status_code == 201  # looks accepted ...
+        assert await Ticket.count() == 0  # ... stores nothing
+
+        started = await _start(client, name="Mia Keller", email="mia@example.com", order="#1001", language="en")
+        assert started.status_code == 201, started.text
+        key = started.json()["key"]
+        ticket = await Ticket.select().first()
+        first = await Message.select().where(Message.ticket == ticket["id"]).first()
+        assert first["text"] == "Where is my parcel?" and first["direction"] == "inbound"
+        customer = await Customer.select().where(Customer.id == first["customer"]).first()
+        assert customer["name"] == "Mia Keller"
+        assert "1001" in str(first["metadata"]) or "1001" in str(ticket)
+        more = await client.post("/webchat/shop/messages", json={"key": key, "text": "It was order 1001."})
+        assert more.status_code == 201
+        assert await Message.count().where(Message.ticket == ticket["id"]) == 2
+        assert (await client.post("/webchat/shop/messages", json={"key": "wrong", "text": "x"})).status_code == 404
+        assert (await client.post("/webchat/shop/messages", json={"key": key, "text": "  "})).status_code == 400
+        assert (await client.post("/webchat/shop/messages", json={"key": key, "text": "x" * 5001})).status_code == 400
+        session = await WebchatSession.select().first()
+        assert session["key_hash"] != key and session["email"] == "mia@example.com"
+
+        for _ in range(2):
+            await _start(client)
+        assert (await _start(client)).status_code == 429  # conversations_per_hour = 3
+
+        reply = await client.post(f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(token),
+                                  json={"text": "It left our warehouse today."})
+        assert reply.status_code == 202, reply.text
+
+
+async def test_away_visitor_gets_no_lost_reply(make_desk: Callable[..., Any]) -> None:
+    """A visitor who left: the reply is still delivered into the conversation (the widget shows it
+    when they come back); without outgoing mail on the desk nothing fails."""
+    from plugins.webchat.plugin import _deliver
+
+    desk = await _desk(make_desk, away_seconds=5)
+    async with client_for(desk) as client:
+        assert (await _start(client, email="wei@example.cn")).status_code == 201
+    session = await WebchatSession.select().first()
+    await WebchatSession.update({WebchatSession.last_seen: datetime.now(timezone.utc) - timedelta(minutes=5)}).where(
+        WebchatSession.id == session["id"])
+    account = desk.registry.account("webchat", "shop")
+
+    class Reply:
+        message_id, recipient_handle, text = 99, session["handle"], "Shipped today."
+
+    result = await _deliver(account, Reply())
+    assert result.external_id == "webchat-99" and result.status == "delivered"
