@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import QueryParameter
 
 from core.bounds import Id, Int32
 from core.errors import InvalidRequest
@@ -153,9 +154,10 @@ class KbApi(Controller):
 
     @get("/articles/{article_id:int}/translations/{language:str}/diff", guards=[require("readonly")],
          responses=errors(404))
-    async def get_diff(self, article_id: int, language: str, from_: Annotated[int, msgspec.Meta(ge=1)],
-                       to: Annotated[int, msgspec.Meta(ge=1)]) -> dict[str, Any]:
-        """A unified diff of two revisions (`?from_=1&to=3`): title, status and body lines."""
+    async def get_diff(self, article_id: int, language: str,
+                       from_: Annotated[int, QueryParameter(name="from", ge=1, le=2**31 - 1)],
+                       to: Annotated[int, QueryParameter(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
+        """A unified diff of two revisions (`?from=1&to=3`): title, status and body lines."""
         return await store.diff(article_id, language, from_, to)
 
     @post("/articles/{article_id:int}/translations/{language:str}/revisions/{number:int}/restore",

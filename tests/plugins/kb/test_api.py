@@ -49,7 +49,7 @@ async def test_revisions_diff_and_restore(make_desk: Callable[..., Any]) -> None
         history = (await client.get(f"{API}/articles/{aid}/translations/en/revisions", headers=auth(agent))).json()
         assert [r["number"] for r in history] == [2, 1]
         assert history[0]["note"] == "slower carrier" and history[0]["author"].startswith("agent:")
-        diff = (await client.get(f"{API}/articles/{aid}/translations/en/diff?from_=1&to=2", headers=auth(agent))).json()
+        diff = (await client.get(f"{API}/articles/{aid}/translations/en/diff?from=1&to=2", headers=auth(agent))).json()
         assert diff["changed"] is True
         assert "-<p>Orders ship in <strong>2 days</strong>.</p>" in diff["diff"]
         assert "+<p>Orders ship in 3 days.</p>" in diff["diff"] and "+<p>Express: 1 day.</p>" in diff["diff"]
@@ -69,6 +69,10 @@ async def test_revisions_diff_and_restore(make_desk: Callable[..., Any]) -> None
         both = await client.put(f"{API}/articles/{aid}/translations/en", headers=auth(boss),
                                 json={"title": "x", "body_html": "<p>a</p>", "body_markdown": "a"})
         assert both.status_code == 400
+        schema = (await client.get("/api/v1/schema/openapi.json")).json()
+        for path in ("/api/v1/plugins/kb/articles", "/api/v1/plugins/kb/articles/{article_id}/translations/{language}/diff",
+                     "/api/v1/plugins/kb/import", "/api/v1/plugins/kb/export", "/api/v1/plugins/kb/brands/{key}"):
+            assert path in schema["paths"], path
         listed = (await client.get(f"{API}/articles?language=zh&status=draft", headers=auth(agent))).json()
         assert [a["id"] for a in listed] == [aid]
         busy = await client.delete(f"{API}/categories/{cat.json()['id']}", headers=auth(boss))
