@@ -7,9 +7,10 @@ from plugins.kb.plugin import (  # noqa: F401
     register_routes,
     register_settings,
     render_panel,
+    report_figures,
     shutdown,
     startup,
 )
 
-__all__ = ["register_settings", "register_migrations", "register_routes", "register_commands", "render_panel",
+__all__ = ["register_settings", "register_migrations", "register_routes", "register_commands", "render_panel", "report_figures",
            "startup", "shutdown"]

@@ -77,3 +77,23 @@ async def report(since: str | None, until: str | None) -> dict[str, Any]:
         if totals["search"] else None,
         "days": [{"day": d, **{k: c[k] for k in KINDS}} for d, c in sorted(days.items())],
     }
+
+
+async def report_figures(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The reports' figures for [start, end), by whole days (the counters are daily)."""
+    await flush()
+    last_day = (end - timedelta(microseconds=1)).date().isoformat()
+    rows = await db.fetch("SELECT kind, SUM(count) AS n FROM kb_stats WHERE day >= {} AND day <= {} GROUP BY kind",
+                          start.date().isoformat(), last_day)
+    totals = Counter({row["kind"]: int(row["n"] or 0) for row in rows})
+    searches = totals["search"] + totals["widget_search"]
+    empty = totals["search_empty"] + totals["widget_search_empty"]
+    votes = totals["vote_yes"] + totals["vote_no"]
+    return [
+        {"key": "kb.searches", "label": "Help center searches", "value": float(searches), "count": searches},
+        {"key": "kb.search_success", "label": "Help center searches with results (%)",
+         "value": round(100 * (searches - empty) / searches, 1) if searches else None, "count": searches},
+        {"key": "kb.views", "label": "Help article views", "value": float(totals["view"]), "count": totals["view"]},
+        {"key": "kb.helpful", "label": "Helpful votes (%)",
+         "value": round(100 * totals["vote_yes"] / votes, 1) if votes else None, "count": votes},
+    ]

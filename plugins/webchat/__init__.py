@@ -5,8 +5,11 @@ from plugins.webchat.plugin import (  # noqa: F401
     register_channels,
     register_migrations,
     register_routes,
+    report_figures,
     send_message,
+    shutdown,
     startup,
 )
 
-__all__ = ["register_channels", "register_migrations", "register_routes", "send_message", "startup"]
+__all__ = ["register_channels", "register_migrations", "register_routes", "report_figures", "send_message", "shutdown",
+           "startup"]

@@ -45,6 +45,20 @@ def startup(desk):
 
 
 @hookimpl
+def shutdown(desk):
+    from plugins.webchat.stats import flush
+
+    return flush()
+
+
+@hookimpl(optionalhook=True)  # the reports' hook (report_figures); harmless on a desk without it
+def report_figures(start, end):
+    from plugins.webchat.stats import report_figures as figures
+
+    return figures(start, end)
+
+
+@hookimpl
 def send_message(channel_type, account, message):
     if channel_type != CHANNEL:
         return None

@@ -32,7 +32,7 @@ from core.errors import InvalidRequest, NotFound, RelaydeskError
 from core.inbound import ingest
 from core.tables import Message
 from core.types import InboundMessage
-from plugins.webchat import guard
+from plugins.webchat import guard, stats
 from plugins.webchat.tables import WebchatSession
 from web import i18n
 from web.client_address import client_address
@@ -132,6 +132,7 @@ async def frame(request: Request, account_name: str, lang: str = "") -> Response
     html = env.get_template("frame.html").render(
         _=t, language=language, account=account_name, help_brand=settings.help_brand, pow_bits=settings.pow_bits,
         color=settings.color if re.fullmatch(r"#[0-9a-fA-F]{3,6}", settings.color) else "#1f6feb")
+    stats.record("opened", account.id)
     ancestors = " ".join(settings.allowed_origins) or "'self'"
     policy = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
               f"form-action 'none'; base-uri 'none'; frame-ancestors {ancestors}")
@@ -187,6 +188,7 @@ async def start(request: Request, account_name: str) -> dict[str, Any]:
     await WebchatSession.insert(WebchatSession(key_hash=digest, account=account.id, handle=handle, customer=customer,
                                                ticket=results[0].ticket_id if results else None, email=email,
                                                language=language, sent=1))
+    stats.record("started", account.id)
     return {"key": key, "language": language}
 
 

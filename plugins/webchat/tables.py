@@ -22,6 +22,15 @@ class WebchatSession(Table, tablename="webchat_sessions"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-WEBCHAT_TABLES = (WebchatSession,)
+class WebchatStat(Table, tablename="webchat_stats"):
+    """Daily counters per account: widgets opened (the frame loaded) and conversations started."""
+
+    day = Varchar(length=10)
+    account = Integer()
+    kind = Varchar(length=16)  # opened | started
+    count = Integer(default=0)
+
+
+WEBCHAT_TABLES = (WebchatSession, WebchatStat)
 
 register_tables(WEBCHAT_TABLES)

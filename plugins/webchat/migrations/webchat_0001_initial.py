@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 ID = "2026-12-02T13:30:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "webchat sessions"
+DESCRIPTION = "webchat sessions and daily counters"
 
 
 async def forwards():
@@ -17,6 +17,7 @@ async def forwards():
         for table in WEBCHAT_TABLES:
             table._meta.db = engine()
             await table.create_table(if_not_exists=True).run()
+        await engine().run_ddl("CREATE UNIQUE INDEX IF NOT EXISTS webchat_stats_key ON webchat_stats (day, account, kind)")
 
     manager.add_raw(create)
     return manager

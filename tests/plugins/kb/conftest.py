@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from core.migrate import migrate
-from plugins.kb import cache, helpcenter
+from plugins.kb import cache, helpcenter, stats
 
 
 def kb_config(public_url: str | None, **plugin: Any) -> Callable[[dict[str, Any]], None]:
@@ -23,4 +23,5 @@ async def kb_desk(make_desk: Callable[..., Any], public_url: str | None = "https
     await migrate(desk.registry.migrations)
     cache.clear()  # one process, several desks: never a page from an earlier test's database
     helpcenter._votes.clear()
+    stats._pending.clear()  # counts of an earlier test's pages belong to its database
     return desk

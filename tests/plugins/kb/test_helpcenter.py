@@ -118,3 +118,22 @@ async def test_help_center_pages_and_search(make_desk: Callable[..., Any]) -> No
         figures = (await client.get(f"{API}/stats", headers=auth(admin))).json()
         assert figures["totals"]["search"] >= 8 and figures["totals"]["search_empty"] >= 3
         assert figures["totals"]["vote_yes"] == 1 and figures["totals"]["view"] >= 1
+
+
+async def test_deflection_figures_for_reports(make_desk: Callable[..., Any]) -> None:
+    """The figures the kb adds to reports through the (optional) report_figures hook."""
+    from datetime import datetime, timedelta, timezone
+
+    from plugins.kb import stats
+    from plugins.kb.plugin import report_figures
+
+    await kb_desk(make_desk)
+    for kind, count in (("search", 8), ("search_empty", 2), ("widget_search", 2), ("view", 5), ("vote_yes", 3),
+                        ("vote_no", 1)):
+        stats.record(kind, "acme", "en", count)
+    now = datetime.now(timezone.utc)
+    figures = {f["key"]: f for f in await report_figures(now - timedelta(days=1), now + timedelta(days=1))}
+    assert figures["kb.searches"]["value"] == 10 and figures["kb.search_success"]["value"] == 80.0
+    assert figures["kb.views"]["count"] == 5 and figures["kb.helpful"]["value"] == 75.0
+    before = {f["key"]: f for f in await report_figures(now - timedelta(days=9), now - timedelta(days=8))}
+    assert before["kb.searches"]["value"] == 0 and before["kb.helpful"]["value"] is None

@@ -128,3 +128,19 @@ async def test_away_visitor_gets_no_lost_reply(make_desk: Callable[..., Any]) ->
 
     result = await _deliver(account, Reply())
     assert result.external_id == "webchat-99" and result.status == "delivered"
+
+
+async def test_widget_sessions_for_reports(make_desk: Callable[..., Any]) -> None:
+    from plugins.webchat import stats
+    from plugins.webchat.plugin import report_figures
+
+    stats._pending.clear()
+    desk = await _desk(make_desk)
+    async with client_for(desk) as client:
+        for _ in range(4):
+            assert (await client.get("/webchat/shop/frame?lang=en")).status_code == 200
+        assert (await _start(client)).status_code == 201
+    now = datetime.now(timezone.utc)
+    figures = {f["key"]: f for f in await report_figures(now - timedelta(hours=1), now + timedelta(hours=1))}
+    assert figures["webchat.sessions"]["value"] == 4 and figures["webchat.tickets"]["count"] == 1
+    assert figures["webchat.deflected"]["value"] == 75.0
