@@ -1,7 +1,8 @@
 """The knowledge base at human pace (issue 22): an admin writes an article in the inbox's rich-text
 editor (Quill from npm), publishes it in English, adds and publishes a Chinese version; a customer
-finds it in the help center by an English and by a Chinese word and reads it. Real uvicorn,
-Debian's Chromium, and no Content-Security-Policy violation on the way."""
+finds it in the help center by an English and by a Chinese word and reads it; an agent answering a
+shipping question gets the shipping article suggested and inserts its passage into the reply.
+Real uvicorn, Debian's Chromium, and no Content-Security-Policy violation on the way."""
 
 from __future__ import annotations
 
@@ -23,11 +24,18 @@ IDLE = 0.6
 
 async def _brand(database: str) -> None:
     from core import db
-    from plugins.kb import theme
+    from plugins.kb import store, theme
 
     await db.connect(database, pool_size=2)
     try:
         await theme.save_brand("shop", name="Tea Shop", languages=["en", "zh"], primary_color="#0b6e4f")
+        for slug, title, body in [
+                ("shipping-times", "How long does shipping take?",
+                 "<p>Parcels leave within 24 hours and arrive in 7 to 12 days; tracking shows after 48 hours.</p>"),
+                ("sizes", "Size guide", "<p>Our shoes run small: choose one size up.</p>")]:
+            article = await store.save_article(article_id=None, slug=slug, category=None, visibility="public",
+                                               brands=[], tags=[])
+            await store.save_translation(article, "en", title=title, body_html=body, status="published", author="e2e")
     finally:
         await db.disconnect()
 
@@ -124,3 +132,27 @@ def test_publish_in_two_languages_and_find_it(kb_server, browser_factory):
     customer.find_element(By.CSS_SELECTOR, ".vote button[value=yes]").click()
     wait_until(lambda: "Thanks for your feedback!" in customer.page_source, what="the vote's thanks")
     assert _csp_seen(customer) == [], _csp_seen(customer)
+
+
+def test_reply_box_suggests_the_shipping_article(kb_server, browser_factory):
+    kb_server.post_messages([{"id": "ship-1", "sender": {"id": "ella", "name": "Ella Stone"},
+                              "text": "Hello, my parcel has not arrived yet and the tracking shows nothing. "
+                                      "How long does shipping take to Germany?"}])
+    driver = browser_factory(console=True)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_PROBE})
+    sign_in(driver, kb_server.url, "bo@example.com")
+    driver.get(kb_server.url + "/inbox/q/open")
+    wait_until(lambda: next(a for a in driver.find_elements(By.CSS_SELECTOR, ".ticket-row a")
+                            if "parcel" in a.text or "Ella" in a.text), what="the shipping ticket").click()
+    panel = wait_until(lambda: driver.find_element(By.CSS_SELECTOR, ".plugin-panel[data-plugin=kb]"),
+                       what="the help articles panel")
+    first = panel.find_elements(By.CSS_SELECTOR, ".kb-suggestions > li")[0]
+    assert "How long does shipping take?" in first.text
+    time.sleep(IDLE)
+    first.find_element(By.CSS_SELECTOR, "button[value=passage]").click()
+    insert = wait_until(lambda: first.find_element(By.CSS_SELECTOR, "[data-insert]"), what="the passage preview")
+    time.sleep(IDLE)
+    insert.click()
+    area = driver.find_element(By.CSS_SELECTOR, "#reply textarea")
+    wait_until(lambda: "Parcels leave within 24 hours" in area.get_attribute("value"), what="the passage in the reply")
+    assert _csp_seen(driver) == [], _csp_seen(driver)
