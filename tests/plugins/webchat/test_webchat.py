@@ -16,9 +16,13 @@ from core.plugins import load_registry
 from core.tables import Customer, Message, Ticket
 from plugins.webchat import guard
 from plugins.webchat.tables import WebchatSession
+from tests.conftest import wait_for
 from tests.helpers import auth, client_for, make_agent
 
 import pytest
+from pluggy import HookimplMarker
+
+hookimpl = HookimplMarker("relaydesk")
 
 
 def _config(**account: Any) -> Callable[[dict[str, Any]], None]:
@@ -29,8 +33,8 @@ def _config(**account: Any) -> Callable[[dict[str, Any]], None]:
     return configure
 
 
-async def _desk(make_desk: Callable[..., Any], **account: Any) -> Any:
-    desk = await make_desk(_config(**account))
+async def _desk(make_desk: Callable[..., Any], extra_plugins: Any = None, **account: Any) -> Any:
+    desk = await make_desk(_config(**account), extra_plugins=extra_plugins)
     await migrate(desk.registry.migrations)
     guard._windows.clear()
     return desk
@@ -110,24 +114,44 @@ async def test_conversation_becomes_a_ticket(make_desk: Callable[..., Any]) -> N
         assert reply.status_code == 202, reply.text
 
 
-async def test_away_visitor_gets_no_lost_reply(make_desk: Callable[..., Any]) -> None:
-    """A visitor who left: the reply is still delivered into the conversation (the widget shows it
-    when they come back); without outgoing mail on the desk nothing fails."""
-    from plugins.webchat.plugin import _deliver
+class Postman:
+    """A throwaway plugin offering the desk's outgoing mail (what the email plugin's SMTP account does)."""
 
-    desk = await _desk(make_desk, away_seconds=5)
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    @hookimpl
+    def desk_mail(self, desk: Any) -> Any:
+        async def send(to: str, subject: str, text: str) -> None:
+            self.sent.append((to, subject, text))
+        return send
+
+
+async def test_replies_go_by_email_once_the_visitor_has_left(make_desk: Callable[..., Any]) -> None:
+    postman = Postman()
+    desk = await _desk(make_desk, extra_plugins=[("postman", postman)], away_seconds=5)
+    _, token = await make_agent("agent")
     async with client_for(desk) as client:
-        assert (await _start(client, email="wei@example.cn")).status_code == 201
-    session = await WebchatSession.select().first()
-    await WebchatSession.update({WebchatSession.last_seen: datetime.now(timezone.utc) - timedelta(minutes=5)}).where(
-        WebchatSession.id == session["id"])
-    account = desk.registry.account("webchat", "shop")
+        assert (await _start(client, email="wei@example.cn", language="zh")).status_code == 201
+        ticket = await Ticket.select(Ticket.id).first()
+        present = await client.post(f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(token),
+                                    json={"text": "We are on it."})
+        assert present.status_code == 202
+        await wait_for(lambda: _delivered(ticket["id"], "We are on it."))
+        assert postman.sent == []  # the visitor is on the page: the widget shows it, no mail
+        await WebchatSession.update({WebchatSession.last_seen: datetime.now(timezone.utc) - timedelta(minutes=5)},
+                                    force=True)
+        away = await client.post(f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(token),
+                                 json={"text": "Shipped today, tracking CN123."})
+        assert away.status_code == 202
+        await wait_for(lambda: postman.sent)
+    assert postman.sent == [("wei@example.cn", "您的留言有了回复", "Shipped today, tracking CN123.")]
 
-    class Reply:
-        message_id, recipient_handle, text = 99, session["handle"], "Shipped today."
 
-    result = await _deliver(account, Reply())
-    assert result.external_id == "webchat-99" and result.status == "delivered"
+async def _delivered(ticket_id: int, text: str) -> bool:
+    row = await Message.select(Message.delivery_status).where(
+        (Message.ticket == ticket_id) & (Message.text == text)).first()
+    return bool(row and row["delivery_status"] in ("sent", "delivered"))
 
 
 async def test_widget_sessions_for_reports(make_desk: Callable[..., Any]) -> None:
