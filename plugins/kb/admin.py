@@ -57,7 +57,8 @@ async def kb_list(request: Request, q: str = "") -> Template:
     figures = await stats.report(None, None)
     return await _page(request, "admin/list.html", _("Knowledge base"), articles=articles, categories=cats,
                        q=q, figures=figures, brands=await theme.brands(),
-                       agent_language=i18n.current_language.get())
+                       agent_language=i18n.current_language.get(), is_admin=bool(
+                           (await session_agent(request) or {}).get("role") == "admin"))
 
 
 def _category_label(cats: list[dict[str, Any]], category: dict[str, Any]) -> str:
@@ -193,6 +194,30 @@ async def kb_category_delete(request: Request, category_id: int) -> Redirect:
     return Redirect(path=f"{BASE}/categories")
 
 
+@get(BASE + "/brands", include_in_schema=False, guards=[page_guard("admin")])
+async def kb_brands(request: Request, edit: str = "") -> Template:
+    found = await theme.brands()
+    current = next((b for b in found if b["key"] == edit), None)
+    return await _page(request, "admin/brands.html", _("Help centers"), brands=found, current=current, problem=None)
+
+
+@post(BASE + "/brands", include_in_schema=False, guards=[page_guard("admin")])
+async def kb_brand_save(request: Request) -> Any:
+    form = await request.form()
+    values = {k: form_value(form, k) for k in ("key", "name", "logo_url", "primary_color", "background_color",
+                                               "text_color")}
+    templates_ = {k: str(form.get(k) or "") for k in ("header_template", "footer_template")}
+    try:
+        await theme.save_brand(values.pop("key"), languages=_lines(form_value(form, "languages")), **values,
+                               **templates_)
+    except Exception as exc:
+        if getattr(exc, "status_code", 500) >= 500:
+            raise
+        return await _page(request, "admin/brands.html", _("Help centers"), status=exc.status_code,  # type: ignore[attr-defined]
+                           brands=await theme.brands(), current=None, problem=exc.message)  # type: ignore[attr-defined]
+    return Redirect(path=f"{BASE}/brands")
+
+
 def _router() -> Any:
     """The pages in a router with the inbox's error handling: sign-in redirects, error pages."""
     from litestar import Router
@@ -204,7 +229,8 @@ def _router() -> Any:
     from plugins.kb.panel import use_article
 
     return Router(path="/", route_handlers=[use_article, kb_asset, kb_image_upload, kb_list, kb_new, kb_edit, kb_save, kb_diff, kb_restore, kb_delete,
-                                            kb_categories, kb_category_save, kb_category_delete],
+                                            kb_categories, kb_category_save, kb_category_delete, kb_brands,
+                                            kb_brand_save],
                   exception_handlers={RelaydeskError: inbox_error, Exception: inbox_error})
 
 

@@ -114,3 +114,29 @@ async def test_editor_assets_and_image_upload(make_desk: Callable[..., Any]) -> 
         refused = await client.post("/inbox/kb/images", files={"image": ("a.png", PNG, "image/png")},
                                     headers={"x-csrftoken": token})
         assert refused.status_code == 403
+
+
+async def test_admin_sets_up_a_help_center(make_desk: Callable[..., Any]) -> None:
+    desk = await kb_desk(make_desk, public_url=None)
+    await make_agent("admin", email="boss@example.com")
+    await make_agent("supervisor", email="sup@example.com")
+    async with client_for(desk) as client:
+        await sign_in(client, "boss@example.com")
+        hostile = await form_post(client, "/inbox/kb/brands", {
+            "key": "tea", "name": "Tea", "languages": "zh, en", "primary_color": "#0b6e4f",
+            "background_color": "#ffffff", "text_color": "#222222",
+            "header_template": "{{ ''.__class__.__mro__ }}", "footer_template": ""}, page="/inbox/kb/brands")
+        assert hostile.status_code == 400 and 'role="alert"' in hostile.text
+        saved = await form_post(client, "/inbox/kb/brands", {
+            "key": "tea", "name": "Tea House", "languages": "zh, en", "primary_color": "#0b6e4f",
+            "background_color": "#ffffff", "text_color": "#222222", "logo_url": "",
+            "header_template": "<strong>{{ brand.name }}</strong> {{ language }}", "footer_template": "<p>© Tea</p>"},
+            page="/inbox/kb/brands")
+        assert saved.status_code in (302, 303), saved.text
+        assert "/help/tea/" in (await client.get("/inbox/kb/brands")).text
+    async with client_for(desk) as client:
+        home = await client.get("/help/tea/zh/")
+        assert home.status_code == 200 and "<strong>Tea House</strong> zh" in home.text and "© Tea" in home.text
+        assert "--brand:#0b6e4f" in home.text
+        await sign_in(client, "sup@example.com")
+        assert (await client.get("/inbox/kb/brands")).status_code == 403
