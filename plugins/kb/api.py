@@ -171,7 +171,7 @@ class KbApi(Controller):
         """Brands (stores), each with its own help center and theme."""
         return await theme.brands()
 
-    @put("/brands/{key:str}", guards=[require("admin")], responses=with_body())
+    @put("/brands/{key:str}", guards=[require("admin")], responses=with_body(404))
     async def put_brand(self, key: str, data: BrandIn) -> dict[str, Any]:
         """Create or change a brand's help center: languages (the first is the default), logo, colours,
         header and footer templates (jinja2, run in the sandbox; a template that fails is a 400)."""
