@@ -54,7 +54,7 @@ def plain_text(html: str) -> str:
 def normalize_language(code: str) -> str | None:
     """'zh', 'en', 'pt-BR', 'zh_Hans'... as a lower-case tag; None when it is not one."""
     value = (code or "").strip().replace("_", "-").lower()
-    return value if LANGUAGE.match(value) else None
+    return value if LANGUAGE.fullmatch(value) else None
 
 
 def slugify(text: str, fallback: str) -> str:

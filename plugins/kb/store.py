@@ -51,7 +51,7 @@ def language_or_400(code: str) -> str:
 
 
 def _slug_or_400(slug: str) -> str:
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         raise InvalidRequest(f"slug {slug[:40]!r} must be lower-case letters, digits and dashes")
     return slug
 
@@ -62,7 +62,7 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         tag = str(tag).strip().lower()
         if not tag:
             continue
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise InvalidRequest(f"tag {tag[:40]!r} may hold letters, digits, spaces, dots and dashes (40 at most)")
         if tag not in out:
             out.append(tag)

@@ -76,9 +76,9 @@ async def save_brand(key: str, *, name: str, languages: list[str], logo_url: str
         raise InvalidRequest("a help center needs at least one language")
     for field, value in (("primary_color", primary_color), ("background_color", background_color),
                          ("text_color", text_color)):
-        if not _COLOR.match(value or ""):
+        if not _COLOR.fullmatch(value or ""):
             raise InvalidRequest(f"{field} must be a colour like #1f6feb")
-    if logo_url and not re.match(r"^(https://|/)[^\s\"'<>]{1,500}$", logo_url):
+    if logo_url and not re.fullmatch(r"https://[^\s\"'<>]{1,500}|/(?!/)[^\s\"'<>]{0,500}", logo_url):
         raise InvalidRequest("logo_url must be an https:// URL or a path on this desk")
     values = {KbBrand.name: name, KbBrand.languages: store.dumps(codes), KbBrand.logo_url: logo_url,
               KbBrand.primary_color: primary_color, KbBrand.background_color: background_color,

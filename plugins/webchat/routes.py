@@ -170,7 +170,7 @@ async def start(request: Request, account_name: str) -> dict[str, Any]:
         raise InvalidRequest(problem)
     text = _text(data.text)
     email = data.email.strip()
-    if email and not _EMAIL.match(email):
+    if email and not _EMAIL.fullmatch(email):
         raise InvalidRequest("the email address does not look right")
     name, order = data.name.strip()[:200], re.sub(r"[^\w#-]", "", data.order)[:64]
     key = secrets.token_urlsafe(24)
