@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import click
@@ -53,5 +54,11 @@ def import_command(directory: Path) -> None:
 
     files = {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
              for p in sorted(directory.rglob("*")) if p.is_file()}
-    counts = _run(lambda: import_files(files, "cli"))
+    from core.errors import RelaydeskError
+
+    try:
+        counts = _run(lambda: import_files(files, "cli"))
+    except RelaydeskError as exc:  # a bad file: say which and why, nothing was written
+        click.echo(f"Not imported: {exc.message}", err=True)
+        sys.exit(2)
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
