@@ -261,8 +261,7 @@ async def help_search(request: Request, brand_key: str, language: str, q: str = 
     response = await _page(request, (brand_key, language, "search", query), build)
     if query and response.status_code == 200:
         stats.record("search", brand_key, language)
-        hits = cache.get(("page", brand_key, language, "search", query))
-        if hits and 'data-results="0"' in hits[1]:
+        if 'data-results="0"' in str(response.content):
             stats.record("search_empty", brand_key, language)
     return response
 

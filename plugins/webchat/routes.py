@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import msgspec
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, get, post
 from litestar.response import File, ServerSentEvent
 
@@ -38,6 +39,7 @@ from web import i18n
 from web.client_address import client_address
 
 STATIC = Path(__file__).parent / "static"
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
 _ = i18n.translator(Path(__file__).parent / "translations")
 MAX_TEXT = 5000
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{2,}$")
@@ -121,15 +123,11 @@ async def frame_js(request: Request, account_name: str) -> File:
 
 @get("/webchat/{account_name:str}/frame", include_in_schema=False)
 async def frame(request: Request, account_name: str, lang: str = "") -> Response:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     account = _account(request, account_name)
     language = _language(account, lang)
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                      autoescape=select_autoescape(default=True))
     t = (lambda message: _(message, language))
     settings = account.settings
-    html = env.get_template("frame.html").render(
+    html = _env.get_template("frame.html").render(
         _=t, language=language, account=account_name, help_brand=settings.help_brand, pow_bits=settings.pow_bits,
         color=settings.color if re.fullmatch(r"#[0-9a-fA-F]{3,6}", settings.color) else "#1f6feb")
     stats.record("opened", account.id)
