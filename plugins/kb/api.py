@@ -197,6 +197,14 @@ class KbApi(Controller):
         files = folder.files_from_zip(data)
         return await folder.import_files(files, await _author(request))
 
+    @post("/images", guards=[require("supervisor")], status_code=201, responses=with_body())
+    async def upload_image(self, request: Request) -> dict[str, str]:
+        """An image for article bodies, as the multipart field `image` (PNG, JPEG, GIF or WebP, by
+        content; 5 MB at most): `{"url": "/help/images/<sha256>.<ext>"}`, public, for `<img src>`."""
+        from plugins.kb.assets import read_upload, store_image
+
+        return {"url": store_image(request.app.state.desk.settings.data_dir, await read_upload(request))}
+
     @get("/stats", guards=[require("readonly")], responses=errors())
     async def get_stats(self, since: str | None = None, until: str | None = None) -> dict[str, Any]:
         """Deflection figures per day: help-center searches (and those that found nothing), article

@@ -49,28 +49,37 @@ def image_kind(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-@post("/inbox/kb/images", include_in_schema=False, guards=[page_guard("supervisor")], status_code=201)
-async def kb_image_upload(request: Request) -> dict[str, str]:
-    """A multipart field "image" -> {"url": "/help/images/<sha256>.<ext>"}. PNG, JPEG, GIF, WebP."""
-    form = await request.form()
-    upload = form.get("image")
-    if not isinstance(upload, UploadFile):
-        raise InvalidRequest("send the image as the multipart field 'image'")
-    data = await upload.read(MAX_IMAGE + 1)
+def store_image(data_dir: str, data: bytes) -> str:
+    """Keep an uploaded image (PNG, JPEG, GIF, WebP; the content decides) under data_dir by its
+    sha256 and return its public URL."""
     if len(data) > MAX_IMAGE:
         raise PayloadTooLarge(f"an image is at most {MAX_IMAGE // 1_000_000} MB")
     kind = image_kind(data)
     if kind is None:
         raise InvalidRequest("only PNG, JPEG, GIF and WebP images")
     name = f"{hashlib.sha256(data).hexdigest()}.{kind[0]}"
-    folder = _folder(request)
+    folder = Path(data_dir) / "kb-images"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     if not target.exists():
         partial = folder / f".{name}.part"
         partial.write_bytes(data)
         partial.replace(target)
-    return {"url": f"/help/images/{name}"}
+    return f"/help/images/{name}"
+
+
+async def read_upload(request: Request) -> bytes:
+    form = await request.form()
+    upload = form.get("image")
+    if not isinstance(upload, UploadFile):
+        raise InvalidRequest("send the image as the multipart field 'image'")
+    return await upload.read(MAX_IMAGE + 1)
+
+
+@post("/inbox/kb/images", include_in_schema=False, guards=[page_guard("supervisor")], status_code=201)
+async def kb_image_upload(request: Request) -> dict[str, str]:
+    """A multipart field "image" -> {"url": "/help/images/<sha256>.<ext>"}, from the editor."""
+    return {"url": store_image(request.app.state.desk.settings.data_dir, await read_upload(request))}
 
 
 @get("/help/images/{name:str}", include_in_schema=False)

@@ -142,3 +142,24 @@ async def test_export_then_import_round_trip(make_desk: Callable[..., Any]) -> N
         not_zip = await client.post(f"{API}/import", headers={**auth(admin), "content-type": "application/zip"},
                                     content=b"hello")
         assert not_zip.status_code == 400
+
+
+async def test_image_upload_through_the_api(make_desk: Callable[..., Any]) -> None:
+    from tests.plugins.kb.test_admin_pages import PNG
+
+    desk = await kb_desk(make_desk)
+    _, boss = await make_agent("supervisor")
+    _, agent = await make_agent("agent")
+    async with client_for(desk) as client:
+        made = await client.post(f"{API}/images", headers=auth(boss), files={"image": ("x.png", PNG, "image/png")})
+        assert made.status_code == 201, made.text
+        article = await client.post(f"{API}/articles", headers=auth(boss), json={"slug": "map", "translations": {
+            "en": {"title": "Map", "body_html": f'<p><img src="{made.json()["url"]}" alt="map"></p>'}}})
+        assert f'src="{made.json()["url"]}"' in article.json()["translations"]["en"]["body_html"]
+        assert (await client.get(made.json()["url"])).content == PNG
+        html = await client.post(f"{API}/images", headers=auth(boss),
+                                 files={"image": ("x.png", b"<html><script>alert(1)</script>", "image/png")})
+        assert html.status_code == 400
+        assert (await client.post(f"{API}/images", headers=auth(agent),
+                                  files={"image": ("x.png", PNG, "image/png")})).status_code == 403
+        assert (await client.post(f"{API}/images", headers=auth(boss), data={"other": "x"})).status_code == 400
