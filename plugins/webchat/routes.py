@@ -211,10 +211,12 @@ async def send(request: Request, account_name: str) -> dict[str, Any]:
     if not guard.allow(f"msg:{account.name}", address, account.settings.messages_per_minute, 60):
         raise TooMany("too many messages; wait a moment")
     text = _text(data.text)
-    number = session["sent"] + 1
-    await WebchatSession.update({WebchatSession.sent: WebchatSession.sent + 1,
-                                 WebchatSession.last_seen: datetime.now(timezone.utc)}
-                                ).where(WebchatSession.id == session["id"])
+    # one atomic increment numbers the message: two sends at once never share an external id
+    # (which ingest would take for a replay and drop)
+    counted = await WebchatSession.update({WebchatSession.sent: WebchatSession.sent + 1,
+                                           WebchatSession.last_seen: datetime.now(timezone.utc)}
+                                          ).where(WebchatSession.id == session["id"]).returning(WebchatSession.sent)
+    number = counted[0]["sent"]
     await ingest(desk, account, [InboundMessage(external_id=f"{session['handle']}:{number}",
                                                 sender_handle=session["handle"], text=text,
                                                 thread_key=session["handle"], language=session["language"])])
@@ -234,6 +236,9 @@ async def events(request: Request, account_name: str, key: str = "") -> ServerSe
     whether to follow up by email."""
     account = _account(request, account_name)
     session = await _session(account, key)
+    address = client_address(request, request.app.state.desk.settings.trusted_proxies)
+    if not guard.allow(f"events:{account.name}", address, 30, 60):  # reconnects are a few a minute
+        raise TooMany("too many connections; wait a moment")
     after = int(request.headers.get("last-event-id") or 0) if (request.headers.get("last-event-id") or "").isdigit() else 0
 
     async def stream() -> AsyncIterator[dict[str, Any]]:

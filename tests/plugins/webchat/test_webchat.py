@@ -168,3 +168,17 @@ async def test_widget_sessions_for_reports(make_desk: Callable[..., Any]) -> Non
     figures = {f["key"]: f for f in await report_figures(now - timedelta(hours=1), now + timedelta(hours=1))}
     assert figures["webchat.sessions"]["value"] == 4 and figures["webchat.tickets"]["count"] == 1
     assert figures["webchat.deflected"]["value"] == 75.0
+
+
+async def test_messages_sent_at_once_are_all_kept(make_desk: Callable[..., Any]) -> None:
+    import asyncio
+
+    desk = await _desk(make_desk, messages_per_minute=50)
+    async with client_for(desk) as client:
+        key = (await _start(client)).json()["key"]
+        answers = await asyncio.gather(*(client.post("/webchat/shop/messages", json={"key": key, "text": f"part {i}"})
+                                         for i in range(8)))
+    assert sorted(a.status_code for a in answers) == [201] * 8
+    ticket = await Ticket.select(Ticket.id).first()
+    texts = {m["text"] for m in await Message.select(Message.text).where(Message.ticket == ticket["id"])}
+    assert {f"part {i}" for i in range(8)} <= texts
