@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -32,7 +33,8 @@ async def _brand(database: str) -> None:
         for slug, title, body in [
                 ("shipping-times", "How long does shipping take?",
                  "<p>Parcels leave within 24 hours and arrive in 7 to 12 days; tracking shows after 48 hours.</p>"),
-                ("sizes", "Size guide", "<p>Our shoes run small: choose one size up.</p>")]:
+                ("sizes", "Size guide", "<p>Our shoes run small: choose one size up.</p>"
+                 "<table><tbody><tr><th>EU</th><td>38</td></tr></tbody></table>")]:
             article = await store.save_article(article_id=None, slug=slug, category=None, visibility="public",
                                                brands=[], tags=[])
             await store.save_translation(article, "en", title=title, body_html=body, status="published", author="e2e")
@@ -156,3 +158,21 @@ def test_reply_box_suggests_the_shipping_article(kb_server, browser_factory):
     area = driver.find_element(By.CSS_SELECTOR, "#reply textarea")
     wait_until(lambda: "Parcels leave within 24 hours" in area.get_attribute("value"), what="the passage in the reply")
     assert _csp_seen(driver) == [], _csp_seen(driver)
+
+
+def test_a_body_with_a_table_is_edited_as_html_and_keeps_it(kb_server, browser_factory):
+    driver = browser_factory()
+    sign_in(driver, kb_server.url, "ann@example.com")
+    driver.get(kb_server.url + "/inbox/kb")
+    driver.find_element(By.LINK_TEXT, "Size guide").click()
+    area = wait_until(lambda: driver.find_element(By.CSS_SELECTOR, "textarea[data-kb-editor]"), what="the editor")
+    wait_until(lambda: driver.find_element(By.CSS_SELECTOR, "[data-kb-plain-note]").is_displayed(),
+               what="the note that the text is edited as HTML")
+    assert area.is_displayed() and not driver.find_element(By.CSS_SELECTOR, ".kb-quill-wrap").is_displayed()
+    area.send_keys(" ")
+    time.sleep(IDLE)
+    driver.find_element(By.CSS_SELECTOR, "#kb-editor button.primary").click()
+    wait_until(lambda: "lang=en" in driver.current_url and "Revisions" in driver.page_source, what="the saved text")
+    page = httpx.get(kb_server.url + "/help/shop/en/search", params={"q": "size guide"})
+    link = page.text.split('<ol class="results"><li><a href="', 1)[1].split('"', 1)[0]
+    assert "<td>38</td>" in httpx.get(kb_server.url + link).text

@@ -44,7 +44,12 @@
       wrap.hidden = !rich;
       area.hidden = rich;
     }
+    // Markup Quill has no format for would be lost on save: such bodies stay in the HTML textarea
+    var UNKEPT = /<(table|details|dl|figure|sub|sup|kbd|abbr|mark|small|ins|del|hr|h4|h5|h6)\b/i;
+    var note = document.querySelector("[data-kb-plain-note]");
     function enter() {
+      if (UNKEPT.test(area.value)) { show(false); if (note) note.hidden = false; return; }
+      if (note) note.hidden = true;
       quill.setContents([]);
       quill.clipboard.dangerouslyPasteHTML(0, area.value);  // the stored body, already sanitized
       show(true);
