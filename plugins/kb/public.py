@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import db
 from core.search import query_terms
 from plugins.kb import cache, state
 from plugins.kb.content import plain_text
@@ -66,12 +67,17 @@ async def library(brand_key: str, language: str, *, internal: bool = False) -> d
 
 
 async def article_languages(article_id: int) -> list[str]:
-    async def load() -> list[str]:
-        rows = await KbTranslation.select(KbTranslation.language).where(
-            (KbTranslation.article == article_id) & (KbTranslation.status == "published"))
-        return sorted(r["language"] for r in rows)
+    """The languages an article is published in (for hreflang), from one cached map of all of them."""
 
-    return await _cached(("languages", article_id), load)
+    async def load() -> dict[int, list[str]]:
+        rows = await KbTranslation.select(KbTranslation.article, KbTranslation.language).where(
+            KbTranslation.status == "published")
+        found: dict[int, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["article"], []).append(row["language"])
+        return {article: sorted(languages) for article, languages in found.items()}
+
+    return (await _cached(("languages",), load)).get(article_id, [])
 
 
 async def search(brand_key: str, language: str, query: str, *, internal: bool = False,
@@ -87,22 +93,22 @@ async def search(brand_key: str, language: str, query: str, *, internal: bool = 
         return []
 
     async def load() -> list[tuple[int, int]]:
-        where = KbTerm.term.is_in(exact) if exact else None
-        for prefix in prefixes:
-            condition = KbTerm.term.like(prefix.replace("%", "").replace("_", "") + "%")
-            where = condition if where is None else where | condition
-        rows = await KbTerm.select(KbTerm.term, KbTerm.translation, KbTerm.weight).where(
-            where & KbTerm.translation.is_in(list(wanted)))
-        matched: dict[int, set[str]] = {}
-        score: dict[int, int] = {}
-        for row in rows:
-            term = row["term"]
-            keys = {term} if term in exact else set()
-            keys.update(f"*{p}" for p in prefixes if term.startswith(p))
-            matched.setdefault(row["translation"], set()).update(keys)
-            score[row["translation"]] = score.get(row["translation"], 0) + row["weight"]
-        need = set(exact) | {f"*{p}" for p in prefixes}
-        hits = [(t, score[t]) for t, keys in matched.items() if keys >= need]
+        # the exact terms are intersected by the database: a text has each term at most once, so
+        # the texts with all n terms are the groups of n rows
+        score: dict[int, int] | None = None
+        if exact:
+            marks = ", ".join("{}" for _ in exact)
+            rows = await db.fetch(f"SELECT translation, SUM(weight) AS score FROM kb_terms WHERE term IN ({marks}) "
+                                  "GROUP BY translation HAVING COUNT(*) = {}", *exact, len(exact))
+            score = {r["translation"]: int(r["score"]) for r in rows}
+        for prefix in prefixes:  # a lone CJK character: any term that starts with it
+            rows = await KbTerm.select(KbTerm.translation, KbTerm.weight).where(
+                KbTerm.term.like(prefix.replace("%", "").replace("_", "") + "%"))
+            found: dict[int, int] = {}
+            for row in rows:
+                found[row["translation"]] = max(found.get(row["translation"], 0), row["weight"])
+            score = found if score is None else {t: v + found[t] for t, v in score.items() if t in found}
+        hits = [(t, v) for t, v in (score or {}).items() if t in wanted]
         return sorted(hits, key=lambda h: (-h[1], h[0]))
 
     hits = await _cached(("search", brand_key, language, internal, tuple(exact), tuple(prefixes)), load)
