@@ -45,6 +45,8 @@ BUNDLED_PLUGINS: dict[str, str] = {
     "ebay": "plugins.ebay",
     "translate": "plugins.translate",
     "csat": "plugins.csat",
+    "kb": "plugins.kb",
+    "webchat": "plugins.webchat",
 }
 
 ENTRY_POINT_GROUP = "relaydesk"

@@ -84,6 +84,8 @@ PLUGIN_TABLES: list[tuple[str, str]] = [
     ("plugins.csat.tables", "CSAT_TABLES"),
     ("plugins.amazon.tables", "AMAZON_TABLES"),
     ("plugins.ebay.tables", "EBAY_TABLES"),
+    ("plugins.kb.tables", "KB_TABLES"),
+    ("plugins.webchat.tables", "WEBCHAT_TABLES"),
 ]
 
 

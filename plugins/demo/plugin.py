@@ -87,8 +87,10 @@ async def _deliver(message) -> SendResult:
 @hookimpl
 def register_routes(register):
     from plugins.demo.fakes import DemoPlatforms
+    from plugins.demo.store_page import demo_store
 
     register(DemoPlatforms)
+    register(demo_store)
 
 
 @hookimpl

@@ -18,13 +18,17 @@ secret = {{ env = "RELAYDESK_SECRET" }}
 data_dir = "{data}"
 
 [plugins]
-enabled = ["demo", "api_channel", "shopify", "amazon"]
+enabled = ["demo", "api_channel", "shopify", "amazon", "kb", "webchat"]
 
 [plugins.demo]
 traffic_every = 15
 
 [plugins.demo.accounts.shop]
 label = "Demo shop"
+
+# The contact widget of the sample store page (/demo-store): it searches the demo help center first.
+[plugins.webchat.accounts.store]
+help_brand = "demo"
 
 [plugins.api_channel.accounts.default]
 secret = {{ env = "RELAYDESK_API_CHANNEL_SECRET" }}
@@ -178,12 +182,30 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
                 sender_email=b["relay"], subject=b["subject"], text=stores.amazon_relay_text(b), language="de")
                 for i, b in enumerate(stores.AMAZON_BUYERS)])
             await _cache_orders(desk)
+        await _help_center()
         if not await Macro.exists():
             for name, shortcut, language, body in MACROS:
                 await Macro.insert(Macro(name=name, shortcut=shortcut, language=language, body=body))
         return config, token_file.read_text().strip()
     finally:
         await desk.stop()
+
+
+async def _help_center() -> None:
+    """The demo help center in Chinese and English (shipping, returns, sizes, customs), imported
+    from plugins/kb/demo like any knowledge-base folder."""
+    from plugins.kb.folder import import_files
+    from plugins.kb.tables import KbArticle
+    from plugins.kb.theme import brand, save_brand
+
+    if await brand("demo") is None:
+        await save_brand("demo", name="Demo Shop", languages=["zh", "en"], primary_color="#0b6e4f",
+                         footer_template="<p>{{ brand.name }} · <a href=\"/demo-store\">Shop</a></p>")
+    if not await KbArticle.exists():
+        folder = Path(__file__).resolve().parents[1] / "kb" / "demo"
+        files = {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+                 for p in sorted(folder.rglob("*")) if p.is_file()}
+        await import_files(files, "demo")
 
 
 async def _cache_orders(desk) -> None:

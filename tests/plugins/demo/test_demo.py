@@ -67,6 +67,15 @@ async def test_the_demo_desk_has_templates_channels_and_order_panels(tmp_path, m
             translated = await Message.select(Message.ticket).where(Message.external_id == "demo-translated-1").first()
             page = await client.get(f"/inbox/t/{translated['ticket']}")
             assert "beschädigt" in page.text and "arrived damaged" in page.text and "译文" in page.text
+            # the demo help center (zh and en) and the sample store page with the contact widget
+            help_zh = await client.get("/help/demo/zh/search", params={"q": "关税"})
+            assert "需要支付关税吗？" in help_zh.text
+            help_en = await client.get("/help/demo/en/search", params={"q": "refund"})
+            assert "How do I return an item?" in help_en.text
+            internal = await client.get("/help/demo/en/search", params={"q": "carrier"})
+            assert 'data-results="0"' in internal.text  # the internal article stays inside the desk
+            shop = await client.get("/demo-store")
+            assert '<script src="/webchat/store/widget.js" async></script>' in shop.text
     finally:
         await desk.stop()
 
