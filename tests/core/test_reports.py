@@ -1,0 +1,135 @@
+"""Report figures (core/reports) on a hand-built history with known answers: a controlled clock,
+business hours, a reopened ticket, a pending period, an SLA breach; on both databases. The
+figures come from the facts the tickets' triggers append and the rollups they are folded into."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from core import sla
+from core.outbound import reply
+from core.reports import figures, rollups
+from core.tables import BusinessCalendar, SlaPolicy
+from core.tickets import update_ticket
+from tests.core.policy_helpers import T0, ticket_of
+from tests.helpers import make_agent
+
+UTC = timezone.utc
+WEEKDAYS_9_17 = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def minutes(n: float) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+async def build_history(desk, at) -> dict[str, int]:
+    """Monday 23 Nov 2026 (T0 = 09:00 UTC), business hours 09-17 UTC, first response 60 business
+    minutes, resolution 24 business hours. Returns the ids it made."""
+    cal = (await BusinessCalendar.insert(BusinessCalendar(name="office", timezone="UTC", hours=WEEKDAYS_9_17))
+           .returning(BusinessCalendar.id))[0]["id"]
+    await SlaPolicy.insert(SlaPolicy(name="all", conditions={}, first_response_minutes=60,
+                                     resolution_minutes=24 * 60, calendar=cal))
+    sla.invalidate()
+    agent, _ = await make_agent(email="ann@example.com")
+    # A: answered in 30 min, solved at 10:00, reopened by the customer at 11:00, solved by a reply at 11:15.
+    at(T0)
+    a = (await ticket_of(desk, "a1", "cust-a", thread_key="thread-a"))["id"]
+    await update_ticket(desk, a, actor="test", assignee=agent, add_tags=["refund"])
+    at(minutes(30))
+    await reply(desk, a, author_id=agent, text="Looking")
+    at(minutes(60))
+    await update_ticket(desk, a, actor="test", status="solved")
+    at(minutes(120))
+    await ticket_of(desk, "a2", "cust-a", "Still broken", thread_key="thread-a")
+    at(minutes(135))
+    await reply(desk, a, author_id=agent, text="Fixed now", status="solved")
+    # B: first response target missed (the sweeper breaches it at 10:30), answered at 10:40 and set
+    # pending until the customer writes at 12:00 (not a reopen), solved at 13:10.
+    at(minutes(10))
+    b = (await ticket_of(desk, "b1", "cust-b"))["id"]
+    at(minutes(90))
+    await sla.sweep(desk)
+    at(minutes(100))
+    await reply(desk, b, author_id=agent, text="Please send a photo", status="pending")
+    at(minutes(180))
+    await ticket_of(desk, "b2", "cust-b", "Here it is")
+    at(minutes(250))
+    await update_ticket(desk, b, actor="test", status="solved")
+    # C: opened at 12:00, never answered: breached at 13:00 (seen by the sweep at 13:30), still open.
+    at(minutes(180))
+    c = (await ticket_of(desk, "c1", "cust-c"))["id"]
+    at(minutes(270))
+    await sla.sweep(desk)
+    # D: opened at 16:30, answered Tuesday 09:00: 16.5 h on the clock, 30 business minutes: met.
+    at(minutes(450))
+    d = (await ticket_of(desk, "d1", "cust-d"))["id"]
+    at(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    await reply(desk, d, author_id=agent, text="Good morning")
+    return {"agent": agent, "a": a, "b": b, "c": c, "d": d}
+
+
+MONDAY = date(2026, 11, 23)
+
+
+async def test_monday_figures_are_the_known_answers(make_desk, at):
+    desk = await make_desk(run_jobs=False)
+    ids = await build_history(desk, at)
+    monday = figures.period(MONDAY, MONDAY, UTC)
+    got = await figures.totals(monday)
+    assert {k: got[k] for k in ("created", "solved", "first_solved", "fcr", "reopened", "frt_n", "replies",
+                                "fr_met", "fr_breached", "res_met", "res_breached")} == {
+        "created": 4, "solved": 3, "first_solved": 2, "fcr": 2, "reopened": 1, "frt_n": 2, "replies": 4,
+        "fr_met": 1, "fr_breached": 2, "res_met": 2, "res_breached": 0}
+    assert got["frt_seconds"] == 30 * 60 + 90 * 60  # A 30 min; B 90 min (pending time is after it)
+    assert got["res_seconds"] == 3600 + 135 * 60 + 240 * 60  # A 1 h, A again 2 h 15, B 4 h (pending included)
+    assert (got["frt_avg_minutes"], got["reopen_percent"], got["fcr_percent"]) == (60.0, 33.3, 100.0)
+    assert got["fr_sla_percent"] == 33.3 and got["res_sla_percent"] == 100.0
+    # Tuesday: D's first response, 16.5 h on the clock, within its business-hours target
+    tuesday = await figures.totals(figures.period(date(2026, 11, 24), date(2026, 11, 24), UTC))
+    assert (tuesday["frt_n"], tuesday["frt_seconds"], tuesday["fr_met"], tuesday["created"]) == (1, 16.5 * 3600, 1, 0)
+    # the previous period (Sunday) is empty
+    assert (await figures.totals(monday.previous()))["created"] == 0
+    # per agent: A's facts after the assignment, B's and D's (answered by nobody assigned) under ''
+    by_agent = {r["key"]: r for r in await figures.breakdown(monday, "agent")}
+    assert (by_agent[str(ids["agent"])]["solved"], by_agent[str(ids["agent"])]["reopened"]) == (2, 1)
+    assert (by_agent[""]["created"], by_agent[""]["solved"]) == (4, 1)
+    by_tag = {r["key"]: r for r in await figures.breakdown(monday, "tag")}
+    assert set(by_tag) == {"refund"} and (by_tag["refund"]["created"], by_tag["refund"]["solved"]) == (1, 2)
+    assert [r["key"] for r in await figures.breakdown(monday, "channel")] == ["api"]
+
+
+async def test_series_backlog_and_heatmap_follow_the_time_zone(make_desk, at):
+    desk = await make_desk(run_jobs=False)
+    await build_history(desk, at)
+    hours = await figures.series(figures.period(MONDAY, MONDAY, UTC), step="hour")
+    assert len(hours) == 24
+    open_at = {h["bucket"][-5:]: h["open_at_end"] for h in hours}
+    # 09h: A and B arrive; 10h: A solved; 11h: A reopened and solved again; 13h: B solved; 16h: D
+    assert [open_at[f"{h:02d}:00"] for h in range(8, 18)] == [0, 2, 1, 1, 2, 1, 1, 1, 2, 2]
+    days = await figures.series(figures.period(MONDAY, date(2026, 11, 24), UTC))
+    assert [(d["bucket"], d["created"], d["open_at_end"]) for d in days] == [
+        ("2026-11-23", 4, 2), ("2026-11-24", 0, 2)]
+    shanghai = ZoneInfo("Asia/Shanghai")  # UTC+8: Monday 16:30 UTC is Tuesday 00:30 there
+    grid = await figures.heatmap(figures.period(MONDAY, date(2026, 11, 24), shanghai))
+    assert (grid[0][17], grid[0][20], grid[1][0]) == (2, 1, 1) and sum(map(sum, grid)) == 4
+    local = await figures.series(figures.period(MONDAY, date(2026, 11, 24), shanghai))
+    assert [(d["bucket"], d["created"]) for d in local] == [("2026-11-23", 3), ("2026-11-24", 1)]
+
+
+async def test_rebuild_gives_the_kept_rollups_and_seeding_the_tickets_state(make_desk, at):
+    desk = await make_desk(run_jobs=False)
+    await build_history(desk, at)
+    week = figures.period(MONDAY, date(2026, 11, 29), UTC)
+    kept = await figures.totals(week)
+    seen: list[tuple[int, int]] = []
+    folded = await rollups.rebuild(progress=lambda done, total: seen.append((done, total)), chunk=3)
+    assert folded == seen[-1][0] == seen[-1][1] and len(seen) > 2
+    assert await figures.totals(week) == kept
+    assert await figures.breakdown(week, "tag") and await figures.totals(week) == kept
+    # From the tickets alone: the latest solve of A only, no pending-time reopen for B.
+    await rollups.seed_from_tickets()
+    await rollups.rebuild()
+    seeded = await figures.totals(week)
+    assert (seeded["created"], seeded["solved"], seeded["frt_n"], seeded["fr_breached"]) == (4, 2, 3, 2)
+    assert seeded["reopened"] == 0 and seeded["backlog"] == kept["backlog"] == 2
