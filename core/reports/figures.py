@@ -7,6 +7,7 @@ so figures are current the moment a change commits.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
@@ -72,10 +73,22 @@ async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await db.fetch(sql, *args)
 
 
-async def totals(p: Period, dim: str = "all", key: str | None = None) -> dict[str, Any]:
+def _spans(p: Period, dim: str) -> tuple[str, list[Any]]:
+    """The WHERE of a range: whole UTC days from the daily rows, the hours at either edge from the
+    hourly ones (three ranges of the (dim, hour, key) index)."""
     low, high = p.hours
-    where = "dim = {} AND hour >= {} AND hour < {}" + (" AND key = {}" if key is not None else "")
-    args = [dim, low, high] + ([key] if key is not None else [])
+    day_low, day_high = -(-low // 24) * 24, high // 24 * 24
+    if day_low >= day_high:
+        return "(dim = {} AND hour >= {} AND hour < {})", [dim, low, high]
+    return ("((dim = {} AND hour >= {} AND hour < {}) OR (dim = {} AND hour >= {} AND hour < {}) "
+            "OR (dim = {} AND hour >= {} AND hour < {}))",
+            [dim, low, day_low, f"{dim}@d", day_low, day_high, dim, day_high, high])
+
+
+async def totals(p: Period, dim: str = "all", key: str | None = None) -> dict[str, Any]:
+    where, args = _spans(p, dim)
+    if key is not None:
+        where, args = where + " AND key = {}", args + [key]
     rows = await _rows(f"SELECT {_SUMS} FROM report_rollups WHERE {where}", *args)
     return derive(rows[0] if rows else {})
 
@@ -84,9 +97,8 @@ async def breakdown(p: Period, dim: str) -> list[dict[str, Any]]:
     """Each key of one dimension (channel, agent, ...) with its figures, largest volume first."""
     if dim not in BREAKDOWNS:
         raise ValueError(f"breakdown must be one of {', '.join(BREAKDOWNS)}")
-    low, high = p.hours
-    rows = await _rows(f"SELECT key, {_SUMS} FROM report_rollups WHERE dim = {{}} AND hour >= {{}} AND hour < {{}} "
-                       "GROUP BY key", dim, low, high)
+    where, args = _spans(p, dim)
+    rows = await _rows(f"SELECT key, {_SUMS} FROM report_rollups WHERE {where} GROUP BY key", *args)
     out = [{"key": r["key"], **derive(r)} for r in rows]
     out = [r for r in out if any(r[m] for m in METRICS if m != "backlog")]
     return sorted(out, key=lambda r: (-r["created"], -r["solved"], r["key"]))
@@ -98,26 +110,68 @@ async def series(p: Period, step: str = "day", dim: str = "all", key: str = "") 
     if step not in ("day", "hour"):
         raise ValueError("step must be day or hour")
     low, high = p.hours
-    rows = await _rows(f"SELECT hour, {_SUMS} FROM report_rollups WHERE dim = {{}} AND key = {{}} AND hour >= {{}} "
-                       "AND hour < {} GROUP BY hour ORDER BY hour", dim, key, low, high)
-    before = await db.fetch("SELECT SUM(backlog) AS n FROM report_rollups WHERE dim = {} AND key = {} AND hour < {}",
-                            dim, key, low)
+    local = _local_hour(p)
+    bucket = f"({local}) / 24" if step == "day" else "hour"  # local days are summed by the database
+    rows = await _rows(f"SELECT {bucket} AS b, {_SUMS} FROM report_rollups WHERE dim = {{}} AND key = {{}} "
+                       f"AND hour >= {{}} AND hour < {{}} GROUP BY {bucket}", dim, key, low, high)
+    day = low // 24 * 24  # before it: whole days from the daily rows; from it to `low`: hours
+    before = await db.fetch("SELECT SUM(backlog) AS n FROM report_rollups WHERE key = {} AND ((dim = {} AND hour < {}) "
+                            "OR (dim = {} AND hour >= {} AND hour < {}))", key, f"{dim}@d", day, dim, day, low)
     backlog = int(before[0]["n"] or 0)
-    buckets: dict[str, dict[str, int]] = {}
-    moment = p.start
-    while moment < p.end:  # every bucket, the empty ones too
-        buckets[_label(moment, p.zone, step)] = {m: 0 for m in METRICS}
-        moment += timedelta(hours=1)
+    starts = _bucket_starts(p, step)  # each bucket's first hour, ascending
+    sums = [{m: 0 for m in METRICS} for _ in starts]
     for row in rows:
-        label = _label(datetime.fromtimestamp(int(row["hour"]) * 3600, timezone.utc), p.zone, step)
-        bucket = buckets.setdefault(label, {m: 0 for m in METRICS})
+        first_hour = int(row["b"]) if step == "hour" else _day_start(int(row["b"]), p)
+        into = sums[max(0, bisect_right(starts, first_hour) - 1)]
         for m in METRICS:
-            bucket[m] += int(row[m] or 0)
+            into[m] += int(row[m] or 0)
     out = []
-    for label, sums in buckets.items():
-        backlog += sums["backlog"]
-        out.append({"bucket": label, **derive(sums), "open_at_end": backlog})
+    for start, bucket in zip(starts, sums):
+        backlog += bucket["backlog"]
+        label = _label(datetime.fromtimestamp(start * 3600, timezone.utc), p.zone, step)
+        out.append({"bucket": label, **derive(bucket), "open_at_end": backlog})
     return out
+
+
+def _offsets(p: Period) -> list[tuple[int, int]]:
+    """(from this hour, the zone's UTC offset in whole hours) through the period: one entry, or a
+    few where daylight saving time changes the offset."""
+    low, high = p.hours
+    out: list[tuple[int, int]] = []
+    hour = low
+    while hour < high + 24:
+        offset = int(datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(p.zone).utcoffset().total_seconds()
+                     // 3600)
+        if not out or out[-1][1] != offset:
+            out.append((hour, offset))
+        hour += 24
+    return out
+
+
+def _local_hour(p: Period) -> str:
+    """SQL: a rollup row's hour counted in the zone's local time (hours since local 1970-01-01)."""
+    offsets = _offsets(p)
+    if len(offsets) == 1:
+        return f"hour + {offsets[0][1]}"
+    cases = " ".join(f"WHEN hour < {start} THEN {prev}" for (start, _), (_, prev) in zip(offsets[1:], offsets))
+    return f"hour + CASE {cases} ELSE {offsets[-1][1]} END"
+
+
+def _day_start(local_day: int, p: Period) -> int:
+    """The UTC hour a local day (days since local 1970-01-01) begins."""
+    moment = datetime.combine(date(1970, 1, 1) + timedelta(days=local_day), time.min, tzinfo=p.zone)
+    return int(moment.timestamp()) // 3600
+
+
+def _bucket_starts(p: Period, step: str) -> list[int]:
+    """The first hour (since 1970, UTC) of every local day or hour of the period."""
+    low, high = p.hours
+    if step == "hour":
+        return list(range(low, high))
+    first = p.start.astimezone(p.zone).date()
+    days = round((p.end - p.start).total_seconds() / 86400)
+    return [int(datetime.combine(first + timedelta(days=i), time.min, tzinfo=p.zone).timestamp()) // 3600
+            for i in range(days)]
 
 
 def _label(moment: datetime, zone: tzinfo, step: str) -> str:
@@ -130,10 +184,10 @@ async def heatmap(p: Period, metric: str = "created") -> list[list[int]]:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     low, high = p.hours
-    rows = await _rows(f"SELECT hour, SUM({metric}) AS n FROM report_rollups WHERE dim = 'all' AND hour >= {{}} "
-                       "AND hour < {} GROUP BY hour", low, high)
+    local = _local_hour(p)
+    rows = await _rows(f"SELECT ({local}) % 24 AS h, (({local}) / 24 + 3) % 7 AS d, SUM({metric}) AS n "
+                       "FROM report_rollups WHERE dim = 'all' AND hour >= {} AND hour < {} GROUP BY 1, 2", low, high)
     grid = [[0] * 24 for _ in range(7)]
-    for row in rows:
-        local = datetime.fromtimestamp(int(row["hour"]) * 3600, timezone.utc).astimezone(p.zone)
-        grid[local.weekday()][local.hour] += int(row["n"] or 0)
+    for row in rows:  # 1970-01-01 was a Thursday (weekday 3)
+        grid[int(row["d"])][int(row["h"])] += int(row["n"] or 0)
     return grid

@@ -28,12 +28,13 @@ async def _fold_range(low: int | None = None, high: int | None = None) -> int:
     bounds = "".join(f" AND id {op} {v}" for op, v in ((">", low), ("<=", high)) if v is not None)
     if engine_name() == "postgres":
         await db.fetch(f"SELECT pg_advisory_xact_lock({_LOCK})")
-        by_dim, by_tag = schema.fold_selects("marked AS f")
+        upserts = schema.fold_selects("marked AS f")
+        parts = ", ".join(f"u{i} AS ({sql} RETURNING 1)" for i, sql in enumerate(upserts))
+        counted = " + ".join(f"(SELECT COUNT(*) FROM u{i})" for i in range(len(upserts)))
         rows = await db.fetch(
             "WITH marked AS (UPDATE report_facts SET folded = TRUE WHERE id IN "
-            f"(SELECT id FROM report_facts WHERE NOT folded{bounds}) RETURNING *), "
-            f"tags AS ({by_tag} RETURNING 1), dims AS ({by_dim} RETURNING 1) "
-            "SELECT (SELECT COUNT(*) FROM marked) AS n, (SELECT COUNT(*) FROM tags) + (SELECT COUNT(*) FROM dims) AS r")
+            f"(SELECT id FROM report_facts WHERE NOT folded{bounds}) RETURNING *), {parts} "
+            f"SELECT (SELECT COUNT(*) FROM marked) AS n, {counted} AS r")
         return int(rows[0]["n"])
     top = await db.fetch(f"SELECT MAX(id) AS m, COUNT(*) AS n FROM report_facts WHERE NOT folded{bounds}")
     if not top[0]["n"]:

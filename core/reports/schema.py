@@ -178,13 +178,17 @@ def _upsert(select: str) -> str:
             f"ON CONFLICT (dim, hour, key) DO UPDATE SET {updates}")
 
 
-def fold_selects(source: str) -> tuple[str, str]:
-    """(the per-dimension rollup SELECT, the per-tag one) over the facts in `source` (a table
-    expression aliased f). Tags are the ticket's tags when the fact is folded."""
+def fold_selects(source: str) -> tuple[str, ...]:
+    """The upserts that fold the facts in `source` (a table expression aliased f) into the rollups:
+    per dimension and per tag, by the hour and by the UTC day (dim "<name>@d", hour = the day's
+    first hour), so a year's figures read 365 rows per key instead of 8760. Tags are the ticket's
+    tags when the fact is folded."""
     sums = ", ".join(f"SUM({expr})" for expr in METRICS.values())
     dims = " UNION ALL ".join(f"SELECT '{d}' AS column1" for d in DIMS)
-    by_dim = (f"SELECT d.column1, f.hour, {_KEY}, {sums} FROM {source} CROSS JOIN ({dims}) AS d "
-              f"WHERE TRUE GROUP BY d.column1, f.hour, {_KEY}")
-    by_tag = (f"SELECT 'tag', f.hour, tt.tag, {sums} FROM {source} JOIN ticket_tags tt ON tt.ticket = f.ticket "
-              "WHERE TRUE GROUP BY f.hour, tt.tag")
-    return _upsert(by_dim), _upsert(by_tag)
+    out = []
+    for suffix, hour in (("", "f.hour"), ("@d", "(f.hour / 24) * 24")):
+        out.append(_upsert(f"SELECT d.column1 || '{suffix}', {hour}, {_KEY}, {sums} FROM {source} "
+                           f"CROSS JOIN ({dims}) AS d WHERE TRUE GROUP BY d.column1, {hour}, {_KEY}"))
+        out.append(_upsert(f"SELECT 'tag{suffix}', {hour}, tt.tag, {sums} FROM {source} "
+                           f"JOIN ticket_tags tt ON tt.ticket = f.ticket WHERE TRUE GROUP BY {hour}, tt.tag"))
+    return tuple(out)

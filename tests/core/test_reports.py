@@ -115,6 +115,13 @@ async def test_series_backlog_and_heatmap_follow_the_time_zone(make_desk, at):
     assert (grid[0][17], grid[0][20], grid[1][0]) == (2, 1, 1) and sum(map(sum, grid)) == 4
     local = await figures.series(figures.period(MONDAY, date(2026, 11, 24), shanghai))
     assert [(d["bucket"], d["created"]) for d in local] == [("2026-11-23", 3), ("2026-11-24", 1)]
+    # totals read whole UTC days from the daily rows and the edges from the hourly ones
+    tuesday_there = await figures.totals(figures.period(date(2026, 11, 24), date(2026, 11, 24), shanghai))
+    assert (tuesday_there["created"], tuesday_there["frt_n"], tuesday_there["solved"]) == (1, 1, 0)
+    week_there = await figures.totals(figures.period(date(2026, 11, 20), date(2026, 11, 27), shanghai))
+    assert (week_there["created"], week_there["solved"], week_there["reopened"], week_there["frt_n"]) == (4, 3, 1, 3)
+    by_tag = await figures.breakdown(figures.period(date(2026, 11, 20), date(2026, 11, 27), shanghai), "tag")
+    assert [(r["key"], r["created"], r["solved"]) for r in by_tag] == [("refund", 1, 2)]
 
 
 async def test_rebuild_gives_the_kept_rollups_and_seeding_the_tickets_state(make_desk, at):
