@@ -120,6 +120,10 @@ def statements(engine: str) -> list[str]:
         f"hour {big} NOT NULL, key VARCHAR(80) NOT NULL, "
         + ", ".join(f"{m} BIGINT NOT NULL DEFAULT 0" for m in METRICS) + ")",
         "CREATE UNIQUE INDEX IF NOT EXISTS report_rollups_dim_hour_key ON report_rollups (dim, hour, key)",
+        # event days an admin adds to the forecast (Prime Day's dates, a store's own sale)
+        f"CREATE TABLE IF NOT EXISTS forecast_events (id {serial} PRIMARY KEY, name VARCHAR(64) NOT NULL, "
+        "day VARCHAR(10) NOT NULL, multiplier DOUBLE PRECISION, created_by VARCHAR(100) NOT NULL DEFAULT '')",
+        "CREATE UNIQUE INDEX IF NOT EXISTS forecast_events_name_day ON forecast_events (name, day)",
     ]
     ins, upd, dele = insert_facts(engine), update_facts(engine), delete_facts(engine)
     if engine == "postgres":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, BigSerial, Boolean, Integer, Varchar
+from piccolo.columns import BigInt, BigSerial, Boolean, DoublePrecision, Integer, Varchar
 from piccolo.table import Table
 
 
@@ -51,4 +51,14 @@ class ReportRollup(Table, tablename="report_rollups"):
     backlog = BigInt(default=0)
 
 
-REPORT_TABLES: tuple[type[Table], ...] = (ReportFact, ReportRollup)
+class ForecastEvent(Table, tablename="forecast_events"):
+    """An event day an admin adds to the forecast: its name, a local date (YYYY-MM-DD) and the
+    multiplier to use when the desk's history has no such day yet."""
+
+    name = Varchar(length=64)
+    day = Varchar(length=10)
+    multiplier = DoublePrecision(null=True, default=None)
+    created_by = Varchar(length=100, default="")
+
+
+REPORT_TABLES: tuple[type[Table], ...] = (ReportFact, ReportRollup, ForecastEvent)

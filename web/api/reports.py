@@ -54,3 +54,25 @@ class ReportsController(Controller):
         if step == "hour" and (last - first).days + 1 > 31:
             raise InvalidRequest("hourly series are for ranges of at most 31 days")
         return await report.build(request.app.state.desk, first, last, zone, by, step)
+
+    @get("/forecast", responses=errors())
+    async def get_forecast(
+        self, request: Request,
+        tz: str | None = Parameter(default=None, max_length=64, description="IANA time zone (default: the desk's)"),
+        by: Literal["all", "channel", "account", "team", "agent", "language", "tag"] = Parameter(
+            default="all", description="forecast one key of a dimension (with `key`), or the whole desk"),
+        key: str = Parameter(default="", max_length=80, description="e.g. email, when by=channel"),
+        share: float = Parameter(default=80, ge=1, le=99, description="percent answered within the target"),
+        minutes: float = Parameter(default=120, gt=0, le=10080, description="the target, in minutes"),
+        aht: float = Parameter(default=8, gt=0, le=600, description="handle time per contact, minutes"),
+        concurrency: int = Parameter(default=1, ge=1, le=20, description="conversations one agent holds at once"),
+        shrinkage: float = Parameter(default=30, ge=0, le=90, description="percent of paid time not on contacts"),
+    ) -> dict[str, Any]:
+        """New tickets per day (90 days) and per hour (14 days) with agents needed (Erlang C) and on
+        shift; the rolling-origin backtest against seasonal-naive. Method: docs/reports.md."""
+        from core.reports import planning, staffing
+
+        zone = _zone(tz, request.app.state.desk.settings.timezone)
+        target = staffing.Target(share=share / 100, seconds=minutes * 60, aht=aht * 60, concurrency=concurrency,
+                                 shrinkage=shrinkage / 100)
+        return await planning.plan(zone, target, by, key if by != "all" else "")
