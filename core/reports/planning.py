@@ -130,3 +130,39 @@ async def add_event(name: str, day: date, multiplier: float | None, actor: str) 
 
 async def delete_event(event_id: int) -> None:
     await db.fetch("DELETE FROM forecast_events WHERE id = {}", event_id)
+
+
+NOTICE_DAYS = 3  # how far ahead supervisors hear of an understaffed day
+
+
+async def notice_understaffed(desk: Any) -> int:
+    """Tell supervisors and admins, once per coming day, when a day of the next NOTICE_DAYS has
+    hours with fewer agents on shift than the forecast needs (the email preset's target: 80%
+    within 2 hours, 8 minutes a contact, 30% shrinkage). Returns how many notifications it stored."""
+    from zoneinfo import ZoneInfo
+
+    from core import notifications
+
+    zone = ZoneInfo(desk.settings.timezone or "UTC")
+    plan_ = await plan(zone, staffing.Target())
+    if not plan_.get("available"):
+        return 0
+    days = sorted({h["day"] for h in plan_["hourly"]})[:NOTICE_DAYS]
+    stored = 0
+    for day in days:
+        short = [h for h in plan_["hourly"] if h["day"] == day and h["gap"] < 0]
+        if not short:
+            continue
+        key = f"understaffed:{day}"
+        if await db.fetch("SELECT id FROM notifications WHERE kind = 'understaffed' AND text LIKE {} LIMIT 1",
+                          f"%[{key}]"):
+            continue  # told already
+        params = {"day": day, "hours": len(short), "short": round(-min(h["gap"] for h in short), 1)}
+        text = notifications.TEMPLATES["understaffed"].format(**params) + f" [{key}]"
+        for role in ("supervisor", "admin"):
+            stored += await notifications.notify({"role": role}, text, kind="understaffed", desk=desk, params=params)
+    return stored
+
+
+async def notice_job(ctx: dict) -> int:
+    return await notice_understaffed(ctx["desk"])

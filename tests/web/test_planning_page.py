@@ -3,6 +3,7 @@ needed per hour (Erlang C) against the agents on shift, event days an admin adds
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -74,5 +75,28 @@ async def test_planning_shows_needed_against_on_shift_and_takes_event_days(make_
         monday = [h for h in plan["hourly"] if h["day"] == "2026-11-23"]
         assert [h["on_shift"] for h in monday] == [0.0] * 9 + [1.0] * 8 + [0.0] * 7
         assert plan["understaffed_hours"] == sum(1 for h in plan["hourly"] if h["gap"] < 0)
+    finally:
+        clock.set_clock(None)
+
+
+async def test_supervisors_hear_of_an_understaffed_day_once(make_desk):
+    from core.reports import planning
+    from core.tables import Notification
+
+    clock.set_clock(lambda: NOW)
+    try:
+        desk = await make_desk(run_jobs=False)
+        await ten_weeks_of_tickets()
+        lead, _ = await make_agent("supervisor", email="sue@example.com")
+        agent, _ = await make_agent("agent", email="al@example.com")
+        # one agent on shift for an hour early in the week: the rest of the office hours are short
+        await AgentShift.insert(AgentShift(agent=agent, hours={d: [["09:00", "10:00"]] for d in ("mon", "tue", "wed")}))
+        stored = await planning.notice_understaffed(desk)
+        again = await planning.notice_understaffed(desk)
+        rows = await Notification.select().where(Notification.agent == lead)
+        assert stored >= 1 and again == 0 and len(rows) == stored
+        params = rows[0]["params"] if isinstance(rows[0]["params"], dict) else json.loads(rows[0]["params"])
+        assert rows[0]["kind"] == "understaffed" and params["day"] == "2026-11-23" and params["hours"] >= 1
+        assert not await Notification.exists().where(Notification.agent == agent)  # agents are not told
     finally:
         clock.set_clock(None)
