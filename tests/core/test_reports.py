@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from core import sla
 from core.outbound import reply
 from core.reports import figures, rollups
-from core.tables import BusinessCalendar, SlaPolicy
+from core.tables import BusinessCalendar, SlaPolicy, Ticket
 from core.tickets import update_ticket
 from tests.core.policy_helpers import T0, ticket_of
 from tests.helpers import make_agent
@@ -97,6 +97,12 @@ async def test_monday_figures_are_the_known_answers(make_desk, at):
     by_tag = {r["key"]: r for r in await figures.breakdown(monday, "tag")}
     assert set(by_tag) == {"refund"} and (by_tag["refund"]["created"], by_tag["refund"]["solved"]) == (1, 2)
     assert [r["key"] for r in await figures.breakdown(monday, "channel")] == ["api"]
+    # merging B's customer into A's moves tickets between customers: no figure changes
+    from core.merge import merge_customers
+
+    customers = {t["id"]: t["customer"] for t in await Ticket.select(Ticket.id, Ticket.customer)}
+    await merge_customers(customers[ids["b"]], customers[ids["a"]], actor="test")
+    assert await figures.totals(monday) == got
 
 
 async def test_series_backlog_and_heatmap_follow_the_time_zone(make_desk, at):
