@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from core import audit
 from core.errors import InvalidRequest
-from core.reports import forecast, planning, staffing
+from core.reports import planning, staffing
 from core.reports.figures import BREAKDOWNS
 from web import i18n
 from web.i18n import N_
