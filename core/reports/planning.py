@@ -1,8 +1,10 @@
 """The planning page's figures: the volume forecast from the desk's own rollups, its backtest,
 and agents needed per hour (Erlang C) against the agents on shift (the shifts routing knows).
 
-The fit is CPU work (statsmodels) done in a thread and cached per desk day, scope and event list;
-changing the staffing target reuses it."""
+The fit is CPU work (statsmodels) done in a short-lived child process and cached per desk day,
+scope and event list; changing the staffing target reuses it. A child, not a thread: statsmodels
+with numpy, scipy and pandas add about 100 MB that a desk process (the embedded demo stays under
+150 MB) should not keep for a fit made once a day, and the fit holds no lock the desk needs."""
 
 from __future__ import annotations
 
@@ -77,6 +79,14 @@ def _fit(days: list[date], values: list[float], evs: list[forecast.Event]) -> tu
     return fc, forecast.backtest(days, values, origins=4, step=7, horizon=14, events=evs)
 
 
+async def _in_child(func: Any, *args: Any) -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, func, *args)
+
+
 async def plan(zone: tzinfo, target: staffing.Target, dim: str = "all", key: str = "") -> dict[str, Any]:
     today = clock.now().astimezone(zone).date()
     days, values = await history(zone, dim, key, today)
@@ -87,7 +97,7 @@ async def plan(zone: tzinfo, target: staffing.Target, dim: str = "all", key: str
                  days[0], sum(values))
     if signature not in _cache:
         _cache.clear()  # one scope at a time is plenty; a new day or event list refits
-        _cache[signature] = await asyncio.to_thread(_fit, days, values, evs)
+        _cache[signature] = await _in_child(_fit, days, values, evs)
     fc, backtest = _cache[signature]
     p = figures.Period(datetime.combine(today - timedelta(weeks=PROFILE_WEEKS), time.min, tzinfo=zone)
                        .astimezone(timezone.utc),
