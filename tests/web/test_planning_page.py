@@ -52,6 +52,10 @@ async def test_planning_shows_needed_against_on_shift_and_takes_event_days(make_
             assert float(hourly["10:00"][0]) > float(hourly["03:00"][0])  # the office-hours profile
             backtest = tables_of(page.text)["backtest"]
             assert backtest[1][1] and backtest[2][1]  # the model's and the baseline's MAPE
+            one_channel = await client.get("/inbox/reports/planning?channel=api")
+            assert one_channel.status_code == 200 and '<option value="api" selected>' in one_channel.text
+            nothing = await client.get("/inbox/reports/planning?channel=fax")  # a channel with no history
+            assert nothing.status_code == 200 and "days of history" in nothing.text
             for bad in ("preset=phone", "share=0", "aht=-1", "tz=mars", "by=planet", "day=2026-13-01"):
                 assert (await client.get(f"/inbox/reports/planning?{bad}")).status_code == 400, bad
             added = await form_post(client, "/inbox/reports/planning/events",

@@ -57,6 +57,9 @@ def target_from(query: dict[str, Any]) -> tuple[staffing.Target, dict[str, Any]]
 
 
 def scope_from(query: dict[str, Any]) -> tuple[str, str]:
+    """The whole desk, one channel (`channel=email`), or any breakdown's key (`by=team&key=3`)."""
+    if query.get("channel"):
+        return "channel", query["channel"][:64]
     by = query.get("by") or "all"
     if by != "all" and by not in BREAKDOWNS:
         raise InvalidRequest(i18n.gettext_("by must be one of: %(names)s.") % {"names": ", ".join(("all",) + BREAKDOWNS)})
@@ -84,7 +87,8 @@ async def planning_page(request: Request) -> Template:
     names = {k: i18n.gettext_(v) for k, v in EVENT_NAMES.items()}
     context: dict[str, Any] = {"plan": plan, "chosen": {**chosen, "tz": tz, "by": by, "key": key, "day": day},
                                "event_names": names, "events": await planning.event_rows(),
-                               "presets": PRESETS, "breakdowns": BREAKDOWNS}
+                               "presets": PRESETS, "breakdowns": BREAKDOWNS,
+                               "channels": sorted(request.app.state.desk.registry.channels)}
     if plan.get("available"):
         hours = [h for h in plan["hourly"] if h["day"] == day]
         days = sorted({h["day"] for h in plan["hourly"]})
