@@ -189,3 +189,25 @@ async def test_folds_racing_writers_count_every_fact_once(make_desk):
     open_now = await db.fetch("SELECT COUNT(*) AS n FROM tickets WHERE status IN ('new', 'open', 'pending', 'on-hold')")
     assert kept[2][-1]["open_at_end"] == int(open_now[0]["n"]) and kept[0]["created"] == len(tickets)
     assert (await figures.totals(year))["created"] == 0
+
+
+async def test_local_days_across_a_daylight_saving_change(make_desk):
+    """Berlin leaves summer time on Sunday 25 Oct 2026 (03:00 CEST -> 02:00 CET): tickets just
+    before and after local midnight land on the right local days, on the days either side too."""
+    from core.tables import Customer
+
+    await make_desk(run_jobs=False)
+    customer = (await Customer.insert(Customer(name="C")).returning(Customer.id))[0]["id"]
+    instants = [datetime(2026, 10, 24, 21, 59, tzinfo=UTC),  # Sat 23:59 CEST
+                datetime(2026, 10, 24, 22, 0, tzinfo=UTC),   # Sun 00:00 CEST
+                datetime(2026, 10, 25, 22, 59, tzinfo=UTC),  # Sun 23:59 CET
+                datetime(2026, 10, 25, 23, 0, tzinfo=UTC)]   # Mon 00:00 CET
+    await Ticket.insert(*[Ticket(customer=customer, channel_type="api", created_at=t, updated_at=t,
+                                 last_message_at=t) for t in instants])
+    berlin = ZoneInfo("Europe/Berlin")
+    days = await figures.series(figures.period(date(2026, 10, 24), date(2026, 10, 26), berlin))
+    assert [(d["bucket"], d["created"]) for d in days] == [("2026-10-24", 1), ("2026-10-25", 2), ("2026-10-26", 1)]
+    sunday = await figures.totals(figures.period(date(2026, 10, 25), date(2026, 10, 25), berlin))
+    assert sunday["created"] == 2
+    grid = await figures.heatmap(figures.period(date(2026, 10, 24), date(2026, 10, 26), berlin))
+    assert (grid[5][23], grid[6][0], grid[6][23], grid[0][0]) == (1, 1, 1, 1)
