@@ -50,6 +50,12 @@ async def test_planning_shows_needed_against_on_shift_and_takes_event_days(make_
             hourly = {row[0]: row[1:] for row in tables_of(page.text)["hourly"][1:]}
             assert hourly["10:00"][2] == "1.0" and hourly["20:00"][2] == "0.0"  # on shift 09-17 on a Monday
             assert float(hourly["10:00"][0]) > float(hourly["03:00"][0])  # the office-hours profile
+            from tests.web.test_reports_pages import csv_rows
+
+            for name in ("daily", "hourly"):  # the CSV holds the page's rows
+                download = await client.get(f"/inbox/reports/planning/csv/{name}?preset=chat&shrinkage=0")
+                assert download.status_code == 200 and csv_rows(download.text) == tables_of(page.text)[name], name
+            assert (await client.get("/inbox/reports/planning/csv/secrets")).status_code == 400
             backtest = tables_of(page.text)["backtest"]
             assert backtest[1][1] and backtest[2][1]  # the model's and the baseline's MAPE
             one_channel = await client.get("/inbox/reports/planning?channel=api")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from core import audit
@@ -67,8 +67,19 @@ def scope_from(query: dict[str, Any]) -> tuple[str, str]:
     return by, key if by != "all" else ""
 
 
-@get("/inbox/reports/planning", include_in_schema=False, guards=[page_guard("supervisor")])
-async def planning_page(request: Request) -> Template:
+def plan_tables(plan: dict[str, Any], day: str | None, names: dict[str, str]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """The planning page's tables as (headers, rows) in the current language: what the page shows
+    and what its CSV files hold."""
+    t = i18n.gettext_
+    daily = ([t("Day"), t("Forecast new tickets"), t("Event")],
+             [[d["day"], str(d["volume"]), names.get(d["event"], d["event"]) if d["event"] else ""] for d in plan["daily"]])
+    hourly = ([t("Hour"), t("Forecast new tickets"), t("Agents needed"), t("Agents on shift"), t("Gap")],
+              [[f"{h['hour']:02d}:00", str(h["volume"]), str(h["needed"]), str(h["on_shift"]), str(h["gap"])]
+               for h in plan["hourly"] if h["day"] == day])
+    return {"daily": daily, "hourly": hourly}
+
+
+async def _planned(request: Request) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     query = {k: v for k, v in request.query_params.items()}
     target, chosen = target_from(query)
     by, key = scope_from(query)
@@ -85,7 +96,14 @@ async def planning_page(request: Request) -> Template:
         except ValueError:
             raise InvalidRequest(i18n.gettext_("%(name)s must be a date like 2026-11-11.") % {"name": "day"}) from None
     names = {k: i18n.gettext_(v) for k, v in EVENT_NAMES.items()}
-    context: dict[str, Any] = {"plan": plan, "chosen": {**chosen, "tz": tz, "by": by, "key": key, "day": day},
+    return plan, {**chosen, "tz": tz, "by": by, "key": key, "day": day}, names
+
+
+@get("/inbox/reports/planning", include_in_schema=False, guards=[page_guard("supervisor")])
+async def planning_page(request: Request) -> Template:
+    plan, chosen, names = await _planned(request)
+    day = chosen["day"]
+    context: dict[str, Any] = {"plan": plan, "chosen": chosen,
                                "event_names": names, "events": await planning.event_rows(),
                                "presets": PRESETS, "breakdowns": BREAKDOWNS,
                                "channels": sorted(request.app.state.desk.registry.channels)}
@@ -96,7 +114,10 @@ async def planning_page(request: Request) -> Template:
         for h in plan["hourly"]:
             if h["gap"] < 0:
                 short[h["day"]] = short.get(h["day"], 0) + 1
-        context.update(hours=hours, hourly_days=days, short_days=short, chart_json=_script_json({
+        query = {k: chosen[k] for k in ("preset", "share", "minutes", "aht", "concurrency", "shrinkage", "tz", "by", "key",
+                                        "day")}
+        context.update(hours=hours, hourly_days=days, short_days=short, tables=plan_tables(plan, day, names),
+                       query=query, chart_json=_script_json({
             "daily": {"labels": [d["day"] for d in plan["daily"]],
                       "sets": [{"label": i18n.gettext_("Forecast new tickets"), "kind": "bar",
                                 "data": [d["volume"] for d in plan["daily"]]}]},
@@ -105,6 +126,20 @@ async def planning_page(request: Request) -> Template:
                                 {"label": i18n.gettext_("Agents on shift"), "kind": "line",
                                  "data": [h["on_shift"] for h in hours]}]}}))
     return await page(request, "reports/planning.html", **context)
+
+
+@get("/inbox/reports/planning/csv/{name:str}", include_in_schema=False, guards=[page_guard("supervisor")])
+async def planning_csv(request: Request, name: str) -> Response:
+    from web.inbox.reports import csv_response
+
+    if name not in ("daily", "hourly"):
+        raise InvalidRequest(i18n.gettext_("No such table."))
+    plan, chosen, names = await _planned(request)
+    if not plan.get("available"):
+        raise InvalidRequest(i18n.gettext_("The forecast needs at least %(needed)s days of history; this desk has %(have)s.")
+                             % {"needed": plan["needed_days"], "have": plan["history_days"]})
+    headers, rows = plan_tables(plan, chosen["day"], names)[name]
+    return csv_response(headers, rows, f"relaydesk-plan-{name}-{plan['today']}.csv")
 
 
 @post("/inbox/reports/planning/events", include_in_schema=False, guards=[page_guard("admin")])
@@ -134,4 +169,4 @@ async def change_events(request: Request) -> Redirect:
     return Redirect(path="/inbox/reports/planning")
 
 
-ROUTES = [planning_page, change_events]
+ROUTES = [planning_page, planning_csv, change_events]

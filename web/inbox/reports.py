@@ -169,11 +169,14 @@ async def reports_csv(request: Request, name: str, since: str | None = None, unt
     data = await report.build(request.app.state.desk, chosen["first"], chosen["last"], chosen["zone"],
                               chosen["by"], chosen["step"])
     headers, rows = table(data, name)
+    return csv_response(headers, rows, f"relaydesk-{name}-{data['from']}-{data['to']}.csv")
+
+
+def csv_response(headers: list[str], rows: list[list[str]], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
     writer.writerows([[_safe(c) for c in row] for row in rows])
-    filename = f"relaydesk-{name}-{data['from']}-{data['to']}.csv"
     # a BOM so spreadsheet programs read the Chinese headers as UTF-8
     return Response(content="\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{filename}"'})
