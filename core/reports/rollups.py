@@ -73,8 +73,9 @@ def seed_statements(engine: str) -> list[str]:
     solved_late = schema.not_later_sql(engine, "t.solved_at", "t.resolution_due_at")
     reopened = schema.not_later_sql(engine, "t.solved_at", "t.last_customer_message_at")
     return [
-        f"INSERT INTO report_facts ({cols}) SELECT {hour('t.created_at')}, t.id, 'created', 0, 0, 0, 0, "
-        f"CASE WHEN t.status = 'spam' THEN 0 ELSE 1 END, {dims} FROM tickets t",
+        f"INSERT INTO report_facts ({cols}) SELECT {hour('t.created_at')}, t.id, 'created', "
+        f"CASE WHEN t.status = 'spam' THEN 1 ELSE 0 END, 0, 0, 0, CASE WHEN t.status = 'spam' THEN 0 ELSE 1 END, {dims} "
+        "FROM tickets t",
         f"INSERT INTO report_facts ({cols}) SELECT {hour('t.first_responded_at')}, t.id, 'first_response', "
         f"{secs('t.first_responded_at', 't.created_at')}, 0, 0, CASE WHEN t.first_response_breached THEN 0 "
         "WHEN t.resolution_due_at IS NOT NULL OR t.next_response_due_at IS NOT NULL THEN 1 ELSE 0 END, 0, "

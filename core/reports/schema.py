@@ -7,7 +7,9 @@ the writer's own transaction; a fact is one short INSERT, and only when the chan
 counts. Facts are folded into rollups by rollups.fold (readers fold before they read).
 
 What starts and stops each clock is in docs/reports.md; in short:
-  created         a ticket row is inserted (hour of created_at); +1 open if it starts open
+  created         a ticket row is inserted (hour of created_at); +1 open if it starts open;
+                  value 1 when it is stored as spam (not counted as new)
+  spam, unspam    marked as spam / taken back: -1 / +1 new ticket in the hour it was created
   first_response  first_responded_at goes from NULL to a time: value = that time - created_at;
                   sla 1/-1 if a first-response due time was running and it was met/missed
   fr_breach       first_response_breached turns true (the sweeper): hour of the due time
@@ -68,7 +70,8 @@ def _fact(engine: str, kind: str, at: str, when: str, t: str = "NEW", *, value: 
 
 
 def insert_facts(engine: str) -> list[str]:
-    return [_fact(engine, "created", "NEW.created_at", "TRUE",
+    # value 1: stored as spam (a blocked sender), not a new ticket
+    return [_fact(engine, "created", "NEW.created_at", "TRUE", value="CASE WHEN NEW.status = 'spam' THEN 1 ELSE 0 END",
                   delta=f"CASE WHEN NEW.status IN {OPEN} THEN 1 ELSE 0 END")]
 
 
@@ -92,6 +95,9 @@ def update_facts(engine: str) -> list[str]:
               first_time="CASE WHEN OLD.solved_at IS NULL THEN 1 ELSE 0 END", sla=res_sla,
               delta=f"CASE WHEN {was_open} THEN -1 ELSE 0 END"),
         _fact(engine, "reopened", "NEW.updated_at", f"OLD.status IN ('solved', 'closed') AND {is_open}", delta="1"),
+        # marked as spam (or taken back): no longer (again) a new ticket, in the hour it was created
+        _fact(engine, "spam", "NEW.created_at", "NEW.status = 'spam' AND OLD.status <> 'spam'"),
+        _fact(engine, "unspam", "NEW.created_at", "OLD.status = 'spam' AND NEW.status <> 'spam'"),
         _fact(engine, "status", "NEW.updated_at",
               f"({was_open}) <> ({is_open}) AND NEW.status <> 'solved' AND OLD.status NOT IN ('solved', 'closed')",
               delta=f"CASE WHEN {is_open} THEN 1 ELSE -1 END"),
@@ -154,7 +160,8 @@ def statements(engine: str) -> list[str]:
 
 # Each rollup column as a sum over facts (alias f).
 METRICS: dict[str, str] = {
-    "created": "CASE WHEN f.kind = 'created' THEN 1 ELSE 0 END",
+    "created": "CASE WHEN f.kind = 'created' AND f.value = 0 THEN 1 WHEN f.kind = 'unspam' THEN 1 "
+               "WHEN f.kind = 'spam' THEN -1 ELSE 0 END",
     "solved": "CASE WHEN f.kind = 'solved' THEN 1 ELSE 0 END",
     "first_solved": "CASE WHEN f.kind = 'solved' THEN f.first_time ELSE 0 END",
     "fcr": "CASE WHEN f.kind = 'solved' AND f.first_time = 1 AND f.replies <= 1 THEN 1 ELSE 0 END",

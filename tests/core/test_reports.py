@@ -103,6 +103,14 @@ async def test_monday_figures_are_the_known_answers(make_desk, at):
     customers = {t["id"]: t["customer"] for t in await Ticket.select(Ticket.id, Ticket.customer)}
     await merge_customers(customers[ids["b"]], customers[ids["a"]], actor="test")
     assert await figures.totals(monday) == got
+    # spam is not a new ticket: C marked as spam leaves Monday with three, taken back with four again
+    from core import spam
+
+    await spam.mark_spam(desk, ids["c"], actor="test")
+    marked = await figures.totals(monday)
+    assert (marked["created"], marked["backlog"]) == (3, got["backlog"])  # it leaves the backlog now (Tuesday)
+    await spam.not_spam(desk, ids["c"], actor="test")
+    assert (await figures.totals(monday))["created"] == 4
 
 
 async def test_series_backlog_and_heatmap_follow_the_time_zone(make_desk, at):
