@@ -168,6 +168,32 @@ def rebuild_counts(config: str) -> None:
     console.print(f"Recounted: {keys} count(s) kept.")
 
 
+@main.group("reports")
+def reports_group() -> None:
+    """Report figures: rebuild the hourly rollups from the recorded history."""
+
+
+@reports_group.command("rebuild")
+@config_option
+@click.option("--from-tickets", is_flag=True,
+              help="First replace the recorded facts with what the tickets' current state shows "
+                   "(for history older than the reports; loses earlier solves and reopens).")
+def reports_rebuild(config: str, from_tickets: bool) -> None:
+    """Rebuild the report rollups from the recorded facts, with a progress bar."""
+    from core.reports import rollups
+
+    async def work(desk) -> int:
+        if from_tickets:
+            console.print(f"Recorded {await rollups.seed_from_tickets()} fact(s) from the tickets.")
+        with Progress(console=console) as progress:
+            task = progress.add_task("Folding facts into rollups", total=None)
+            done = await rollups.rebuild(progress=lambda n, total: progress.update(task, completed=n, total=total))
+        return done
+
+    done = _on_desk(config, work)
+    console.print(f"Rebuilt the report rollups from {done} fact(s).")
+
+
 @main.group("agents")
 def agents_group() -> None:
     """Add agents, change their roles, deactivate them, set passwords, make password links."""

@@ -3,8 +3,8 @@
 Every table the core and the enabled plugins define is copied row for row, ids included, so API
 tokens, sessions, the desk id (and with it the idempotency keys of replies) and every reference
 stay valid. What the desk derives from those rows is rebuilt on the target instead of copied: the
-navigation counts (core/counts.py) and the search index (core/search.py), whose layout differs
-between the two databases. Presence and worker heartbeats are moment-to-moment and start empty.
+navigation counts (core/counts.py), the search index (core/search.py), whose layout differs
+between the two databases, and the report rollups (core/reports; their facts are copied). Presence and worker heartbeats are moment-to-moment and start empty.
 
 The target must be a new, empty database: it is migrated first, and refused if it already holds
 agents, customers or tickets. Attachments' files stay in the data folder; only their index moves.
@@ -20,11 +20,16 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table, sort_table_classes
 
 from core import counts, db, search
+from core.reports import rollups
 from core.migrate import migrate, pending
 from core.tables import ALL_TABLES, SYSTEM_TABLES, Agent, Customer, Ticket
 
 # Rebuilt on the target (counts, search index) or moment-to-moment (presence, heartbeats).
-NOT_COPIED = frozenset({"ticket_counts", "search_terms", "search_state", "ticket_viewers", "worker_heartbeats"})
+NOT_COPIED = frozenset({"ticket_counts", "search_terms", "search_state", "ticket_viewers", "worker_heartbeats",
+                        "report_rollups"})
+# History that triggers also write while the tickets are copied (core/reports): copied last, after
+# what the triggers wrote on the target is cleared, so the source's history is what arrives.
+WRITTEN_BY_TRIGGERS = ("report_facts",)
 # Tables no piccolo class describes: the PostgreSQL search index, and piccolo's own migration log.
 DERIVED_RAW = frozenset({"search_docs", "search_vocab", "migration"})
 # A target holding any of these already is somebody's desk: never overwrite it.
@@ -46,7 +51,9 @@ class CopyReport:
 def tables_to_copy() -> list[type[Table]]:
     """The core's and the enabled plugins' tables, parents before the tables that refer to them."""
     chosen = [t for t in (*ALL_TABLES, *SYSTEM_TABLES, *db.plugin_tables()) if t._meta.tablename not in NOT_COPIED]
-    return sort_table_classes(chosen)
+    ordered = sort_table_classes(chosen)
+    return ([t for t in ordered if t._meta.tablename not in WRITTEN_BY_TRIGGERS]
+            + [t for t in ordered if t._meta.tablename in WRITTEN_BY_TRIGGERS])
 
 
 async def _open(url: str) -> Engine:
@@ -140,6 +147,9 @@ async def copy_database(source_url: str, target_url: str, plugin_migrations: lis
                     table._meta.db = target
                     await table.delete(force=True)
                 for table in tables:
+                    if table._meta.tablename in WRITTEN_BY_TRIGGERS:
+                        table._meta.db = target
+                        await table.delete(force=True)
                     report.rows[table._meta.tablename] = await _copy_table(table, source, target)
                     if progress:
                         progress(table._meta.tablename, report.rows[table._meta.tablename])
@@ -147,6 +157,7 @@ async def copy_database(source_url: str, target_url: str, plugin_migrations: lis
             if isinstance(target, PostgresEngine):
                 await _reset_sequences(tables)
             report.counts_kept = await counts.rebuild()
+            await rollups.rebuild()
             while (read := await search.catch_up()):
                 report.indexed += read
             await _check(tables, source, target, report)

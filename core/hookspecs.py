@@ -251,6 +251,21 @@ def desk_mail(desk: Any) -> Any:
     """
 
 
+# --- reports (collect) ------------------------------------------------------------------------
+
+
+@hookspec
+def report_figures(start: Any, end: Any) -> Awaitable[list[dict[str, Any]]] | list[dict[str, Any]] | None:
+    """Figures a plugin adds to the reports (the CSAT plugin: CSAT % and NPS) for the instants
+    [start, end) (aware datetimes, UTC). Return a list, or an awaitable of one, of
+    ``{"key": str, "label": str, "value": float | None, "count": int}``: ``key`` is unique across
+    plugins (prefix it with the plugin's name), ``label`` is English (the inbox translates the
+    labels its catalog knows), ``value`` None when there is nothing to show, ``count`` how many
+    answers or events the value rests on. Return None to add nothing. Called once per period the
+    reports show (the chosen one and the one before), so keep it to one indexed query.
+    """
+
+
 # --- lifecycle (collect) ----------------------------------------------------------------------
 
 

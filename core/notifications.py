@@ -18,6 +18,8 @@ LIVE_EVENT = "notification"  # on the desk's live bus: {"data": {"agents": [ids]
 # so the inbox shows them in the reader's language. A rule's notify text is the admin's own words.
 TEMPLATES = {
     "pool_alert": N_("Ticket #{ticket} ({subject}) has waited {minutes} min in the claim pool of team {team}"),
+    "understaffed": N_("{day} looks understaffed: in {hours} hours fewer agents are on shift than the forecast "
+                       "needs (up to {short} short). See Reports, Planning."),
 }
 
 

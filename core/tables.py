@@ -431,7 +431,10 @@ class WorkerHeartbeat(Table, tablename="worker_heartbeats"):
 POLICY_TABLES: tuple[type[Table], ...] = (TeamRouting, BusinessCalendar, SlaPolicy, SlaPause, AutomationRule,
                                           RuleFiring, AgentShift, Notification, WebhookDelivery, PeakNotice)
 
+from core.reports.tables import REPORT_TABLES  # noqa: E402  (tables only: no cycle)
+
 ALL_TABLES: tuple[type[Table], ...] = (
+    *REPORT_TABLES,  # first, like TicketCount: emptied last, after the deletes their triggers record
     TicketCount,  # first: emptied last, after the deletes that its triggers count
     Team, Agent, AgentTeam, ApiToken, ChannelAccount, Customer, Identity, Ticket, TicketTag,
     Message, Attachment, Outbox, AuditEntry, Block, SavedView, LoginThrottle, Macro, SearchTerm, SearchState, TicketViewer,

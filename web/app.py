@@ -15,6 +15,7 @@ from core.logs import configured_by_cli
 from web.api.agents import AgentController, TokenController
 from web.api.admin import AdminController
 from web.api.audit import AuditController
+from web.api.reports import ReportsController
 from web.api.spam import SpamController
 from web.api.views import ViewController
 from web.api.customers import CustomerController
@@ -52,7 +53,8 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None, ru
     inbox = inbox_setup(desk)  # the agent inbox: pages, sessions, CSRF, templates, live updates
     app = Litestar(
         route_handlers=[root, health, ready, metrics, webhook, TicketController, CustomerController, AgentController,
-                        TokenController, AdminController, AuditController, SpamController, ViewController, reply_router(desk.settings),
+                         TokenController, AdminController, AuditController, SpamController, ViewController,
+                         ReportsController, reply_router(desk.settings),
                         *inbox.route_handlers, *desk.registry.routes],
         middleware=[StrictInputMiddleware(), inbox.session, inbox.csrf], template_config=inbox.template_config,
         stores=inbox.stores, plugins=inbox.plugins,

@@ -7,10 +7,11 @@ from plugins.csat.plugin import (  # noqa: F401
     register_migrations,
     register_routes,
     register_settings,
+    report_figures,
     shutdown,
     startup,
     ticket_event,
 )
 
 __all__ = ["register_settings", "register_migrations", "register_jobs", "register_routes", "startup", "shutdown",
-           "ticket_event"]
+           "ticket_event", "report_figures"]

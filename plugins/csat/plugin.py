@@ -80,3 +80,10 @@ async def _queue(desk, ticket_id: int) -> None:
     round = round_key(row["solved_at"])
     await desk.enqueue(JOB_NAME, ticket_id, round, job_id=f"csat:{ticket_id}:{round}",
                        defer=state.settings(desk).delay_minutes * 60)
+
+
+@hookimpl
+def report_figures(start, end):
+    from plugins.csat.report import figures_between
+
+    return figures_between(start, end)

@@ -81,3 +81,13 @@ async def csat_report(group: str = "agent", since: str | None = None, until: str
     groups = [{"key": key, "name": names.get(key, key), **summarize(items)}
               for key, items in sorted(buckets.items(), key=lambda kv: (kv[0] is None, str(kv[0])))]
     return {"group": group, "total": summarize(rows), "groups": groups}
+
+
+async def figures_between(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """CSAT % and NPS of the answers given in [start, end): the reports' `report_figures` hook."""
+    rows = await CsatSurvey.select(CsatSurvey.kind, CsatSurvey.score).where(
+        CsatSurvey.answered_at.is_not_null() & (CsatSurvey.answered_at >= start) & (CsatSurvey.answered_at < end))
+    total = summarize(rows)
+    return [{"key": "csat.csat_percent", "label": "CSAT", "value": total["csat_percent"],
+             "count": total["csat_responses"]},
+            {"key": "csat.nps", "label": "NPS", "value": total["nps"], "count": total["nps_responses"]}]

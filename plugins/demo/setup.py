@@ -182,6 +182,12 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
                 sender_email=b["relay"], subject=b["subject"], text=stores.amazon_relay_text(b), language="de")
                 for i, b in enumerate(stores.AMAZON_BUYERS)])
             await _cache_orders(desk)
+            # months of past tickets for the reports and the forecast (an 11.11 peak among them)
+            from core import clock
+            from plugins.demo.history import add_history, add_shifts
+
+            await add_history(desk, clock.now())
+            await add_shifts()
         await _help_center()
         if not await Macro.exists():
             for name, shortcut, language, body in MACROS:

@@ -21,8 +21,8 @@ from litestar.template.config import TemplateConfig
 from core import reply_files
 from core.errors import NotFound, RelaydeskError
 from web import i18n, sessions
-from web.inbox import (account, admin, agents, audit, bulk, customer_data, forgot, images, live, password, policies,
-                       queues, reply_templates, spam, ticket, views)
+from web.inbox import (account, admin, agents, audit, bulk, customer_data, forgot, images, live, password, planning,
+                       policies, queues, reply_templates, reports, spam, ticket, views)
 from web.inbox.common import inbox_error
 
 WEB = Path(__file__).resolve().parent.parent
@@ -32,6 +32,7 @@ NODE_MODULES = WEB / "node_modules"
 # Only these files of node_modules are served, nothing else under it.
 VENDOR_FILES = {
     "htmx.min.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
+    "chart.umd.min.js": NODE_MODULES / "chart.js" / "dist" / "chart.umd.min.js",  # the reports' charts
 }
 
 
@@ -84,7 +85,7 @@ def setup(desk: Any) -> InboxSetup:
         desk.live = live.ChannelsLiveBus(channels, live.live_channel(settings.queue_name), desk.live)
     handlers = [*account.ROUTES, *queues.ROUTES, *ticket.ROUTES, *live.ROUTES, *admin.ROUTES, *policies.ROUTES,
                 *images.ROUTES, *password.ROUTES, *forgot.ROUTES, *agents.ROUTES, *audit.ROUTES, *customer_data.ROUTES,
-                *spam.ROUTES, *bulk.ROUTES, *reply_templates.ROUTES, *views.ROUTES]
+                *spam.ROUTES, *bulk.ROUTES, *reply_templates.ROUTES, *views.ROUTES, *reports.ROUTES, *planning.ROUTES]
     # The reply carries files: its own body limit, the desk's cap on a reply's files plus room for
     # the text and the multipart framing (every other page keeps max_webhook_bytes).
     replies = Router(path="/", route_handlers=[ticket.reply], request_max_body_size=reply_files.body_limit(settings))

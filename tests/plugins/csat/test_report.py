@@ -63,3 +63,19 @@ async def test_report_groups(make_desk: Callable[..., Any]) -> None:
     teams = {g["key"]: g for g in by_team["groups"]}
     assert teams[team]["name"] == "Returns" and teams[team]["csat_percent"] == 0.0
     assert [g["key"] for g in since["groups"]] == ["2026-W48"]
+
+
+async def test_hook_report_figures(make_desk: Callable[..., Any]) -> None:
+    """The reports area shows CSAT % and NPS through the report_figures hook (the core imports no plugin)."""
+    from datetime import date
+
+    from core.reports import report
+
+    desk = await csat_desk(make_desk)
+    for i, (kind, score, when) in enumerate([("csat", 5, MONDAY), ("csat", 2, MONDAY), ("nps", 10, MONDAY),
+                                             ("nps", 2, MONDAY - timedelta(days=7))]):
+        await _rating(f"h{i}", kind, score, None, None, "email", when)
+    built = await report.build(desk, date(2026, 11, 16), date(2026, 11, 22), timezone.utc)
+    shown = {f["key"]: f for f in built["plugin_figures"]}
+    assert (shown["csat.csat_percent"]["value"], shown["csat.csat_percent"]["count"]) == (50.0, 2)
+    assert (shown["csat.nps"]["value"], shown["csat.nps"]["previous"]) == (100.0, -100.0)

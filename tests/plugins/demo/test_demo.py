@@ -45,7 +45,8 @@ async def test_the_demo_desk_has_templates_channels_and_order_panels(tmp_path, m
         assert await ShopifyOrder.count() >= 10
         conversations = await AmazonConversation.select(AmazonConversation.ticket, AmazonConversation.order_id)
         assert sorted(c["order_id"] for c in conversations) == sorted(b["order"] for b in AMAZON_BUYERS)
-        tickets = await Ticket.select(Ticket.id, Ticket.channel_type)
+        # the tickets customers just wrote (the months of solved history behind the reports aside)
+        tickets = await Ticket.select(Ticket.id, Ticket.channel_type).where(Ticket.status.not_in(["solved", "closed"]))
         async with client_for(desk) as client:
             assert (await sign_in(client, "li.na@demo.relaydesk", "demo")).status_code in (302, 303)
             for ticket in tickets:  # every ticket of the demo has an order panel
@@ -76,8 +77,31 @@ async def test_the_demo_desk_has_templates_channels_and_order_panels(tmp_path, m
             assert 'data-results="0"' in internal.text  # the internal article stays inside the desk
             shop = await client.get("/demo-store")
             assert '<script src="/webchat/store/widget.js" async></script>' in shop.text
+            # months of history behind the reports, with the 11.11 peak standing out
+            await _history_shows_the_peak(desk)
     finally:
         await desk.stop()
+
+
+async def _history_shows_the_peak(desk) -> None:
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    from core import clock
+    from core.reports import figures
+
+    zone = ZoneInfo(desk.settings.timezone)
+    today = clock.now().astimezone(zone).date()
+    days = await figures.series(figures.period(today - timedelta(days=100), today - timedelta(days=1), zone))
+    assert sum(d["created"] for d in days) > 700 and sum(d["solved"] for d in days) > 700
+    assert sum(d["reopened"] for d in days) > 5
+    peak = date(today.year if today >= date(today.year, 11, 12) else today.year - 1, 11, 11)
+    by_day = {d["bucket"]: d["created"] for d in days}
+    ordinary = sorted(by_day.values())[len(by_day) // 2]
+    if peak.isoformat() in by_day:
+        assert by_day[peak.isoformat()] > 2.5 * ordinary
+    overview = await figures.totals(figures.period(today - timedelta(days=30), today, zone))
+    assert overview["frt_n"] and overview["fr_breached"] and overview["fcr"]
 
 
 def test_relaydesk_demo_refunds_and_messages_against_its_own_platforms(tmp_path):
