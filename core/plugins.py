@@ -45,6 +45,7 @@ BUNDLED_PLUGINS: dict[str, str] = {
     "ebay": "plugins.ebay",
     "translate": "plugins.translate",
     "csat": "plugins.csat",
+    "assist": "plugins.assist",
 }
 
 ENTRY_POINT_GROUP = "relaydesk"

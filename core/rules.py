@@ -35,7 +35,7 @@ TRIGGERS = ("created", "customer_replied", "agent_replied", "assigned", "solved"
             "note_added", "sla_warning", "sla_breach", "pool_alert")
 # Time triggers: conditions.after_minutes says how long; run by the rules_time job.
 TIME_TRIGGERS = ("pending_for", "no_reply_for")
-LIST_CONDITIONS = ("channel", "language", "tags", "customer_tags", "priority", "status", "sentiment")
+LIST_CONDITIONS = ("channel", "language", "tags", "customer_tags", "priority", "status", "sentiment", "intent")
 TEXT_CONDITIONS = ("text_contains", "text_regex")
 # business_hours: {"calendar": "<name>", "inside": true|false}; fields: [{"field": "shopify.order_status",
 # "in": [...]} | {"field", "not_in": [...]} | {"field", "equals": v} | {"field", "exists": bool}], read
@@ -248,6 +248,8 @@ def matches(rule: Rule, ctx: dict[str, Any]) -> bool:
     if "status" in c and ctx.get("status") not in c["status"]:
         return False
     if "sentiment" in c and ctx.get("sentiment") not in c["sentiment"]:
+        return False
+    if "intent" in c and ctx.get("intent") not in c["intent"]:
         return False
     if "tags" in c and not set(c["tags"]) & set(ctx.get("tags") or ()):
         return False

@@ -1,0 +1,12 @@
+"""Assist: offline intent and sentiment on every inbound message, "where is my order" answered
+from the order's real tracking, and suggested replies. See docs/plugins/assist.md."""
+
+from plugins.assist.plugin import (  # noqa: F401
+    classify,
+    register_commands,
+    register_settings,
+    shutdown,
+    startup,
+)
+
+__all__ = ["register_settings", "register_commands", "startup", "shutdown", "classify"]

@@ -1,0 +1,96 @@
+"""The shipped classifier at run time: intent and sentiment of one message in well under a
+millisecond, offline. Loaded once per process from the arrays train.py saved.
+
+Features come from scikit-learn's own analyzer (the one training used), so they match exactly;
+scoring is a gather of the message's rows of the weight matrix (a message has a few hundred
+n-grams, the model thousands): that costs far less than a sparse-matrix round trip through
+scikit-learn for one message, which is what the ingest path classifies."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plugins.assist.labels import ANGRY_TAG, SENTIMENT_OF
+from plugins.assist.train import FORMAT, MODEL_PATH, VECTORIZER
+
+MAX_CHARS = 2000  # the opening of a long mail says what it is about; bounded cost per message
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    intent: str
+    confidence: float  # probability of the intent, 0..1
+    sentiment: str  # negative / neutral / positive
+    angry: bool
+    sentiment_class: str  # pos / neu / neg / angry
+
+    def hook_result(self) -> dict[str, Any]:
+        """What the classify hook returns for this prediction."""
+        return {"intent": self.intent, "sentiment": self.sentiment, "tags": [ANGRY_TAG] if self.angry else []}
+
+
+class Classifier:
+    def __init__(self, arrays: Any) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if int(arrays["format"][0]) != FORMAT:
+            raise ValueError(f"assist model format {int(arrays['format'][0])}, this code reads {FORMAT}: "
+                             "run `relaydesk assist train`")
+        self._analyze = TfidfVectorizer(**VECTORIZER).build_analyzer()
+        self._index = {str(term): i for i, term in enumerate(arrays["vocabulary"])}
+        self._idf = np.asarray(arrays["idf"], dtype=np.float64)
+        self._weights = np.asarray(arrays["weights"], dtype=np.float64)
+        self._bias = np.asarray(arrays["bias"], dtype=np.float64)
+        self.intents = tuple(str(x) for x in arrays["intents"])
+        self.sentiments = tuple(str(x) for x in arrays["sentiments"])
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (intents, sentiments), as scikit-learn's predict_proba gives them."""
+        counts: dict[int, int] = {}
+        index = self._index
+        for gram in self._analyze((text or "")[:MAX_CHARS]):
+            col = index.get(gram)
+            if col is not None:
+                counts[col] = counts.get(col, 0) + 1
+        logits = self._bias.copy()
+        if counts:
+            cols = np.fromiter(counts, dtype=np.intp, count=len(counts))
+            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+            values = tf * self._idf[cols]
+            values /= np.sqrt(values @ values)
+            logits += values @ self._weights[cols]
+        n = len(self.intents)
+        return _softmax(logits[:n]), _softmax(logits[n:])
+
+    def predict(self, text: str) -> Prediction:
+        intents, sentiments = self.scores(text)
+        best = int(intents.argmax())
+        mood = self.sentiments[int(sentiments.argmax())]
+        return Prediction(self.intents[best], float(intents[best]), SENTIMENT_OF[mood], mood == "angry", mood)
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, Classifier] = {}
+
+
+def classifier(path: Path = MODEL_PATH) -> Classifier:
+    """The model at `path`, loaded on first use and kept for the process."""
+    found = _loaded.get(path)
+    if found is None:
+        with _lock:
+            found = _loaded.get(path)
+            if found is None:
+                with np.load(path, allow_pickle=False) as arrays:
+                    found = _loaded[path] = Classifier(arrays)
+    return found
