@@ -84,6 +84,7 @@ PLUGIN_TABLES: list[tuple[str, str]] = [
     ("plugins.csat.tables", "CSAT_TABLES"),
     ("plugins.amazon.tables", "AMAZON_TABLES"),
     ("plugins.ebay.tables", "EBAY_TABLES"),
+    ("plugins.assist.tables", "ASSIST_TABLES"),
 ]
 
 

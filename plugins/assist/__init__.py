@@ -4,9 +4,12 @@ from the order's real tracking, and suggested replies. See docs/plugins/assist.m
 from plugins.assist.plugin import (  # noqa: F401
     classify,
     register_commands,
+    register_migrations,
     register_settings,
     shutdown,
     startup,
+    ticket_event,
 )
 
-__all__ = ["register_settings", "register_commands", "startup", "shutdown", "classify"]
+__all__ = ["register_settings", "register_commands", "register_migrations", "startup", "shutdown", "classify",
+           "ticket_event"]

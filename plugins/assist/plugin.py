@@ -51,3 +51,21 @@ def classify(message, ticket) -> dict[str, Any] | None:
     if not text.strip():
         return None
     return state.model().predict(text).hook_result()
+
+
+@hookimpl
+def register_migrations(register):
+    from pathlib import Path
+
+    register("assist", str(Path(__file__).parent / "migrations"))
+
+
+@hookimpl
+def ticket_event(event):
+    """A customer's message: answer it if it asks where an order is (automation.py)."""
+    from plugins.assist import automation, state
+
+    desk = event.desk or state.desk
+    if desk is None or event.name not in automation.EVENTS or event.message_id is None:
+        return None
+    return automation.handle(desk, event)
