@@ -69,3 +69,18 @@ def ticket_event(event):
     if desk is None or event.name not in automation.EVENTS or event.message_id is None:
         return None
     return automation.handle(desk, event)
+
+
+@hookimpl
+def register_routes(register):
+    from plugins.assist.inbox import AssistInbox
+
+    register(AssistInbox)
+
+
+@hookimpl
+def render_panel(ticket, customer, context, agent):
+    """Intent, sentiment, what assist did, and a button for a suggested reply."""
+    from plugins.assist.inbox import panel
+
+    return panel(ticket, agent)
