@@ -41,7 +41,7 @@ TEXT_CONDITIONS = ("text_contains", "text_regex")
 # "in": [...]} | {"field", "not_in": [...]} | {"field", "equals": v} | {"field", "exists": bool}], read
 # from what plugins' customer_context hooks return.
 OTHER_CONDITIONS = ("business_hours", "fields")
-FIELD_TESTS = ("in", "not_in", "equals", "exists")
+FIELD_TESTS = ("in", "not_in", "equals", "exists", "gte", "lte")  # gte/lte: numbers (an order's value)
 ACTIONS = ("assign", "tag", "priority", "status", "note", "reply", "webhook", "notify", "message_customer")
 # message_customer: {"text": template, "subject": template?, "channel": "<channel type>"?} reaches the
 # customer on the ticket, or, for an event with no ticket but data.customer_id (a commerce event),
@@ -149,6 +149,8 @@ def _validate_fields(fields: Any) -> None:
             raise Invalid(N_("{where}.{test}: must be a non-empty list of values"), where=where, test=test)
         if test == "exists" and not isinstance(spec[test], bool):
             raise Invalid(N_("{where}.exists: must be true or false"), where=where)
+        if test in ("gte", "lte") and (not isinstance(spec[test], (int, float)) or isinstance(spec[test], bool)):
+            raise Invalid(N_("{where}.{test}: must be a number"), where=where, test=test)
 
 
 def _validate_webhook(value: Any, where: str) -> None:
@@ -253,7 +255,24 @@ def _field_holds(spec: dict[str, Any], context: Any) -> bool:
         return spec["equals"] in values
     if "in" in spec:
         return any(v in spec["in"] for v in values)
+    if "gte" in spec or "lte" in spec:
+        numbers = [_number(v) for v in values]
+        if "gte" in spec:
+            return any(n is not None and n >= spec["gte"] for n in numbers)
+        return any(n is not None and n <= spec["lte"] for n in numbers)
     return not any(v in spec["not_in"] for v in values)
+
+
+def _number(value: Any) -> float | None:
+    """A number from context: a float, an int, or a money string such as "409.94"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
 
 
 _regex_cache: dict[str, re.Pattern[str]] = {}

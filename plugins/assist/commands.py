@@ -47,3 +47,13 @@ def evaluate(data: Path | None, model_path: Path | None) -> None:
     intent = sum(p.intent == e.intent for p, e in zip(predictions, examples)) / len(examples)
     mood = sum(p.sentiment == SENTIMENT_OF[e.sentiment] for p, e in zip(predictions, examples)) / len(examples)
     click.echo(f"{len(examples)} held-out messages: intent accuracy {intent:.3f}, sentiment accuracy {mood:.3f}")
+
+
+@assist.command(name="rules")
+def rules_command() -> None:
+    """Print the example rules (intent, sentiment, proactive notices) as JSON for the rules API."""
+    import json
+
+    from plugins.assist.examples import EXAMPLES
+
+    click.echo(json.dumps(EXAMPLES, ensure_ascii=False, indent=2))

@@ -50,7 +50,14 @@ def classify(message, ticket) -> dict[str, Any] | None:
     text = "\n".join(p for p in (getattr(message, "subject", None), getattr(message, "text", "")) if p)
     if not text.strip():
         return None
-    return state.model().predict(text).hook_result()
+    settings = state.settings()
+    prediction = state.model().predict(text)
+    result = prediction.hook_result()
+    if prediction.angry and settings.angry_priority:
+        result["priority"] = settings.angry_priority
+    elif prediction.intent == "wismo" and prediction.confidence >= settings.wismo_threshold and settings.wismo_priority:
+        result["priority"] = settings.wismo_priority
+    return result
 
 
 @hookimpl

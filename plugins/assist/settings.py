@@ -17,10 +17,17 @@ class AssistSettings(msgspec.Struct, forbid_unknown_fields=True):
     wismo_answer_default: str = "draft"
     wismo_answer: dict[str, str] = {}
     model_path: str | None = None  # a model trained with `relaydesk assist train --out`; default: the shipped one
+    # Priorities classify gives, so routing can act on them: "low" sends "where is my order" to a
+    # team's claim pool (pool_priorities) while assist answers it; "high" puts angry customers first.
+    wismo_priority: str | None = None
+    angry_priority: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.wismo_threshold <= 1.0:
             raise ValueError(f"wismo_threshold must be in (0, 1], not {self.wismo_threshold!r}")
+        for key in ("wismo_priority", "angry_priority"):
+            if getattr(self, key) not in (None, "urgent", "high", "normal", "low"):
+                raise ValueError(f"{key} must be one of urgent, high, normal, low, not {getattr(self, key)!r}")
         for key, mode in {"wismo_answer_default": self.wismo_answer_default,
                           **{f"wismo_answer.{k}": v for k, v in self.wismo_answer.items()}}.items():
             if mode not in MODES:
