@@ -1,14 +1,16 @@
 """The shipped classifier at run time: intent and sentiment of one message in well under a
 millisecond, offline. Loaded once per process from the arrays train.py saved.
 
-Features come from scikit-learn's own analyzer (the one training used), so they match exactly;
-scoring is a gather of the message's rows of the weight matrix (a message has a few hundred
-n-grams, the model thousands): that costs far less than a sparse-matrix round trip through
-scikit-learn for one message, which is what the ingest path classifies."""
+Run time needs numpy only: scikit-learn (and the scipy it imports, ~90 MB of memory) is for
+training. `char_ngrams` is scikit-learn's "char_wb" analyzer written out (a test checks they give
+the same n-grams on the whole data set); scoring is a gather of the message's rows of the weight
+matrix (a message has a few hundred n-grams, the model thousands), which for one message costs far
+less than a sparse-matrix round trip, and one message at a time is what ingest classifies."""
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,26 @@ from plugins.assist.labels import ANGRY_TAG, SENTIMENT_OF
 from plugins.assist.train import FORMAT, MODEL_PATH, VECTORIZER
 
 MAX_CHARS = 2000  # the opening of a long mail says what it is about; bounded cost per message
+_SPACES = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's char_wb n-grams of lower-cased text: per word padded with one space each side,
+    every n-gram of length min_n..max_n inside it (a word shorter than n gives itself once)."""
+    grams: list[str] = []
+    append = grams.append
+    for word in _SPACES.sub(" ", text.lower()).split():
+        word = f" {word} "
+        length = len(word)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            append(word[offset:offset + n])
+            while offset + n < length:
+                offset += 1
+                append(word[offset:offset + n])
+            if offset == 0:
+                break
+    return grams
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +59,11 @@ class Prediction:
 
 class Classifier:
     def __init__(self, arrays: Any) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         if int(arrays["format"][0]) != FORMAT:
             raise ValueError(f"assist model format {int(arrays['format'][0])}, this code reads {FORMAT}: "
                              "run `relaydesk assist train`")
-        self._analyze = TfidfVectorizer(**VECTORIZER).build_analyzer()
+        assert VECTORIZER["analyzer"] == "char_wb" and VECTORIZER["lowercase"] and VECTORIZER["sublinear_tf"]
+        self._ngram_range = VECTORIZER["ngram_range"]
         self._index = {str(term): i for i, term in enumerate(arrays["vocabulary"])}
         self._idf = np.asarray(arrays["idf"], dtype=np.float64)
         self._weights = np.asarray(arrays["weights"], dtype=np.float64)
@@ -54,7 +75,7 @@ class Classifier:
         """Class probabilities (intents, sentiments), as scikit-learn's predict_proba gives them."""
         counts: dict[int, int] = {}
         index = self._index
-        for gram in self._analyze((text or "")[:MAX_CHARS]):
+        for gram in char_ngrams((text or "")[:MAX_CHARS], *self._ngram_range):
             col = index.get(gram)
             if col is not None:
                 counts[col] = counts.get(col, 0) + 1

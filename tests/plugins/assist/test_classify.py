@@ -55,6 +55,28 @@ def test_fast_path_gives_scikit_learns_probabilities() -> None:
         assert sentiments.shape == (len(CLASSES_SENTIMENT),) and abs(sentiments.sum() - 1) < 1e-9
 
 
+def test_own_ngrams_are_scikit_learns() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from plugins.assist.model import char_ngrams
+
+    analyze = TfidfVectorizer(**train.VECTORIZER).build_analyzer()
+    texts = [e.text for e in dataset.load("train") + dataset.load("heldout")]
+    texts += ["", " ", "a", "ÄÖÜ ẞ straße", "tab\tand\n\nnewlines  and   spaces", "emoji 📦🚚 ok", "İstanbul", "x" * 40]
+    for text in texts:
+        assert char_ngrams(text, *train.VECTORIZER["ngram_range"]) == analyze(text), text
+
+
+def test_run_time_does_not_import_scikit_learn() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from plugins.assist.model import classifier; classifier().predict('Where is my parcel?'); "
+            "print('sklearn' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
 def test_predictions_in_every_language() -> None:
     model = classifier()
     assert model.predict("Where is my parcel? I ordered 10 days ago").intent == "wismo"
