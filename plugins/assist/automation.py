@@ -63,7 +63,7 @@ async def handle(desk: "Desk", event: "Event") -> str | None:
     from core.context import customer_context
 
     context = await customer_context(desk, customer, dict(ticket))
-    facts = shipping_facts(context.get("orders") or [], clock.now().date())
+    facts = shipping_facts(context.get("orders") or [], clock.now().date(), text)
     if facts is None:
         await _record(row_id, mode="skipped", reason="no_facts")
         return "skipped"

@@ -8,6 +8,7 @@ an unknown carrier status: all need a person, so there are no facts and nothing 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -54,10 +55,21 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def pick_order(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The one order the customer means, or None when that is not certain."""
+def _named_in(order: dict[str, Any], text: str) -> bool:
+    """Does the message name the order ("#1002", "1002", "302-1234567-7654321")? Digits must stand
+    alone, so "#1002" is not found in "21002"."""
+    for value in {str(order.get("name") or ""), str(order.get("order_id") or "")}:
+        bare = value.lstrip("#")
+        if len(bare) >= 4 and re.search(rf"(?<![\w-]){re.escape(bare)}(?![\w-])", text):
+            return True
+    return False
+
+
+def pick_order(orders: list[dict[str, Any]], text: str = "") -> dict[str, Any] | None:
+    """The one order the customer means, or None when that is not certain: an order of theirs the
+    conversation is linked to or the message names, else their only order, else their only one in flight."""
     own = [o for o in orders or [] if o.get("customer_match")]
-    named = [o for o in own if o.get("mentioned")]
+    named = [o for o in own if o.get("mentioned") or (text and _named_in(o, text))]
     if named:
         return named[0] if len(named) == 1 else None
     if len(own) == 1:
@@ -66,8 +78,8 @@ def pick_order(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
     return in_flight[0] if len(in_flight) == 1 else None
 
 
-def shipping_facts(orders: list[dict[str, Any]], today: date) -> ShippingFacts | None:
-    order = pick_order(orders)
+def shipping_facts(orders: list[dict[str, Any]], today: date, text: str = "") -> ShippingFacts | None:
+    order = pick_order(orders, text)
     if order is None or order.get("status") in CLOSED_ORDER:
         return None
     live = [f for f in order.get("fulfillments") or [] if (f.get("status") or "").lower() not in DEAD_FULFILLMENT]

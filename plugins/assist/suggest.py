@@ -1,6 +1,7 @@
 """A suggested reply for a ticket, offline: for "where is my order" with shipping facts, the answer
-built from them; otherwise the reply template made for the ticket's intent (a template whose
-shortcut or name contains the intent code, e.g. "return_refund"), rendered with the customer's
+built from them; otherwise the reply template made for the ticket's intent (the first template whose
+shortcut or name contains the intent code, e.g. "return_refund", or one of its words in
+INTENT_WORDS, e.g. "return"), rendered with the customer's
 order facts in the sandbox. A suggestion is shown only when the channel's checks (check_draft)
 accept it; it is never sent without an agent."""
 
@@ -17,6 +18,15 @@ from plugins.assist.phrases import LANGUAGES
 
 if TYPE_CHECKING:
     from core.desk import Desk
+
+
+# The words a reply template's shortcut or name may use for an intent, tried in this order.
+INTENT_WORDS = {
+    "wismo": ("wismo", "where", "tracking"), "return_refund": ("return_refund", "refund", "return"),
+    "exchange_size": ("exchange_size", "exchange", "size"), "cancel": ("cancel",), "address_change": ("address",),
+    "invoice": ("invoice",), "product_question": ("product",), "damaged_wrong": ("damaged", "wrong"),
+    "complaint": ("complaint", "apolog"), "thanks": ("thanks",), "other": (),
+}
 
 
 @dataclass(slots=True)
@@ -47,14 +57,18 @@ async def suggest(desk: "Desk", ticket_id: int, agent: dict[str, Any]) -> Sugges
     agent_language = (agent.get("locale") or "en").split("_")[0]
     suggestion: Suggestion | None = None
     if intent == "wismo":
-        facts = shipping_facts(context.get("orders") or [], clock.now().date())
+        facts = shipping_facts(context.get("orders") or [], clock.now().date(), text_in)
         if facts is not None:
             words = language if language in LANGUAGES else "en"
             suggestion = Suggestion(compose(facts, words, links=True), "order")
             if await check_draft(desk, ticket_id, suggestion.text, agent_language):
                 suggestion.text = compose(facts, words, links=False)
     if suggestion is None and intent:
-        found = await macros.find(intent, channel_type=ticket["channel_type"], language=language, limit=1)
+        found = []
+        for word in INTENT_WORDS.get(intent, (intent,)):
+            found = await macros.find(word, channel_type=ticket["channel_type"], language=language, limit=1)
+            if found:
+                break
         if found:
             try:
                 rendered = macros.render(found[0]["body"], ticket=ticket, customer=customer, agent=agent, context=context)

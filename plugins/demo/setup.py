@@ -18,13 +18,18 @@ secret = {{ env = "RELAYDESK_SECRET" }}
 data_dir = "{data}"
 
 [plugins]
-enabled = ["demo", "api_channel", "shopify", "amazon"]
+enabled = ["demo", "api_channel", "shopify", "amazon", "assist"]
 
 [plugins.demo]
 traffic_every = 15
 
 [plugins.demo.accounts.shop]
 label = "Demo shop"
+
+# Intent and sentiment on every message; "where is my order" on the demo channel is answered from
+# the order's tracking, elsewhere left as a ready draft (docs/plugins/assist.md).
+[plugins.assist]
+wismo_answer = {{ demo = "send" }}
 
 [plugins.api_channel.accounts.default]
 secret = {{ env = "RELAYDESK_API_CHANNEL_SECRET" }}
@@ -158,6 +163,8 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
             token_file.write_text(await create_token(admin["id"], "demo"))
             token_file.chmod(0o600)
         if not await Ticket.exists():
+            # orders first: a "where is my order" message is then answered from its tracking (assist)
+            await _cache_orders(desk)
             account = next(a for a in desk.registry.accounts.values() if a.plugin == "demo")
             rng = random.Random(7)
             await ingest(desk, account, [sample_message(rng) for _ in range(24)])
@@ -177,7 +184,6 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
                 external_id=f"demo-amazon-{i}", sender_handle=b["relay"], sender_name=f"{b['name']} - Amazon Marketplace",
                 sender_email=b["relay"], subject=b["subject"], text=stores.amazon_relay_text(b), language="de")
                 for i, b in enumerate(stores.AMAZON_BUYERS)])
-            await _cache_orders(desk)
         if not await Macro.exists():
             for name, shortcut, language, body in MACROS:
                 await Macro.insert(Macro(name=name, shortcut=shortcut, language=language, body=body))

@@ -67,6 +67,19 @@ async def test_the_demo_desk_has_templates_channels_and_order_panels(tmp_path, m
             translated = await Message.select(Message.ticket).where(Message.external_id == "demo-translated-1").first()
             page = await client.get(f"/inbox/t/{translated['ticket']}")
             assert "beschädigt" in page.text and "arrived damaged" in page.text and "译文" in page.text
+            # assist: intent and sentiment on every ticket, automatic "where is my order" answers
+            # from the tracking, and a suggested reply
+            classified = await Ticket.select(Ticket.intent, Ticket.sentiment)
+            assert all(t["intent"] and t["sentiment"] for t in classified)
+            answers = [m for m in await Message.select().where(Message.direction == "outbound").output(load_json=True)
+                       if isinstance(m["metadata"], dict) and "assist" in m["metadata"]]
+            assert answers and all("DHL" in m["text"] and "00340434" in m["text"] for m in answers)
+            page = await client.get(f"/inbox/t/{answers[0]['ticket']}")
+            assert "意图:" in page.text and "情绪:" in page.text and "建议回复" in page.text
+            assert "自动回复" in page.text and "Assist 已用订单的物流信息回复" in page.text
+            suggestions = [(await client.get(f"/inbox/plugins/assist/t/{t['id']}/suggestion")).text
+                           for t in await Ticket.select(Ticket.id).where(Ticket.intent == "wismo")]
+            assert any("00340434" in text and "data-insert" in text for text in suggestions)
     finally:
         await desk.stop()
 
