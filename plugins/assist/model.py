@@ -23,25 +23,34 @@ from plugins.assist.train import FORMAT, MODEL_PATH, VECTORIZER
 
 MAX_CHARS = 2000  # the opening of a long mail says what it is about; bounded cost per message
 _SPACES = re.compile(r"\s\s+")
+WORD_CACHE = 50_000
+
+
+def word_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
+    """The char_wb n-grams of one (lower-cased) word: padded with one space each side, every n-gram
+    of length min_n..max_n inside it (a word shorter than n gives itself once)."""
+    grams: list[str] = []
+    append = grams.append
+    word = f" {word} "
+    length = len(word)
+    for n in range(min_n, max_n + 1):
+        offset = 0
+        append(word[offset:offset + n])
+        while offset + n < length:
+            offset += 1
+            append(word[offset:offset + n])
+        if offset == 0:
+            break
+    return grams
+
+
+def words(text: str) -> list[str]:
+    return _SPACES.sub(" ", text.lower()).split()
 
 
 def char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
-    """scikit-learn's char_wb n-grams of lower-cased text: per word padded with one space each side,
-    every n-gram of length min_n..max_n inside it (a word shorter than n gives itself once)."""
-    grams: list[str] = []
-    append = grams.append
-    for word in _SPACES.sub(" ", text.lower()).split():
-        word = f" {word} "
-        length = len(word)
-        for n in range(min_n, max_n + 1):
-            offset = 0
-            append(word[offset:offset + n])
-            while offset + n < length:
-                offset += 1
-                append(word[offset:offset + n])
-            if offset == 0:
-                break
-    return grams
+    """scikit-learn's char_wb n-grams of lower-cased text: those of each word in turn."""
+    return [gram for word in words(text) for gram in word_ngrams(word, min_n, max_n)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +77,15 @@ class Classifier:
         self._idf = np.asarray(arrays["idf"], dtype=np.float64)
         self._weights = np.asarray(arrays["weights"], dtype=np.float64)
         self._bias = np.asarray(arrays["bias"], dtype=np.float64)
+        self._columns: dict[str, tuple[int, ...]] = {}  # word -> its n-grams' columns: words repeat
         self.intents = tuple(str(x) for x in arrays["intents"])
         self.sentiments = tuple(str(x) for x in arrays["sentiments"])
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (intents, sentiments), as scikit-learn's predict_proba gives them."""
         counts: dict[int, int] = {}
-        index = self._index
-        for gram in char_ngrams((text or "")[:MAX_CHARS], *self._ngram_range):
-            col = index.get(gram)
-            if col is not None:
+        for word in words((text or "")[:MAX_CHARS]):
+            for col in self._word_columns(word):
                 counts[col] = counts.get(col, 0) + 1
         logits = self._bias.copy()
         if counts:
@@ -88,6 +96,16 @@ class Classifier:
             logits += values @ self._weights[cols]
         n = len(self.intents)
         return _softmax(logits[:n]), _softmax(logits[n:])
+
+    def _word_columns(self, word: str) -> tuple[int, ...]:
+        found = self._columns.get(word)
+        if found is None:
+            index = self._index
+            found = tuple(c for c in (index.get(g) for g in word_ngrams(word, *self._ngram_range)) if c is not None)
+            if len(self._columns) >= WORD_CACHE:
+                self._columns.clear()  # bounded: a flood of unique words cannot grow it
+            self._columns[word] = found
+        return found
 
     def predict(self, text: str) -> Prediction:
         intents, sentiments = self.scores(text)
