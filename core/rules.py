@@ -170,7 +170,7 @@ def _validate_webhook(value: Any, where: str) -> None:
 
 
 def _validate_message(value: Any, where: str) -> None:
-    if not isinstance(value, dict) or set(value) - {"text", "subject", "channel"} \
+    if not isinstance(value, dict) or set(value) - {"text", "subject", "channel", "template"} \
             or not isinstance(value.get("text"), str) or not value["text"].strip() \
             or not all(isinstance(value.get(k, ""), str) for k in ("subject", "channel")):
         raise Invalid(N_("{where}: must be {example}; channel: a channel type, left out for the one the customer last used"),
@@ -178,6 +178,14 @@ def _validate_message(value: Any, where: str) -> None:
     from jinja2 import TemplateSyntaxError
     from jinja2.sandbox import SandboxedEnvironment
 
+    template = value.get("template")
+    if template is not None and not (
+            isinstance(template, dict) and not set(template) - {"name", "language", "params"}
+            and isinstance(template.get("name"), str) and template["name"] and isinstance(template.get("language"), str)
+            and isinstance(template.get("params", {}), dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in template.get("params", {}).items())):
+        raise Invalid(N_("{where}.template: must be {example}, the template the channel offers when free text is not allowed"),
+                      where=where, example='{"name": "order_update", "language": "en_US", "params": {"1": "{{ event.data.order_name }}"}}')
     for key in ("text", "subject"):
         try:
             SandboxedEnvironment().from_string(value.get(key) or "")
@@ -567,7 +575,7 @@ async def _act(desk: "Desk", rule: Rule, ctx: dict[str, Any]) -> None:
 async def _message_customer(desk: "Desk", rule: Rule, ctx: dict[str, Any], value: dict[str, Any]) -> int | None:
     """Write to the customer (message_customer); returns the ticket it went through, or None."""
     from core import audit, outbound, proactive
-    from core.errors import DraftRejected, NotFound
+    from core.errors import Conflict, DraftRejected, InvalidRequest, NotFound
 
     actor = f"rule:{rule.id}"
     text = render(value["text"], ctx)
@@ -575,10 +583,13 @@ async def _message_customer(desk: "Desk", rule: Rule, ctx: dict[str, Any], value
         await outbound.reply(desk, ctx["id"], author_id=None, text=text, status="pending")
         return ctx["id"]
     subject = render(value.get("subject") or "{{ rule }}", ctx, rule=rule.name).strip() or rule.name
+    template = value.get("template")
+    if template:
+        template = {**template, "params": {k: render(v, ctx) for k, v in (template.get("params") or {}).items()}}
     try:
         ticket_id, _message = await proactive.send(desk, ctx["customer"], text, subject=subject,
-                                                   channel_type=value.get("channel") or None)
-    except (NotFound, DraftRejected) as exc:
+                                                   channel_type=value.get("channel") or None, template=template)
+    except (NotFound, Conflict, InvalidRequest, DraftRejected) as exc:
         log.info("rule %s: message to customer %s not sent: %s", rule.id, ctx["customer"], exc)
         return None
     ctx["id"] = ticket_id
