@@ -8,8 +8,8 @@ leaves it as a ready draft in the Assist panel. One AssistAnswer row per message
 an event seen twice answer once and is what reports count.
 
 Never anything false: no facts, no answer. A draft, never a sent answer, when the customer is
-angry, when the language is unsure, or when the channel's checks (check_draft: Amazon's rules)
-refuse the text even without links."""
+angry, when they ask again after an automatic answer, when the language is unsure, or when the
+channel's checks (check_draft: Amazon's rules) refuse the text even without links."""
 
 from __future__ import annotations
 
@@ -77,6 +77,8 @@ async def handle(desk: "Desk", event: "Event") -> str | None:
         reason = "draft_rejected"
     elif not reason and prediction.angry:
         reason = "angry"  # an angry customer gets a person, with the facts ready
+    elif not reason and await _answered_before(ticket["id"], row_id):
+        reason = "repeat"  # asking again after our tracking answer: a person should look
     elif not reason and mode == "draft":
         reason = "mode"
     record = {"language": language or "en", "text": answer, "facts": facts.to_dict()}
@@ -134,6 +136,13 @@ async def _translated(desk: "Desk", ticket_id: int, facts: Any, language: str | 
 
     problems = await check_draft(desk, ticket_id, translated)
     return translated, problems, ""
+
+
+async def _answered_before(ticket_id: int, row_id: int) -> bool:
+    from plugins.assist.tables import AssistAnswer
+
+    return await AssistAnswer.exists().where(
+        (AssistAnswer.ticket == ticket_id) & (AssistAnswer.mode == "sent") & (AssistAnswer.id != row_id))
 
 
 async def _record(row_id: int, **values: Any) -> None:

@@ -23,6 +23,7 @@ ANSWER_TEXTS = {
     ("sent", ""): N_("Assist answered with the order's tracking and set the ticket pending."),
     ("draft", "mode"): N_("Assist prepared an answer with the order's tracking; this channel leaves it to an agent."),
     ("draft", "angry"): N_("Assist prepared an answer with the order's tracking but did not send it: the customer is angry."),
+    ("draft", "repeat"): N_("Assist prepared the tracking answer again but left it to an agent: the customer asked again after an automatic answer."),
     ("draft", "language"): N_("Assist prepared an answer in English: the customer's language is unsure or has no wording."),
     ("draft", "draft_rejected"): N_("Assist did not send its answer: the channel's rules refuse it."),
     ("skipped", "no_facts"): N_("Assist did not answer: the order has no shipping facts to give, or it is unclear which order is meant."),

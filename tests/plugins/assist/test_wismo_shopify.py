@@ -65,6 +65,11 @@ async def test_sent_with_tracking_link_and_pending_until_the_customer_writes(mak
     async with client_for(desk) as client:
         await post_messages(client, [from_bob("m-2", "Thanks, but can I also change the colour?")])
     assert (await Ticket.select(Ticket.status).where(Ticket.id == ticket_id).first())["status"] == "open"
+    # asking again after the automatic answer: a person looks, with the answer ready as a draft
+    async with client_for(desk) as client:
+        await post_messages(client, [from_bob("m-3", "Where is my order now? Any news on the parcel?")])
+    assert [(a["mode"], a["reason"]) for a in await _answers(ticket_id)] == [("sent", ""), ("draft", "repeat")]
+    assert len(await Message.select().where(Message.direction == "outbound")) == 1
 
 
 async def test_answer_in_the_customers_language(make_assist_desk, frozen_clock):
