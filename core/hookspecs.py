@@ -163,9 +163,12 @@ def customer_context(customer: dict[str, Any], ticket: dict[str, Any] | None) ->
 def classify(message: Any, ticket: dict[str, Any]) -> dict[str, Any] | None:
     """Classify a new inbound message (core.types.InboundMessage) before routing.
 
-    Return a dict with any of ``language`` (ISO 639-1), ``intent``, ``sentiment`` (-1.0..1.0),
-    ``tags`` (list of str), ``priority`` (urgent/high/normal/low). Runs inside the ingest
-    transaction: must be fast and do no I/O (queue a job for heavy models). Return None to add nothing.
+    Return a dict with any of ``language`` (ISO 639-1), ``intent`` (a short code such as
+    ``wismo`` or ``return_refund``; rules' ``intent`` condition and routing skills match it),
+    ``sentiment`` (``negative``, ``neutral`` or ``positive``: what rules' ``sentiment`` condition
+    lists), ``tags`` (list of str, e.g. ``angry``), ``priority`` (urgent/high/normal/low). Runs
+    inside the ingest transaction: must be fast and do no I/O (queue a job for heavy models).
+    Return None to add nothing.
     """
 
 

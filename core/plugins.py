@@ -47,6 +47,7 @@ BUNDLED_PLUGINS: dict[str, str] = {
     "csat": "plugins.csat",
     "kb": "plugins.kb",
     "webchat": "plugins.webchat",
+    "assist": "plugins.assist",
 }
 
 ENTRY_POINT_GROUP = "relaydesk"

@@ -35,14 +35,18 @@ TRIGGERS = ("created", "customer_replied", "agent_replied", "assigned", "solved"
             "note_added", "sla_warning", "sla_breach", "pool_alert")
 # Time triggers: conditions.after_minutes says how long; run by the rules_time job.
 TIME_TRIGGERS = ("pending_for", "no_reply_for")
-LIST_CONDITIONS = ("channel", "language", "tags", "customer_tags", "priority", "status", "sentiment")
+LIST_CONDITIONS = ("channel", "language", "tags", "customer_tags", "priority", "status", "sentiment", "intent")
 TEXT_CONDITIONS = ("text_contains", "text_regex")
 # business_hours: {"calendar": "<name>", "inside": true|false}; fields: [{"field": "shopify.order_status",
 # "in": [...]} | {"field", "not_in": [...]} | {"field", "equals": v} | {"field", "exists": bool}], read
 # from what plugins' customer_context hooks return.
 OTHER_CONDITIONS = ("business_hours", "fields")
-FIELD_TESTS = ("in", "not_in", "equals", "exists")
-ACTIONS = ("assign", "tag", "priority", "status", "note", "reply", "webhook", "notify")
+FIELD_TESTS = ("in", "not_in", "equals", "exists", "gte", "lte")  # gte/lte: numbers (an order's value)
+ACTIONS = ("assign", "tag", "priority", "status", "note", "reply", "webhook", "notify", "message_customer")
+# message_customer: {"text": template, "subject": template?, "channel": "<channel type>"?} reaches the
+# customer on the ticket, or, for an event with no ticket but data.customer_id (a commerce event),
+# through their open ticket on the channel they last used (or the one named), else a new pending
+# ticket (core/proactive.py); the actions after it then work on that ticket.
 
 # (depth, ids of the rules whose actions are running) for the current chain of events
 _chain: contextvars.ContextVar[tuple[int, frozenset[int]]] = contextvars.ContextVar("rule_chain", default=(0, frozenset()))
@@ -111,6 +115,8 @@ def validate(event: str, conditions: Any, actions: Any) -> None:
             _validate_webhook(value, f"actions[{i}].webhook")
         if name == "notify":
             _validate_notify(value, f"actions[{i}].notify")
+        if name == "message_customer":
+            _validate_message(value, f"actions[{i}].message_customer")
         if name == "reply":
             from jinja2 import TemplateSyntaxError
             from jinja2.sandbox import SandboxedEnvironment
@@ -143,6 +149,8 @@ def _validate_fields(fields: Any) -> None:
             raise Invalid(N_("{where}.{test}: must be a non-empty list of values"), where=where, test=test)
         if test == "exists" and not isinstance(spec[test], bool):
             raise Invalid(N_("{where}.exists: must be true or false"), where=where)
+        if test in ("gte", "lte") and (not isinstance(spec[test], (int, float)) or isinstance(spec[test], bool)):
+            raise Invalid(N_("{where}.{test}: must be a number"), where=where, test=test)
 
 
 def _validate_webhook(value: Any, where: str) -> None:
@@ -159,6 +167,31 @@ def _validate_webhook(value: Any, where: str) -> None:
     if secret is not None and not (isinstance(secret, str) and re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", secret)):
         raise Invalid(N_("{where}.secret_env: the name of an environment variable such as \"RULE_WEBHOOK_SECRET\" "
                          "(the secret itself never goes in a rule)"), where=where)
+
+
+def _validate_message(value: Any, where: str) -> None:
+    if not isinstance(value, dict) or set(value) - {"text", "subject", "channel", "template"} \
+            or not isinstance(value.get("text"), str) or not value["text"].strip() \
+            or not all(isinstance(value.get(k, ""), str) for k in ("subject", "channel")):
+        raise Invalid(N_("{where}: must be {example}; channel: a channel type, left out for the one the customer last used"),
+                      where=where, example='{"text": "...", "subject": "...", "channel": "email"}')
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    template = value.get("template")
+    if template is not None and not (
+            isinstance(template, dict) and not set(template) - {"name", "language", "params"}
+            and isinstance(template.get("name"), str) and template["name"] and isinstance(template.get("language"), str)
+            and isinstance(template.get("params", {}), dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in template.get("params", {}).items())):
+        raise Invalid(N_("{where}.template: must be {example}, the template the channel offers when free text is not allowed"),
+                      where=where, example='{"name": "order_update", "language": "en_US", "params": {"1": "{{ event.data.order_name }}"}}')
+    for key in ("text", "subject"):
+        try:
+            SandboxedEnvironment().from_string(value.get(key) or "")
+        except TemplateSyntaxError as exc:
+            raise Invalid(N_("{where}.{key}: template error on line {line}: {error}"), where=where, key=key,
+                          line=exc.lineno, error=exc.message) from None
 
 
 def _validate_notify(value: Any, where: str) -> None:
@@ -230,7 +263,24 @@ def _field_holds(spec: dict[str, Any], context: Any) -> bool:
         return spec["equals"] in values
     if "in" in spec:
         return any(v in spec["in"] for v in values)
+    if "gte" in spec or "lte" in spec:
+        numbers = [_number(v) for v in values]
+        if "gte" in spec:
+            return any(n is not None and n >= spec["gte"] for n in numbers)
+        return any(n is not None and n <= spec["lte"] for n in numbers)
     return not any(v in spec["not_in"] for v in values)
+
+
+def _number(value: Any) -> float | None:
+    """A number from context: a float, an int, or a money string such as "409.94"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
 
 
 _regex_cache: dict[str, re.Pattern[str]] = {}
@@ -248,6 +298,8 @@ def matches(rule: Rule, ctx: dict[str, Any]) -> bool:
     if "status" in c and ctx.get("status") not in c["status"]:
         return False
     if "sentiment" in c and ctx.get("sentiment") not in c["sentiment"]:
+        return False
+    if "intent" in c and ctx.get("intent") not in c["intent"]:
         return False
     if "tags" in c and not set(c["tags"]) & set(ctx.get("tags") or ()):
         return False
@@ -330,7 +382,7 @@ async def context_for(event: "Event", rules: list[Rule] | tuple[Rule, ...] = (),
 
         ctx["calendars"] = await sla.load_calendars()
         ctx["now"] = clock.now()
-    if desk is not None and any("fields" in r.conditions for r in rules):
+    if desk is not None and any("fields" in r.conditions or _writes(r) for r in rules):
         from core.context import customer_context
 
         full = await Customer.select().where(Customer.id == ticket["customer"]).first() or {"id": ticket["customer"]}
@@ -347,10 +399,39 @@ async def context_for(event: "Event", rules: list[Rule] | tuple[Rule, ...] = (),
     return ctx
 
 
+def _writes(rule: Rule) -> bool:
+    """Does the rule write to the customer (its templates may read the order's fields)?"""
+    return any(next(iter(a)) in ("reply", "message_customer") for a in rule.actions)
+
+
+async def context_without_ticket(event: "Event", desk: Any) -> dict[str, Any] | None:
+    """For an event about a customer with no ticket (a commerce event): what conditions and
+    templates read, the customer's tags and the plugins' customer_context; ticket fields are empty."""
+    from core.context import customer_context
+    from core.tables import Customer
+
+    customer_id = (event.data or {}).get("customer_id")
+    if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+        return None
+    customer = await Customer.select().where(Customer.id == customer_id).first()
+    if customer is None:
+        return None
+    while customer.get("merged_into"):  # a merged customer's events reach the survivor
+        customer = await Customer.select().where(Customer.id == customer["merged_into"]).first()
+        if customer is None:
+            return None
+    customer["tags"] = list(_loads(customer.get("tags")) or [])
+    ctx: dict[str, Any] = {"id": None, "customer": customer["id"], "customer_tags": customer["tags"], "tags": [],
+                           "text": "", "event": event.to_dict()}
+    ctx["context"] = await customer_context(desk, customer, None) if desk is not None else {}
+    return ctx
+
+
 async def run(desk: "Desk", event: "Event") -> int:
-    """Fire the rules for one event. Returns how many fired."""
+    """Fire the rules for one event. Returns how many fired. An event with no ticket fires only
+    rules that can act without one (message_customer first), for the customer in data.customer_id."""
     if event.ticket_id is None:
-        return 0
+        return await _run_without_ticket(desk, event)
     depth, running = _chain.get()
     if depth >= MAX_DEPTH:
         log.warning("rules stopped on ticket %s: chain of %s rule actions reached the limit", event.ticket_id, depth)
@@ -368,6 +449,29 @@ async def run(desk: "Desk", event: "Event") -> int:
         token = _chain.set((depth + 1, running | {rule.id}))
         try:
             await _act(desk, rule, ctx)
+        finally:
+            _chain.reset(token)
+        fired += 1
+    return fired
+
+
+async def _run_without_ticket(desk: "Desk", event: "Event") -> int:
+    depth, running = _chain.get()
+    if depth >= MAX_DEPTH or not (event.data or {}).get("customer_id"):
+        return 0
+    rules = [r for r in await rules_for(event.name) if r.actions and next(iter(r.actions[0])) == "message_customer"]
+    if not rules:
+        return 0
+    ctx = await context_without_ticket(event, desk)
+    if ctx is None:
+        return 0
+    fired = 0
+    for rule in rules:
+        if rule.id in running or not matches(rule, {**ctx, "id": None}):
+            continue
+        token = _chain.set((depth + 1, running | {rule.id}))
+        try:
+            await _act(desk, rule, {**ctx, "id": None})
         finally:
             _chain.reset(token)
         fired += 1
@@ -426,9 +530,15 @@ async def _act(desk: "Desk", rule: Rule, ctx: dict[str, Any]) -> None:
 
     actor = f"rule:{rule.id}"
     ticket_id = ctx["id"]
-    await audit.record(actor, "rule_fired", "ticket", ticket_id, {"rule": rule.name, "event": ctx["event"]["name"]})
+    if ticket_id is not None:
+        await audit.record(actor, "rule_fired", "ticket", ticket_id, {"rule": rule.name, "event": ctx["event"]["name"]})
     for action in rule.actions:
         (name, value), = action.items()
+        if name == "message_customer":
+            ticket_id = await _message_customer(desk, rule, ctx, value)
+            if ticket_id is None:
+                return  # nobody to write to, or the channel refused the text: the rest needs the ticket
+            continue
         if name == "assign":
             await tickets.update_ticket(desk, ticket_id, actor=actor, assignee=value)
         elif name == "tag":
@@ -462,16 +572,45 @@ async def _act(desk: "Desk", rule: Rule, ctx: dict[str, Any]) -> None:
                 await notifications.notify(spec, text, ticket_id=ticket_id, kind="rule", desk=desk)
 
 
+async def _message_customer(desk: "Desk", rule: Rule, ctx: dict[str, Any], value: dict[str, Any]) -> int | None:
+    """Write to the customer (message_customer); returns the ticket it went through, or None."""
+    from core import audit, outbound, proactive
+    from core.errors import Conflict, DraftRejected, InvalidRequest, NotFound
+
+    actor = f"rule:{rule.id}"
+    text = render(value["text"], ctx)
+    if ctx["id"] is not None:
+        await outbound.reply(desk, ctx["id"], author_id=None, text=text, status="pending")
+        return ctx["id"]
+    subject = render(value.get("subject") or "{{ rule }}", ctx, rule=rule.name).strip() or rule.name
+    template = value.get("template")
+    if template:
+        template = {**template, "params": {k: render(v, ctx) for k, v in (template.get("params") or {}).items()}}
+    try:
+        ticket_id, _message = await proactive.send(desk, ctx["customer"], text, subject=subject,
+                                                   channel_type=value.get("channel") or None, template=template)
+    except (NotFound, Conflict, InvalidRequest, DraftRejected) as exc:
+        log.info("rule %s: message to customer %s not sent: %s", rule.id, ctx["customer"], exc)
+        return None
+    ctx["id"] = ticket_id
+    await audit.record(actor, "rule_fired", "ticket", ticket_id, {"rule": rule.name, "event": ctx["event"]["name"]})
+    return ticket_id
+
+
 TICKET_FIELDS = ("id", "subject", "priority", "status", "language", "channel_type", "tags", "assignee", "team",
                  "intent", "sentiment", "customer")
 
 
 def render(template: str, ctx: dict[str, Any], **extra: Any) -> str:
-    """A reply template, in jinja2's sandbox: it is text an admin typed."""
+    """A reply template, in jinja2's sandbox: it is text an admin typed. Besides `ticket`, it reads
+    the event (`event.data`) and what plugins return from customer_context, by key (`shopify.order_number`,
+    `orders`), when the rule writes to the customer."""
     from jinja2.sandbox import SandboxedEnvironment
 
     fields = {k: ctx.get(k) for k in TICKET_FIELDS}
-    return SandboxedEnvironment(autoescape=False).from_string(template).render(ticket=fields, **extra)
+    plugin = {k: v for k, v in (ctx.get("context") or {}).items() if k not in ("ticket", "event", "rule")}
+    return SandboxedEnvironment(autoescape=False).from_string(template).render(
+        **plugin, ticket=fields, event=ctx.get("event") or {}, **extra)
 
 
 def webhook_payload(rule: Rule, ctx: dict[str, Any]) -> dict[str, Any]:

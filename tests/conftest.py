@@ -86,6 +86,7 @@ PLUGIN_TABLES: list[tuple[str, str]] = [
     ("plugins.ebay.tables", "EBAY_TABLES"),
     ("plugins.kb.tables", "KB_TABLES"),
     ("plugins.webchat.tables", "WEBCHAT_TABLES"),
+    ("plugins.assist.tables", "ASSIST_TABLES"),
 ]
 
 

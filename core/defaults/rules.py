@@ -39,8 +39,8 @@ def register_jobs(register):
 @hookimpl(trylast=True)
 def ticket_event(event):
     desk = event.desk or (_desks[-1] if _desks else None)
-    if desk is None or event.ticket_id is None:
-        return None
+    if desk is None or (event.ticket_id is None and not (event.data or {}).get("customer_id")):
+        return None  # an event about no ticket and no customer: nothing a rule could act on
     from core import rules
 
     return rules.run(desk, event)

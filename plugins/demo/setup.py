@@ -18,7 +18,7 @@ secret = {{ env = "RELAYDESK_SECRET" }}
 data_dir = "{data}"
 
 [plugins]
-enabled = ["demo", "api_channel", "shopify", "amazon", "kb", "webchat"]
+enabled = ["demo", "api_channel", "shopify", "amazon", "kb", "webchat", "assist"]
 
 [plugins.demo]
 traffic_every = 15
@@ -29,6 +29,11 @@ label = "Demo shop"
 # The contact widget of the sample store page (/demo-store): it searches the demo help center first.
 [plugins.webchat.accounts.store]
 help_brand = "demo"
+
+# Intent and sentiment on every message; "where is my order" on the demo channel is answered from
+# the order's tracking, elsewhere left as a ready draft (docs/plugins/assist.md).
+[plugins.assist]
+wismo_answer = {{ demo = "send" }}
 
 [plugins.api_channel.accounts.default]
 secret = {{ env = "RELAYDESK_API_CHANNEL_SECRET" }}
@@ -162,6 +167,8 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
             token_file.write_text(await create_token(admin["id"], "demo"))
             token_file.chmod(0o600)
         if not await Ticket.exists():
+            # orders first: a "where is my order" message is then answered from its tracking (assist)
+            await _cache_orders(desk)
             account = next(a for a in desk.registry.accounts.values() if a.plugin == "demo")
             rng = random.Random(7)
             await ingest(desk, account, [sample_message(rng) for _ in range(24)])
@@ -181,7 +188,6 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
                 external_id=f"demo-amazon-{i}", sender_handle=b["relay"], sender_name=f"{b['name']} - Amazon Marketplace",
                 sender_email=b["relay"], subject=b["subject"], text=stores.amazon_relay_text(b), language="de")
                 for i, b in enumerate(stores.AMAZON_BUYERS)])
-            await _cache_orders(desk)
             # months of past tickets for the reports and the forecast (an 11.11 peak among them)
             from core import clock
             from plugins.demo.history import add_history, add_shifts

@@ -79,6 +79,21 @@ async def test_the_demo_desk_has_templates_channels_and_order_panels(tmp_path, m
             assert '<script src="/webchat/store/widget.js" async></script>' in shop.text
             # months of history behind the reports, with the 11.11 peak standing out
             await _history_shows_the_peak(desk)
+            # assist: intent and sentiment on every ticket, automatic "where is my order" answers
+            # from the tracking, and a suggested reply
+            # (the months of past tickets behind the reports carry no text to classify)
+            classified = await Ticket.select(Ticket.intent, Ticket.sentiment).where(
+                Ticket.customer.email.not_like("past%@example.com"))
+            assert classified and all(t["intent"] and t["sentiment"] for t in classified)
+            answers = [m for m in await Message.select().where(Message.direction == "outbound").output(load_json=True)
+                       if isinstance(m["metadata"], dict) and "assist" in m["metadata"]]
+            assert answers and all("DHL" in m["text"] and "00340434" in m["text"] for m in answers)
+            pages = [(await client.get(f"/inbox/t/{ticket_id}")).text for ticket_id in {m["ticket"] for m in answers}]
+            assert all("意图:" in p and "情绪:" in p and "建议回复" in p and "自动回复" in p for p in pages)
+            assert any("Assist 已用订单的物流信息回复" in p for p in pages)
+            suggestions = [(await client.get(f"/inbox/plugins/assist/t/{t['id']}/suggestion")).text
+                           for t in await Ticket.select(Ticket.id).where(Ticket.intent == "wismo")]
+            assert any("00340434" in text and "data-insert" in text for text in suggestions)
     finally:
         await desk.stop()
 
