@@ -1,4 +1,5 @@
-"""The `relaydesk` command: init, migrate, serve, worker, plugins, demo."""
+"""The `relaydesk` command: init, migrate, serve, worker, plugins, and the enabled plugins' commands
+(`relaydesk demo` comes from the demo plugin, registered through register_commands)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table as RichTable
 
-from core.cli_config import add_secret_placeholders, chosen_path, exit_for_disabled_command, take_config
+from core.cli_config import (
+    add_secret_placeholders, chosen_path, exit_for_disabled_command, standalone_commands, take_config,
+)
 from core.config import load_settings
 from core.errors import ConfigError
 from core.logs import log_format_option
@@ -95,7 +98,8 @@ class PluginCommands(click.Group):
         return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)[0]})
+        commands, enabled, _ = self._plugin_commands(ctx)
+        return sorted({*super().list_commands(ctx), *commands, *standalone_commands(enabled or [])})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         found = super().get_command(ctx, name)
@@ -103,6 +107,9 @@ class PluginCommands(click.Group):
             return found
         commands, enabled, problem = self._plugin_commands(ctx)
         if name not in commands:
+            standalone = standalone_commands(enabled or []).get(name)
+            if standalone is not None:  # e.g. `relaydesk demo`, which writes its own config
+                return standalone
             # A plugin's command where that plugin is not enabled: a configuration error
             # (sysexits EX_CONFIG), not a typo.
             exit_for_disabled_command(ctx, name, chosen_path(ctx), enabled, problem)
@@ -511,24 +518,6 @@ def plugins(config: str) -> None:
         accounts = [a.name for a in registry.accounts.values() if a.plugin == name]
         table.add_row(name, ", ".join(hooks), ", ".join(channels), ", ".join(accounts))
     Console().print(table)  # a console made now reads COLUMNS as this run has it, not as at import
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--dir", "directory", default="relaydesk-demo", show_default=True, help="Where the demo keeps its files.")
-def demo(host: str, port: int, directory: str) -> None:
-    """Start an embedded desk (SQLite, jobs in-process) with sample customers and live traffic."""
-    from plugins.demo.setup import prepare_demo
-
-    config, token = asyncio.run(prepare_demo(Path(directory), port))
-    console.print(f"Demo desk at http://{host}:{port}  API token: [bold]{token}[/bold]")
-    console.print(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/tickets")
-    os.environ["RELAYDESK_CONFIG"] = str(config)
-    load_env_file(str(config))
-    import uvicorn
-
-    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on", **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

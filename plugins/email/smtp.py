@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from email.utils import parseaddr
 
-from core.errors import ChannelError
-from core.types import OutboundMessage, SendResult
+from core.plugin_api import ChannelError
+from core.plugin_api import OutboundMessage, SendResult
 
 from .compose import compose
 from .imap import tls_context
