@@ -411,6 +411,9 @@ def init(config: str, database: str, admin_email: str, admin_name: str, admin_pa
         env_file.chmod(0o600)
         console.print(f"Wrote {env_file} (secrets; keep it private)")
     placeholders = add_secret_placeholders(str(path), str(env_file))
+    from core.cli_plugins import secret_settings, write_placeholders
+
+    placeholders += write_placeholders(str(env_file), secret_settings(str(path)))
     if placeholders:
         console.print(f"Added empty {', '.join(placeholders)} to {env_file}: fill them in")
     desk = _desk(config)
@@ -504,20 +507,67 @@ async def run_worker(desk, *, burst: bool = False) -> int:
 @main.command()
 @config_option
 def plugins(config: str) -> None:
-    """List plugins, the hooks they implement and their accounts."""
-    desk = _desk(config)
-    registry = desk.registry
+    """List installed plugins: enabled or not, their settings' status, hooks, channels and accounts."""
+    from core.cli_plugins import inventory
+    from core.plugins import load_registry
+
+    found = inventory(config)
+    registry, problem = None, None
+    try:
+        load_env_file(config)
+        registry = load_registry(load_settings(config))
+    except ConfigError as exc:
+        problem = exc
     table = RichTable(title="Plugins")
-    table.add_column("plugin")
-    table.add_column("hooks")
-    table.add_column("channels")
-    table.add_column("accounts")
-    for name, plugin in registry.pm.list_name_plugin():
-        hooks = sorted(c.name for c in registry.pm.get_hookcallers(plugin) or [])
-        channels = [c.name for c in registry.channels.values() if c.plugin == name]
-        accounts = [a.name for a in registry.accounts.values() if a.plugin == name]
-        table.add_row(name, ", ".join(hooks), ", ".join(channels), ", ".join(accounts))
+    for column in ("plugin", "source", "state", "settings", "hooks", "channels", "accounts"):
+        table.add_column(column)
+    for item in found.plugins:
+        hooks, channels, accounts = "", "", ""
+        if item.enabled and registry is not None:
+            plugin = registry.pm.get_plugin(item.name)
+            hooks = ", ".join(sorted(c.name for c in registry.pm.get_hookcallers(plugin) or []))
+            channels = ", ".join(c.label or c.name for c in registry.channels.values() if c.plugin == item.name)
+            accounts = ", ".join(a.name for a in registry.accounts.values() if a.plugin == item.name)
+            settings = "ok"
+        elif item.enabled:
+            settings = "error (below)" if item.source != "core default" else ""
+        else:
+            settings = "configured, not loaded" if item.configured else "-"
+        table.add_row(item.name, item.source, "enabled" if item.enabled else "disabled", settings, hooks, channels,
+                      accounts)
     Console().print(table)  # a console made now reads COLUMNS as this run has it, not as at import
+    if problem is not None:
+        err.print(f"[red]Configuration error[/red] {problem}", soft_wrap=True)
+        sys.exit(2)
+
+
+@main.command("secrets")
+@config_option
+@click.option("--write/--no-write", default=True, show_default=True,
+              help="Append empty NAME= lines to relaydesk.env for secrets nothing sets yet.")
+def secrets_command(config: str, write: bool) -> None:
+    """List the secret settings of every enabled plugin and where each comes from."""
+    from core.cli_plugins import secret_settings, write_placeholders
+
+    env_file = Path(config).resolve().parent / "relaydesk.env"
+    load_env_file(config)
+    found = secret_settings(config)
+    table = RichTable(title=f"Secrets ({env_file})")
+    for column in ("plugin", "setting", "variable", "state"):
+        table.add_column(column)
+    for item in found:
+        if item.variable in os.environ and os.environ[item.variable]:
+            state = "set"
+        elif item.referenced:
+            state = "missing" if item.required else "empty (optional)"
+        else:
+            state = f"not in {Path(config).name}" + ("" if item.required else " (optional)")
+        table.add_row(item.plugin, item.key, item.variable, state)
+    Console().print(table)
+    if write:
+        added = write_placeholders(str(env_file), found)
+        if added:
+            console.print(f"Added empty {', '.join(added)} to {env_file}: fill them in")
 
 
 if __name__ == "__main__":
