@@ -570,5 +570,28 @@ def secrets_command(config: str, write: bool) -> None:
             console.print(f"Added empty {', '.join(added)} to {env_file}: fill them in")
 
 
+@main.group("plugin")
+def plugin_group() -> None:
+    """Write a new plugin package."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", default=None, metavar="PATH",
+              help="Where to write the package (default: ./relaydesk-NAME).")
+def plugin_new(name: str, directory: str | None) -> None:
+    """Write a separate, installable channel plugin NAME with tests that pass as generated."""
+    from core.scaffold import ScaffoldError, write_plugin
+
+    target = Path(directory or f"relaydesk-{name}")
+    try:
+        written = write_plugin(name, target)
+    except ScaffoldError as exc:
+        err.print(f"[red]{exc}[/red]")
+        sys.exit(2)
+    console.print(f"Wrote {len(written)} files to {target}")
+    click.echo(f"Next: cd {target} && pip install -e '.[test]' && pytest")
+
+
 if __name__ == "__main__":
     main()

@@ -50,6 +50,10 @@ class ChannelCase:
     """Make the fake's next send fail: retryable=True (a 5xx, a throttle) or False (a refusal the
     platform documents as final, such as an unknown recipient)."""
     account: str = "main"
+    forge: Signer | None = None
+    """body -> headers a forger would send. Default: the signature of another body, which fits
+    platforms that sign the body; a platform that sends a shared secret instead (Telegram's
+    secret-token header) gives headers with a wrong secret here."""
     sender: str = "conformance-sender"
     """A sender handle in the platform's format (a phone number, a page-scoped id...)."""
     attempt_of: Callable[[Any], int | None] | None = None
@@ -126,7 +130,7 @@ async def check_channel(case: ChannelCase, make_desk: Callable[..., Awaitable[An
     async with client_for(desk) as client:
         # --- signatures ---------------------------------------------------------------------
         first = case.inbound("conformance-m1", case.sender, "Where is my order?")
-        forged = await post(first, headers=case.sign(b"a different body"))
+        forged = await post(first, headers=(case.forge or (lambda _body: case.sign(b"a different body")))(as_body(first)))
         report.check(forged.status_code in (401, 403), "a forged signature is refused",
                      f"answered {forged.status_code}")
         report.check(await _count(Message) == 0, "a forged request stores nothing")

@@ -36,6 +36,9 @@ from relaydesk_testing.loopback import LoopbackServer
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres_only: runs only on the PostgreSQL backend")
+    # The desk's own, not the plugin's: litestar 2.x announces 3.0 styles the desk still uses.
+    config.addinivalue_line("filterwarnings", "ignore::litestar.utils.deprecation.LitestarDeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:Call to deprecated close:DeprecationWarning")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
