@@ -126,3 +126,15 @@ def test_the_demo_command_comes_from_the_demo_plugin_without_a_config(tmp_path, 
     assert listing.exit_code == 0 and " demo " in listing.output
     shown = CliRunner().invoke(main, ["demo", "--help"])
     assert shown.exit_code == 0 and "--dir" in shown.output
+
+
+def test_the_stability_page_lists_every_surface_name():
+    import relaydesk_testing
+    import relaydesk_testing.conformance as conformance
+
+    page = (ROOT / "docs" / "plugin-api.md").read_text(encoding="utf-8")
+    missing = [name for api in (core_api, web_api, relaydesk_testing) for name in api.__all__
+               if f"`{name}`" not in page and f"`{name}(" not in page]
+    missing += [name for name in ("ChannelCase", "check_channel") if f"`{name}`" not in page]
+    assert hasattr(conformance, "check_channel")
+    assert missing == [], f"docs/plugin-api.md does not mention {missing}"

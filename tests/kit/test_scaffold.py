@@ -52,3 +52,11 @@ def test_generated_plugin_installs_and_its_tests_pass(tmp_path):
     run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"], cwd=package, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "10 passed" in run.stdout, run.stdout[-2000:]
+
+
+def test_the_guide_shows_the_generated_plugin_as_it_is():
+    from core.scaffold import TEMPLATE, render
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "writing-a-plugin.md").read_text(encoding="utf-8")
+    plugin = render((TEMPLATE / "__package__" / "plugin.py.tmpl").read_text(encoding="utf-8"), "telegram")
+    assert plugin in guide, "docs/writing-a-plugin.md's worked example differs from `relaydesk plugin new telegram`"
