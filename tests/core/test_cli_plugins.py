@@ -88,3 +88,12 @@ def test_secrets_writes_placeholders_for_every_enabled_plugins_secrets(tmp_path,
     assert table["api_channel"][3] == "set"
     again = CliRunner().invoke(main, ["secrets"])
     assert again.exit_code == 0 and (tmp_path / "relaydesk.env").read_text() == env  # nothing twice
+
+
+def test_init_writes_placeholders_for_an_enabled_plugins_secrets(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plugins.toml").write_text(CONFIG)
+    CliRunner().invoke(main, ["init"])  # stops at the missing values, after writing their placeholders
+    env = (tmp_path / "relaydesk.env").read_text()
+    for name in ("KIT_TEST_API_SECRET", "KIT_TEST_WA_TOKEN", "KIT_TEST_WA_SECRET", "RELAYDESK_WHATSAPP_MAIN_VERIFY_TOKEN"):
+        assert f"\n{name}=\n" in env, name

@@ -53,6 +53,24 @@ def test_generated_plugin_installs_and_its_tests_pass(tmp_path):
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "10 passed" in run.stdout, run.stdout[-2000:]
 
+    # The desk in that environment sees the installed plugin, and what its secrets need.
+    desk_dir = tmp_path / "desk"
+    desk_dir.mkdir()
+    (desk_dir / "plugins.toml").write_text(
+        '[relaydesk]\ndatabase = "sqlite:///desk.db"\n[plugins]\nenabled = ["telegram"]\n'
+        '[plugins.telegram.accounts.main]\nbot_token = { env = "TG_TOKEN" }\n')
+    listed = subprocess.run([str(python), "-m", "core.cli", "plugins"], cwd=desk_dir, capture_output=True, text=True,
+                            env={**env, "COLUMNS": "250", "TG_TOKEN": "1:x"}, timeout=120)
+    row = next((line for line in listed.stdout.splitlines() if "│ telegram " in line), "")
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[1:3] == ["relaydesk-telegram 0.1.0", "enabled"], listed.stdout + listed.stderr
+    assert "webhook_secret_token" in " ".join(listed.stderr.split())  # required, missing: start-up says so
+    secrets = subprocess.run([str(python), "-m", "core.cli", "secrets"], cwd=desk_dir, capture_output=True,
+                             text=True, env={**env, "COLUMNS": "250"}, timeout=120)
+    assert secrets.returncode == 0, secrets.stdout + secrets.stderr
+    written = (desk_dir / "relaydesk.env").read_text()
+    assert "\nTG_TOKEN=\n" in written and "\nRELAYDESK_TELEGRAM_MAIN_WEBHOOK_SECRET_TOKEN=\n" in written
+
 
 def test_the_guide_shows_the_generated_plugin_as_it_is():
     from core.scaffold import TEMPLATE, render
