@@ -289,3 +289,63 @@ async def check_channel(case: ChannelCase, make_desk: Callable[..., Awaitable[An
 def _message(case: ChannelCase, report: _Report) -> str:
     lines = "\n".join(f"  - {p}" for p in report.problems)
     return f"channel {case.plugin!r} breaks the channel contract:\n{lines}"
+
+
+@dataclass
+class WebhookCase:
+    """A plugin that takes webhooks but stores no messages (a store's order events): the part of
+    the contract that still holds."""
+
+    plugin: str
+    configure: Callable[[dict[str, Any]], None]
+    payload: Callable[[str], Any]
+    """key -> a valid webhook body (bytes or JSON-able); the same key is the same delivery."""
+    sign: Signer
+    """body -> every header the platform sends with it (signature, topic, delivery id...)."""
+    stored: Callable[[], Awaitable[int]]
+    """How many rows the plugin has stored from webhooks so far."""
+    account: str = "main"
+    forge: Signer | None = None
+    max_mutations: int = 60
+
+
+async def check_webhooks(case: WebhookCase, make_desk: Callable[..., Awaitable[Any]]) -> None:
+    """A forged signature is refused and stores nothing; a valid delivery is accepted and stored;
+    the same delivery again stores nothing more; wrong-shaped bodies never answer 5xx. Runs the
+    plugin's migrations first (its tables)."""
+    report = _Report()
+    hook = f"/hooks/{case.plugin}/{case.account}"
+    desk = await make_desk(case.configure, run_jobs=False, migrate=True)
+
+    async with client_for(desk) as client:
+        async def post(payload: Any, headers: dict[str, str] | None = None) -> Any:
+            body = as_body(payload)
+            sent = {"content-type": "application/json", **(case.sign(body) if headers is None else headers)}
+            return await client.post(hook, content=body, headers=sent)
+
+        first = case.payload("conformance-1")
+        before = await case.stored()
+        forged = await post(first, headers=(case.forge or (lambda _b: case.sign(b"a different body")))(as_body(first)))
+        report.check(forged.status_code in (401, 403), "a forged signature is refused", f"answered {forged.status_code}")
+        report.check(await case.stored() == before, "a forged request stores nothing")
+        accepted = await post(first)
+        report.check(200 <= accepted.status_code < 300, "a valid webhook is accepted",
+                     f"{accepted.status_code} {accepted.text[:300]}")
+        after = await case.stored()
+        report.check(after > before, "a valid webhook is stored")
+        again = await post(first)
+        report.check(200 <= again.status_code < 300, "a duplicate delivery is acknowledged", str(again.status_code))
+        report.check(await case.stored() == after, "a duplicate delivery stores nothing more")
+        shapes: list[Any] = [b"", b"not json", b"[]", b"{}", b"null", b'"text"', b"{\"a\":"]
+        if not isinstance(first, bytes):
+            shapes += mutations(first, case.max_mutations)
+        five_hundreds = []
+        for shape in shapes:
+            answer = await post(shape)
+            if answer.status_code >= 500:
+                five_hundreds.append(f"{as_body(shape)[:120]!r} -> {answer.status_code}")
+        report.check(not five_hundreds, f"wrong-shaped payloads never answer 5xx ({len(shapes)} tried)",
+                     "; ".join(five_hundreds[:5]))
+    if report.problems:
+        lines = "\n".join(f"  - {p}" for p in report.problems)
+        raise AssertionError(f"plugin {case.plugin!r} breaks the webhook contract:\n{lines}")

@@ -50,8 +50,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session", params=["sqlite", "postgres"])
 async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A migrated database of each kind (core migrations), shared by the session; make_desk empties
-    its tables for each test and runs the enabled plugins' migrations when it starts a desk."""
+    """A migrated database of each kind (the core's migrations), shared by the session; make_desk
+    empties its tables for each test (and runs plugins' migrations when asked: migrate=True)."""
     from core import db
     from core.migrate import migrate
 
@@ -80,7 +80,9 @@ async def make_desk(db_url: str, tmp_path: Path) -> AsyncIterator[Callable[..., 
     `configure(config)` edits the base_config() dict (enable your plugin, add accounts); the first
     desk a test starts empties the tables. `extra_plugins` are (name, object) pairs registered
     beside the enabled ones (a throwaway plugin class). `start=False` returns the desk unstarted;
-    `run_jobs=False` starts it without in-process jobs. Desks are drained and stopped after the test."""
+    `run_jobs=False` starts it without in-process jobs; `migrate=True` runs the enabled plugins'
+    migrations (register_migrations) before it starts, for a plugin with tables of its own. Desks
+    are drained and stopped after the test."""
     from core import db
     from core.config import settings_from_dict
     from core.desk import Desk
@@ -88,7 +90,8 @@ async def make_desk(db_url: str, tmp_path: Path) -> AsyncIterator[Callable[..., 
     desks: list[Desk] = []
 
     async def factory(configure: Callable[[dict[str, Any]], None] | None = None, *, start: bool = True,
-                      run_jobs: bool | None = None, extra_plugins: list[tuple[str, Any]] | None = None) -> Desk:
+                      run_jobs: bool | None = None, extra_plugins: list[tuple[str, Any]] | None = None,
+                      migrate: bool = False) -> Desk:
         config = base_config(db_url, tmp_path / "data")
         if configure:
             configure(config)
@@ -98,7 +101,7 @@ async def make_desk(db_url: str, tmp_path: Path) -> AsyncIterator[Callable[..., 
                 await db.connect(db_url)
                 await empty_tables()
                 await db.disconnect()
-            await desk.start(run_jobs=run_jobs)
+            await desk.start(run_jobs=run_jobs, migrate=migrate)
             desks.append(desk)
         return desk
 
