@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from plugins.api_channel import signing  # noqa: E402
-from tests.loopback import LoopbackServer  # noqa: E402
+from relaydesk_testing import LoopbackServer  # noqa: E402
 
 SECRET = "drill-secret"
 ACCOUNT = "drill"

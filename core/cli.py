@@ -1,4 +1,5 @@
-"""The `relaydesk` command: init, migrate, serve, worker, plugins, demo."""
+"""The `relaydesk` command: init, migrate, serve, worker, plugins, and the enabled plugins' commands
+(`relaydesk demo` comes from the demo plugin, registered through register_commands)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table as RichTable
 
-from core.cli_config import add_secret_placeholders, chosen_path, exit_for_disabled_command, take_config
+from core.cli_config import (
+    add_secret_placeholders, chosen_path, exit_for_disabled_command, standalone_commands, take_config,
+)
 from core.config import load_settings
 from core.errors import ConfigError
 from core.logs import log_format_option
@@ -95,7 +98,8 @@ class PluginCommands(click.Group):
         return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)[0]})
+        commands, enabled, _ = self._plugin_commands(ctx)
+        return sorted({*super().list_commands(ctx), *commands, *standalone_commands(enabled or [])})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         found = super().get_command(ctx, name)
@@ -103,6 +107,9 @@ class PluginCommands(click.Group):
             return found
         commands, enabled, problem = self._plugin_commands(ctx)
         if name not in commands:
+            standalone = standalone_commands(enabled or []).get(name)
+            if standalone is not None:  # e.g. `relaydesk demo`, which writes its own config
+                return standalone
             # A plugin's command where that plugin is not enabled: a configuration error
             # (sysexits EX_CONFIG), not a typo.
             exit_for_disabled_command(ctx, name, chosen_path(ctx), enabled, problem)
@@ -430,6 +437,9 @@ def init(config: str, database: str, admin_email: str, admin_name: str, admin_pa
         env_file.chmod(0o600)
         console.print(f"Wrote {env_file} (secrets; keep it private)")
     placeholders = add_secret_placeholders(str(path), str(env_file))
+    from core.cli_plugins import secret_settings, write_placeholders
+
+    placeholders += write_placeholders(str(env_file), secret_settings(str(path)))
     if placeholders:
         console.print(f"Added empty {', '.join(placeholders)} to {env_file}: fill them in")
     desk = _desk(config)
@@ -523,38 +533,90 @@ async def run_worker(desk, *, burst: bool = False) -> int:
 @main.command()
 @config_option
 def plugins(config: str) -> None:
-    """List plugins, the hooks they implement and their accounts."""
-    desk = _desk(config)
-    registry = desk.registry
+    """List installed plugins: enabled or not, their settings' status, hooks, channels and accounts."""
+    from core.cli_plugins import inventory
+    from core.plugins import load_registry
+
+    found = inventory(config)
+    registry, problem = None, None
+    try:
+        load_env_file(config)
+        registry = load_registry(load_settings(config))
+    except ConfigError as exc:
+        problem = exc
     table = RichTable(title="Plugins")
-    table.add_column("plugin")
-    table.add_column("hooks")
-    table.add_column("channels")
-    table.add_column("accounts")
-    for name, plugin in registry.pm.list_name_plugin():
-        hooks = sorted(c.name for c in registry.pm.get_hookcallers(plugin) or [])
-        channels = [c.name for c in registry.channels.values() if c.plugin == name]
-        accounts = [a.name for a in registry.accounts.values() if a.plugin == name]
-        table.add_row(name, ", ".join(hooks), ", ".join(channels), ", ".join(accounts))
+    for column in ("plugin", "source", "state", "settings", "hooks", "channels", "accounts"):
+        table.add_column(column)
+    for item in found.plugins:
+        hooks, channels, accounts = "", "", ""
+        if item.enabled and registry is not None:
+            plugin = registry.pm.get_plugin(item.name)
+            hooks = ", ".join(sorted(c.name for c in registry.pm.get_hookcallers(plugin) or []))
+            channels = ", ".join(c.label or c.name for c in registry.channels.values() if c.plugin == item.name)
+            accounts = ", ".join(a.name for a in registry.accounts.values() if a.plugin == item.name)
+            settings = "ok"
+        elif item.enabled:
+            settings = "error (below)" if item.source != "core default" else ""
+        else:
+            settings = "configured, not loaded" if item.configured else "-"
+        table.add_row(item.name, item.source, "enabled" if item.enabled else "disabled", settings, hooks, channels,
+                      accounts)
     Console().print(table)  # a console made now reads COLUMNS as this run has it, not as at import
+    if problem is not None:
+        err.print(f"[red]Configuration error[/red] {problem}", soft_wrap=True)
+        sys.exit(2)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--dir", "directory", default="relaydesk-demo", show_default=True, help="Where the demo keeps its files.")
-def demo(host: str, port: int, directory: str) -> None:
-    """Start an embedded desk (SQLite, jobs in-process) with sample customers and live traffic."""
-    from plugins.demo.setup import prepare_demo
+@main.command("secrets")
+@config_option
+@click.option("--write/--no-write", default=True, show_default=True,
+              help="Append empty NAME= lines to relaydesk.env for secrets nothing sets yet.")
+def secrets_command(config: str, write: bool) -> None:
+    """List the secret settings of every enabled plugin and where each comes from."""
+    from core.cli_plugins import secret_settings, write_placeholders
 
-    config, token = asyncio.run(prepare_demo(Path(directory), port))
-    console.print(f"Demo desk at http://{host}:{port}  API token: [bold]{token}[/bold]")
-    console.print(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/tickets")
-    os.environ["RELAYDESK_CONFIG"] = str(config)
-    load_env_file(str(config))
-    import uvicorn
+    env_file = Path(config).resolve().parent / "relaydesk.env"
+    load_env_file(config)
+    found = secret_settings(config)
+    table = RichTable(title=f"Secrets ({env_file})")
+    for column in ("plugin", "setting", "variable", "state"):
+        table.add_column(column)
+    for item in found:
+        if item.variable in os.environ and os.environ[item.variable]:
+            state = "set"
+        elif item.referenced:
+            state = "missing" if item.required else "empty (optional)"
+        else:
+            state = f"not in {Path(config).name}" + ("" if item.required else " (optional)")
+        table.add_row(item.plugin, item.key, item.variable, state)
+    Console().print(table)
+    if write:
+        added = write_placeholders(str(env_file), found)
+        if added:
+            console.print(f"Added empty {', '.join(added)} to {env_file}: fill them in")
 
-    uvicorn.run("web.asgi:app", host=host, port=port, log_level="info", lifespan="on", **UVICORN_OPTIONS)
+
+@main.group("plugin")
+def plugin_group() -> None:
+    """Write a new plugin package."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", default=None, metavar="PATH",
+              help="Where to write the package (default: ./relaydesk-NAME).")
+def plugin_new(name: str, directory: str | None) -> None:
+    """Write a separate, installable channel plugin NAME with tests that pass as generated."""
+    from core.scaffold import ScaffoldError, write_plugin
+
+    target = Path(directory or f"relaydesk-{name}")
+    try:
+        written = write_plugin(name, target)
+    except ScaffoldError as exc:
+        err.print(f"[red]{exc}[/red]")
+        sys.exit(2)
+    console.print(f"Wrote {len(written)} files to {target}")
+    click.echo(f"Next: cd {target} && pip install -e '.[test]' && pytest")
 
 
 if __name__ == "__main__":

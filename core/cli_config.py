@@ -51,11 +51,11 @@ def take_config(args: list[str]) -> tuple[str | None, list[str]]:
     return path, rest
 
 
-def plugin_for_command(name: str, enabled: list[str]) -> str | None:
-    """The installed plugin, not among `enabled`, that would add the command `name`; None when
-    no such plugin is installed (then the name is simply unknown)."""
+def commands_of_disabled(enabled: list[str]) -> dict[str, tuple[str, Any]]:
+    """Command name -> (plugin, click command) for the installed plugins not among `enabled`."""
     from core.plugins import _load, available_plugins
 
+    found: dict[str, tuple[str, Any]] = {}
     for plugin, loader in available_plugins().items():
         if plugin in enabled:
             continue
@@ -66,14 +66,29 @@ def plugin_for_command(name: str, enabled: list[str]) -> str | None:
         register = getattr(module, "register_commands", None)
         if register is None:
             continue
-        found: list[Any] = []
+        commands: list[Any] = []
         try:
-            register(register=found.append)
+            register(register=commands.append)
         except Exception:  # noqa: BLE001
             continue
-        if any(getattr(command, "name", None) == name for command in found):
-            return plugin
-    return None
+        for command in commands:
+            found.setdefault(getattr(command, "name", None), (plugin, command))
+    return found
+
+
+def standalone_commands(enabled: list[str]) -> dict[str, Any]:
+    """The commands of disabled plugins that run anyway (core.plugin_api.standalone_command)."""
+    from core.plugin_api import STANDALONE
+
+    return {name: command for name, (_, command) in commands_of_disabled(enabled).items()
+            if getattr(command, STANDALONE, False)}
+
+
+def plugin_for_command(name: str, enabled: list[str]) -> str | None:
+    """The installed plugin, not among `enabled`, that would add the command `name`; None when
+    no such plugin is installed (then the name is simply unknown)."""
+    found = commands_of_disabled(enabled).get(name)
+    return found[0] if found else None
 
 
 def exit_for_disabled_command(ctx: click.Context, name: str, path: str, enabled: list[str] | None,

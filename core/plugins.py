@@ -18,6 +18,7 @@ import pluggy
 from core import hookspecs
 from core.config import Settings, validate_struct
 from core.errors import ConfigError
+from core.plugin_version import PLUGIN_API_VERSION, PluginApiVersionError
 from core.types import Account, ChannelType, JobSpec
 
 log = logging.getLogger("relaydesk.plugins")
@@ -93,10 +94,49 @@ def available_plugins() -> dict[str, Any]:
     return found
 
 
+def name_clashes() -> list[tuple[str, str, str]]:
+    """(name, bundled module, the entry point's value) for every installed third-party plugin
+    named like a bundled one: the desk cannot tell which one `enabled` means."""
+    clashes = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        bundled = BUNDLED_PLUGINS.get(ep.name)
+        if bundled and ep.value.split(":")[0] != bundled:
+            clashes.append((ep.name, bundled, ep.value))
+    return clashes
+
+
+def _check_clashes(file: str) -> None:
+    for name, bundled, value in name_clashes():
+        dist = getattr(getattr(_entry_point(name, value), "dist", None), "name", None) or value
+        raise ConfigError(
+            file, "plugins.enabled", f"the installed package {dist!r} registers a plugin named {name!r} "
+            f"({value}), and Relaydesk bundles a plugin of that name ({bundled})",
+            f"rename the entry point in {dist}'s pyproject.toml ([project.entry-points.relaydesk]) "
+            f"or uninstall it (pip uninstall {dist})",
+        )
+
+
+def _entry_point(name: str, value: str) -> Any:
+    return next((ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name and ep.value == value), None)
+
+
 def _load(loader: Any) -> Any:
     if isinstance(loader, str):
         return importlib.import_module(loader)
     return loader.load()
+
+
+def _load_checked(name: str, loader: Any, file: str) -> Any:
+    """Import a plugin; a plugin that requires a newer plugin surface stops start-up here."""
+    try:
+        return _load(loader)
+    except PluginApiVersionError as exc:
+        raise ConfigError(
+            file, "plugins.enabled", f"plugin {name!r} needs Relaydesk plugin API {exc.needed}, "
+            f"this desk offers {PLUGIN_API_VERSION}",
+            f"upgrade Relaydesk (pip install -U relaydesk), install a version of {name!r} made for "
+            f"plugin API {PLUGIN_API_VERSION.split('.')[0]}.x, or remove {name!r} from enabled",
+        ) from exc
 
 
 def _check_hooks(pm: pluggy.PluginManager, file: str) -> None:
@@ -122,6 +162,7 @@ def build_plugin_manager(settings: Settings, *, extra_plugins: list[tuple[str, A
     pm.add_hookspecs(hookspecs)
     for module_name in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
+    _check_clashes(settings.path)
     available = available_plugins()
     for name in settings.enabled:
         if name not in available:
@@ -129,7 +170,7 @@ def build_plugin_manager(settings: Settings, *, extra_plugins: list[tuple[str, A
                 settings.path, "plugins.enabled", f"unknown plugin {name!r}",
                 f"install it (pip install ...) or choose from: {', '.join(sorted(available))}",
             )
-        pm.register(_load(available[name]), name=name)
+        pm.register(_load_checked(name, available[name], settings.path), name=name)
     for name, plugin in extra_plugins or []:
         pm.register(plugin, name=name)
     _check_hooks(pm, settings.path)

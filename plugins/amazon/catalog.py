@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web import i18n
+from web.plugin_api import i18n
 
 _ = i18n.translator(Path(__file__).parent / "translations")
 

@@ -30,7 +30,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 from plugins.amazon.settings import AmazonAccountSettings
 
 log = logging.getLogger("relaydesk.amazon.client")

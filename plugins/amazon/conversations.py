@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core import clock, db
-from core.tables import Message
+from core.plugin_api import clock, db
+from core.plugin_api import Message
 from plugins.amazon.relay import KIND
 from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonTicketOrder
 

@@ -11,13 +11,13 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from markupsafe import Markup
 
-from core.errors import Conflict, NotFound
+from core.plugin_api import Conflict, NotFound
 from plugins.amazon import catalog, drafts, state
 from plugins.amazon.client import SpApiError
 from plugins.amazon.messaging import PANEL_ACTIONS, TEXT_ACTIONS, _order_target, send_proactive
 from plugins.amazon.templates import _, render
-from web import i18n
-from web.sessions import page_guard, session_agent
+from web.plugin_api import i18n
+from web.plugin_api import page_guard, session_agent
 
 
 def action_labels() -> dict[str, str]:

@@ -21,15 +21,15 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
-from core import audit, clock, db, outbound
-from core.errors import Conflict, InvalidRequest, NotFound
-from core.types import Account
+from core.plugin_api import audit, clock, db, outbound
+from core.plugin_api import Conflict, InvalidRequest, NotFound
+from core.plugin_api import Account
 from plugins.amazon import catalog, drafts, state
 from plugins.amazon.catalog import _
 from plugins.amazon.client import SpApiError
 from plugins.amazon.tables import AmazonConversation, AmazonOrder, AmazonProactiveMessage
-from web.auth import actor, current_agent, require
-from web.errors import error_body
+from web.plugin_api import actor, current_agent, require
+from web.plugin_api import error_body
 
 # The text-only send operations of the Messaging API and their documented maximum text length.
 TEXT_ACTIONS: dict[str, int] = {
@@ -137,8 +137,8 @@ class AmazonMessaging(Controller):
             raise InvalidRequest(f"text must have 1 to {TEXT_ACTIONS[body.action]} characters for {body.action}")
         found = drafts.problems(text, set(state.settings().draft_rules_off))
         if found:
-            from core.errors import DraftRejected
-            from core.types import DraftProblem
+            from core.plugin_api import DraftRejected
+            from core.plugin_api import DraftProblem
 
             problems = [DraftProblem(f"amazon.{rule}", catalog.draft_problem(rule, bit, language))
                         for rule, bit in found]

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core import clock, db
-from core.tables import Identity
-from core.types import Account
+from core.plugin_api import clock, db
+from core.plugin_api import Identity
+from core.plugin_api import Account
 from plugins.amazon.client import SpApiClient, SpApiError
 from plugins.amazon.tables import AmazonOrder, AmazonPollState, AmazonTicketOrder
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.plugins import hookimpl
-from core.types import ChannelLimits, ChannelType, DraftProblem, JobSpec
+from core.plugin_api import hookimpl
+from core.plugin_api import ChannelLimits, ChannelType, DraftProblem, JobSpec
 from plugins.amazon import state
 from plugins.amazon.relay import KIND
 from plugins.amazon.settings import AmazonAccountSettings, AmazonSettings
@@ -84,7 +84,7 @@ def sla_targets(ticket: dict[str, Any]):
     settings = state.settings()
     if not settings.sla or KIND not in (ticket.get("tags") or ()):
         return None
-    from core.sla import SlaTargets
+    from core.plugin_api import SlaTargets
 
     def minutes(hours: float | None) -> int | None:
         return None if hours is None else int(round(hours * 60))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.types import InboundClaim, InboundMessage
+from core.plugin_api import InboundClaim, InboundMessage
 
 KIND = "amazon"
 RELAY = re.compile(r"^[^@\s]+@marketplace\.(amazon\.[a-z]{2,3}(?:\.[a-z]{2})?)$", re.IGNORECASE)

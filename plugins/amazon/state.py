@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.types import Account
+from core.plugin_api import Account
 from plugins.amazon.client import SpApiClient
 from plugins.amazon.settings import AmazonSettings
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 desk: "Desk | None" = None
 clients: dict[tuple[int, str], SpApiClient] = {}

@@ -9,7 +9,7 @@ from piccolo.columns import JSON, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.db import register_tables
+from core.plugin_api import register_tables
 
 
 class AmazonConversation(Table, tablename="amazon_conversations"):

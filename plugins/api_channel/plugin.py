@@ -8,12 +8,20 @@ from datetime import datetime
 import httpx
 import msgspec
 
-from core import urlguard
-from core.errors import ChannelError, InvalidRequest, SignatureInvalid
-from core.plugins import hookimpl
-from core.types import (
-    Account, ChannelLimits, ChannelType, InboundAttachment, InboundMessage, OutboundMessage, SendResult,
-    StatusUpdate, WebhookRequest, WebhookResult,
+from core.plugin_api import urlguard
+from core.plugin_api import ChannelError, InvalidRequest, SignatureInvalid
+from core.plugin_api import hookimpl
+from core.plugin_api import (
+    Account,
+    ChannelLimits,
+    ChannelType,
+    InboundAttachment,
+    InboundMessage,
+    OutboundMessage,
+    SendResult,
+    StatusUpdate,
+    WebhookRequest,
+    WebhookResult,
 )
 from plugins.api_channel import signing
 from plugins.api_channel.wire import InboundPayload

@@ -23,8 +23,8 @@ from plugins.assist.language import customer_language
 from plugins.assist.phrases import LANGUAGES
 
 if TYPE_CHECKING:
-    from core.desk import Desk
-    from core.events import Event
+    from core.plugin_api import Desk
+    from core.plugin_api import Event
 
 log = logging.getLogger("relaydesk.assist")
 EVENTS = ("created", "customer_replied")
@@ -34,8 +34,8 @@ KIND = "wismo"
 async def handle(desk: "Desk", event: "Event") -> str | None:
     """Answer the event's message if it asks where an order is. Returns what was done (sent,
     draft, skipped) or None when the message is not one to answer."""
-    from core import clock, db
-    from core.tables import Customer, Message, Ticket
+    from core.plugin_api import clock, db
+    from core.plugin_api import Customer, Message, Ticket
 
     settings = state.settings(desk)
     message = await Message.select(Message.id, Message.ticket, Message.direction, Message.text, Message.subject).where(
@@ -60,7 +60,7 @@ async def handle(desk: "Desk", event: "Event") -> str | None:
         return None  # this message was answered (or is being answered) already
     row_id = claimed[0]["id"]
     customer = await Customer.select().where(Customer.id == ticket["customer"]).first() or {"id": ticket["customer"]}
-    from core.context import customer_context
+    from core.plugin_api import customer_context
 
     context = await customer_context(desk, customer, dict(ticket))
     facts = shipping_facts(context.get("orders") or [], clock.now().date(), text)
@@ -85,8 +85,8 @@ async def handle(desk: "Desk", event: "Event") -> str | None:
     if reason:
         await _record(row_id, mode="draft", reason=reason, **record)
         return "draft"
-    from core import outbound
-    from core.errors import DraftRejected
+    from core.plugin_api import outbound
+    from core.plugin_api import DraftRejected
 
     try:
         reply = await outbound.reply(desk, ticket["id"], author_id=None, text=answer, status="pending",
@@ -95,7 +95,7 @@ async def handle(desk: "Desk", event: "Event") -> str | None:
         await _record(row_id, mode="draft", reason="draft_rejected", **record)
         return "draft"
     await _record(row_id, mode="sent", reason="", reply=reply["id"], **record)
-    from core.events import Event, publish
+    from core.plugin_api import Event, publish
 
     await publish(desk, [Event("assist.answered", ticket["id"], reply["id"], actor="assist",
                                data={"kind": KIND, "order": facts.order})])
@@ -104,13 +104,13 @@ async def handle(desk: "Desk", event: "Event") -> str | None:
 
 async def _checked(desk: "Desk", ticket_id: int, facts: Any, language: str) -> tuple[str, list[Any]]:
     """The answer with links, else without them, whichever the channel's checks accept first."""
-    from core.outbound import check_draft
+    from core.plugin_api import outbound
 
     answer = compose(facts, language, links=True)
-    problems = await check_draft(desk, ticket_id, answer)
+    problems = await outbound.check_draft(desk, ticket_id, answer)
     if problems:
         answer = compose(facts, language, links=False)
-        problems = await check_draft(desk, ticket_id, answer)
+        problems = await outbound.check_draft(desk, ticket_id, answer)
     return answer, problems
 
 
@@ -132,9 +132,9 @@ async def _translated(desk: "Desk", ticket_id: int, facts: Any, language: str | 
     keep = [p.number for p in facts.parcels] + [p.url for p in facts.parcels if p.url and p.url in answer]
     if not translated or any(k not in translated for k in keep):
         return answer, problems, "language"
-    from core.outbound import check_draft
+    from core.plugin_api import outbound
 
-    problems = await check_draft(desk, ticket_id, translated)
+    problems = await outbound.check_draft(desk, ticket_id, translated)
     return translated, problems, ""
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from plugins.assist import state
 from plugins.assist.labels import INTENT_LABELS, SENTIMENT_LABELS
 from plugins.assist.templates import _, render
-from web.sessions import page_guard, session_agent
+from web.plugin_api import page_guard, session_agent
 
 WRITERS = ("agent", "supervisor", "admin")
 
@@ -54,7 +54,7 @@ class AssistInbox(Controller):
 
     @get("/t/{ticket_id:int}/suggestion", guards=[page_guard("agent")])
     async def suggestion(self, request: Request, ticket_id: int) -> Response:
-        from core.tables import Ticket
+        from core.plugin_api import Ticket
         from plugins.assist.suggest import suggest
 
         if not await Ticket.exists().where(Ticket.id == ticket_id):

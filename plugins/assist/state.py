@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from plugins.assist.settings import AssistSettings
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
     from plugins.assist.model import Classifier
 
 desk: "Desk | None" = None

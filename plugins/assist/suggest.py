@@ -17,7 +17,7 @@ from plugins.assist.language import customer_language
 from plugins.assist.phrases import LANGUAGES
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 
 # The words a reply template's shortcut or name may use for an intent, tried in this order.
@@ -38,11 +38,11 @@ class Suggestion:
 
 
 async def suggest(desk: "Desk", ticket_id: int, agent: dict[str, Any]) -> Suggestion | None:
-    from core import clock, macros
-    from core.context import customer_context
-    from core.errors import InvalidRequest
-    from core.outbound import check_draft
-    from core.tables import Customer, Message, Ticket
+    from core.plugin_api import clock, macros
+    from core.plugin_api import customer_context
+    from core.plugin_api import InvalidRequest
+    from core.plugin_api import outbound
+    from core.plugin_api import Customer, Message, Ticket
 
     ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
     if ticket is None:
@@ -61,7 +61,7 @@ async def suggest(desk: "Desk", ticket_id: int, agent: dict[str, Any]) -> Sugges
         if facts is not None:
             words = language if language in LANGUAGES else "en"
             suggestion = Suggestion(compose(facts, words, links=True), "order")
-            if await check_draft(desk, ticket_id, suggestion.text, agent_language):
+            if await outbound.check_draft(desk, ticket_id, suggestion.text, agent_language):
                 suggestion.text = compose(facts, words, links=False)
     if suggestion is None and intent:
         found = []
@@ -78,5 +78,5 @@ async def suggest(desk: "Desk", ticket_id: int, agent: dict[str, Any]) -> Sugges
                 suggestion = Suggestion(rendered, "template", template=found[0]["name"])
     if suggestion is None:
         return None
-    suggestion.problems = await check_draft(desk, ticket_id, suggestion.text, agent_language)
+    suggestion.problems = await outbound.check_draft(desk, ticket_id, suggestion.text, agent_language)
     return suggestion

@@ -8,7 +8,7 @@ from piccolo.columns import JSON, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.db import register_tables
+from core.plugin_api import register_tables
 
 
 class AssistAnswer(Table, tablename="assist_answers"):

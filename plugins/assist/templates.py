@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web.plugin_templates import PluginTemplates
+from web.plugin_api import PluginTemplates
 
 _templates = PluginTemplates(Path(__file__).parent)
 _ = _templates.translator

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pluggy import HookimplMarker
 
-from core.types import JobSpec
+from core.plugin_api import JobSpec
 
 hookimpl = HookimplMarker("relaydesk")
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -70,7 +70,7 @@ def ticket_event(event):
 
 
 async def _queue(desk, ticket_id: int) -> None:
-    from core.tables import Ticket
+    from core.plugin_api import Ticket
     from plugins.csat import state
     from plugins.csat.survey import JOB_NAME, round_key
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from litestar import get
 
-from core.errors import InvalidRequest
-from core.tables import Agent, Team
+from core.plugin_api import InvalidRequest
+from core.plugin_api import Agent, Team
 from plugins.csat.tables import CsatSurvey
-from web.auth import require
+from web.plugin_api import require
 
 GROUPS = ("agent", "team", "channel", "week")
 

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core import clock, db, outbound
-from core.errors import RelaydeskError
-from core.events import Event, publish
-from core.tables import Ticket
+from core.plugin_api import clock, db, outbound
+from core.plugin_api import RelaydeskError
+from core.plugin_api import Event, publish
+from core.plugin_api import Ticket
 from plugins.csat import state, tokens
 from plugins.csat.catalog import page_language, strings
 from plugins.csat.tables import CsatSurvey
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 log = logging.getLogger("relaydesk.csat")
 JOB_NAME = "csat.send"

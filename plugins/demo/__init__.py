@@ -4,7 +4,7 @@ Amazon seller account, plugins/demo/fakes.py) whose orders fill the ticket view'
 `relaydesk demo`; never enable it on a real desk."""
 
 from plugins.demo.plugin import (  # noqa: F401
-    register_channels, register_jobs, register_routes, register_settings, send_message, startup,
+    register_channels, register_commands, register_jobs, register_routes, register_settings, send_message, startup,
 )
 
-__all__ = ["register_channels", "register_jobs", "register_routes", "register_settings", "send_message", "startup"]
+__all__ = ["register_channels", "register_commands", "register_jobs", "register_routes", "register_settings", "send_message", "startup"]

@@ -20,7 +20,7 @@ TAGS = ["物流", "退货", "refund", "shipping", "invoice"]
 
 
 def _peak(day: date) -> float:
-    from core.reports.forecast import black_friday
+    from core.plugin_api import black_friday
 
     around_1111 = {-3: 1.4, -2: 1.8, -1: 2.4, 0: 4.0, 1: 2.2, 2: 1.5, 3: 1.2}
     lift = around_1111.get((day - date(day.year, 11, 11)).days, 1.0)
@@ -31,8 +31,8 @@ async def add_history(desk: Any, now: datetime, seed: int = 11) -> int:
     """Store the past tickets, then rebuild the report facts and rollups; returns how many tickets."""
     from zoneinfo import ZoneInfo
 
-    from core.reports import rollups
-    from core.tables import Agent, Customer
+    from core.plugin_api import report_rollups as rollups
+    from core.plugin_api import Agent, Customer
 
     rng = random.Random(seed)
     zone = ZoneInfo(desk.settings.timezone or "UTC")
@@ -89,7 +89,7 @@ async def add_history(desk: Any, now: datetime, seed: int = 11) -> int:
 
 async def _insert(table: str, columns: str, rows: list[tuple], returning: bool = False) -> list[dict]:
     """Plain multi-row INSERTs (piccolo's row objects cost more than the database here)."""
-    from core import db
+    from core.plugin_api import db
 
     out: list[dict] = []
     for start in range(0, len(rows), 200):
@@ -103,7 +103,7 @@ async def _insert(table: str, columns: str, rows: list[tuple], returning: bool =
 async def _work(done: list[tuple[int, tuple]]) -> None:
     """What the agents did to the day's tickets, as the ticket updates the desk makes: a few
     statements per day (UPDATE ... FROM VALUES), each row still through the tickets' triggers."""
-    from core import db
+    from core.plugin_api import db
 
     sqlite = db.is_sqlite()
 
@@ -136,7 +136,7 @@ async def _work(done: list[tuple[int, tuple]]) -> None:
 
 async def add_shifts() -> None:
     """Shifts for the demo's agents (Asia/Shanghai), so the planning page has agents on shift."""
-    from core.tables import Agent, AgentShift
+    from core.plugin_api import Agent, AgentShift
 
     weekdays = ("mon", "tue", "wed", "thu", "fri")
     plans = {0: {d: [["09:00", "18:00"]] for d in weekdays},

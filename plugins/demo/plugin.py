@@ -7,8 +7,8 @@ import secrets
 
 import msgspec
 
-from core.plugins import hookimpl
-from core.types import ChannelLimits, ChannelType, InboundMessage, JobSpec, SendResult
+from core.plugin_api import hookimpl
+from core.plugin_api import ChannelLimits, ChannelType, InboundMessage, JobSpec, SendResult
 from plugins.demo.samples import CUSTOMERS, MESSAGES
 
 CHANNEL = "demo"
@@ -35,6 +35,13 @@ def register_settings(register):
 
 
 @hookimpl
+def register_commands(register):
+    from plugins.demo.cli import demo
+
+    register(demo)
+
+
+@hookimpl
 def register_jobs(register):
     # Ticks every few seconds; the traffic_every setting decides when a message really arrives.
     register(JobSpec(name="demo_traffic", func=_traffic_job, every=3.0))
@@ -57,7 +64,7 @@ def sample_message(rng: random.Random) -> InboundMessage:
 
 
 async def _traffic_job(ctx) -> int:
-    from core.inbound import ingest
+    from core.plugin_api import ingest
 
     import time
 

@@ -116,15 +116,15 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
     `relaydesk demo` will listen: the desk reaches its demo platforms there."""
     import os
 
-    from core import db
-    from core.auth import create_token, hash_password
-    from core.cli import load_env_file
-    from core.config import load_settings
-    from core.desk import Desk
-    from core.inbound import ingest
-    from core.migrate import migrate
-    from core.tables import Agent, Macro, Ticket
-    from core.types import InboundMessage
+    from core.plugin_api import db
+    from core.plugin_api import create_token, hash_password
+    from core.plugin_api import load_env_file
+    from core.plugin_api import load_settings
+    from core.plugin_api import Desk
+    from core.plugin_api import ingest
+    from core.plugin_api import migrate
+    from core.plugin_api import Agent, Macro, Ticket
+    from core.plugin_api import InboundMessage
     from plugins.demo import stores
     from plugins.demo.plugin import sample_message
 
@@ -189,7 +189,7 @@ async def prepare_demo(directory: Path, port: int = 8000) -> tuple[Path, str]:
                 sender_email=b["relay"], subject=b["subject"], text=stores.amazon_relay_text(b), language="de")
                 for i, b in enumerate(stores.AMAZON_BUYERS)])
             # months of past tickets for the reports and the forecast (an 11.11 peak among them)
-            from core import clock
+            from core.plugin_api import clock
             from plugins.demo.history import add_history, add_shifts
 
             await add_history(desk, clock.now())
@@ -223,7 +223,7 @@ async def _help_center() -> None:
 async def _cache_orders(desk) -> None:
     """The demo platforms' orders in the desk's cache, through the plugins' own normalizers (what
     a Shopify backfill and an Amazon orders poll would store), linked to the customers who wrote."""
-    from core import db
+    from core.plugin_api import db
     from plugins.amazon.orders import normalize, upsert
     from plugins.shopify.cache import upsert_order
     from plugins.shopify.normalize import graphql_order

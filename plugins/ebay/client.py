@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 from plugins.ebay.settings import EbayAccountSettings
 
 log = logging.getLogger("relaydesk.ebay")

@@ -20,8 +20,8 @@ from typing import Any
 
 from markupsafe import escape
 
-from core import clock
-from core.tables import Customer, Identity
+from core.plugin_api import clock
+from core.plugin_api import Customer, Identity
 from plugins.ebay import state
 from plugins.ebay.catalog import _
 from plugins.ebay.tables import EbayConversation, EbayDispute, EbayOrder

@@ -31,9 +31,9 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 
-from core import audit, privacy as core_privacy
-from core.errors import ChannelError, NotFound, PayloadTooLarge
-from core.tables import Identity
+from core.plugin_api import audit, privacy as core_privacy
+from core.plugin_api import ChannelError, NotFound, PayloadTooLarge
+from core.plugin_api import Identity
 from plugins.ebay import state, wire
 from plugins.ebay.tables import EbayConversation, EbayDeletion, EbayDispute, EbayOrder
 
@@ -188,7 +188,7 @@ async def deletion_notification(request: Request) -> Response:
 
 async def erase(desk: Any, notification_id: str, username: Any, user_id: Any) -> dict[str, Any] | None:
     """Erase everything held about the eBay user. Returns the summary, or None for a replay."""
-    from core import db
+    from core.plugin_api import db
 
     names = sorted({str(n) for n in (username, user_id) if n})
     async with db.transaction():

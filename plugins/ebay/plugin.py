@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.plugins import hookimpl
-from core.types import Account, ChannelLimits, ChannelType, OutboundMessage
+from core.plugin_api import hookimpl
+from core.plugin_api import Account, ChannelLimits, ChannelType, OutboundMessage
 from plugins.ebay import state
 from plugins.ebay.settings import EbayAccountSettings, EbaySettings
 

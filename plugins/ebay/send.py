@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import clock
-from core.errors import ChannelError
-from core.tables import Message
-from core.types import Account, OutboundMessage, SendResult
+from core.plugin_api import clock
+from core.plugin_api import ChannelError
+from core.plugin_api import Message
+from core.plugin_api import Account, OutboundMessage, SendResult
 from plugins.ebay import state
 from plugins.ebay.tables import EbayDispute
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from core.types import Account
+from core.plugin_api import Account
 from plugins.ebay.client import EbayClient
 from plugins.ebay.settings import EbaySettings
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 desk: "Desk | None" = None
 clients: dict[tuple[int, str], EbayClient] = {}

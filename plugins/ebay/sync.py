@@ -23,9 +23,9 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core import clock
-from core.errors import ChannelError
-from core.types import Account, InboundMessage
+from core.plugin_api import clock
+from core.plugin_api import ChannelError
+from core.plugin_api import Account, InboundMessage
 from plugins.ebay import state
 from plugins.ebay.catalog import _
 from plugins.ebay.client import EbayClient

@@ -6,7 +6,7 @@ import mimetypes
 import re
 import unicodedata
 
-from core.types import InboundAttachment
+from core.plugin_api import InboundAttachment
 
 MAX_FILENAME_CHARS = 120
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|]+")

@@ -26,9 +26,9 @@ def mail_group() -> None:
               help="The email account (plugins.email.accounts.<name>); optional when there is one.")
 def ingest_command(account_name: str | None) -> None:
     """Store one raw RFC 822 mail read from standard input."""
-    from core.config import load_settings
-    from core.desk import Desk
-    from core.errors import ConfigError
+    from core.plugin_api import load_settings
+    from core.plugin_api import Desk
+    from core.plugin_api import ConfigError
 
     from .webhook import mail_problem
 
@@ -60,7 +60,7 @@ def ingest_command(account_name: str | None) -> None:
 
 
 async def _ingest(desk, account, raw: bytes) -> str:  # noqa: ANN001
-    from core.inbound import ingest
+    from core.plugin_api import ingest
 
     from .receive import receive
 

@@ -11,8 +11,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
-from core import clock
-from core.types import OutboundMessage
+from core.plugin_api import clock
+from core.plugin_api import OutboundMessage
 
 from .settings import EmailAccountSettings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from core.sanitize import sanitize_html as core_sanitize_html
+from core.plugin_api import sanitize_html as core_sanitize_html
 
 
 def sanitize_html(html: str) -> str:

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.types import Account
+from core.plugin_api import Account
 
 from .imap import ImapSession
 
@@ -71,7 +71,7 @@ async def stop(desk: Any) -> None:
 
 
 async def _watch(desk: Any, account: Account, folder: str, w: Watchers) -> None:
-    from core.polling import poll_account
+    from core.plugin_api import poll_account
 
     key = (account.name, folder)
     failures = 0

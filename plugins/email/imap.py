@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 
 from .settings import EmailAccountSettings, server_url
 

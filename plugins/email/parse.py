@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from core.types import InboundAttachment, InboundMessage
+from core.plugin_api import InboundAttachment, InboundMessage
 
 from . import flags
 from .attachments import sanitize_filename, unpack_tnef

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.plugins import hookimpl
-from core.types import Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, WebhookRequest, WebhookResult
+from core.plugin_api import hookimpl
+from core.plugin_api import Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, WebhookRequest, WebhookResult
 
 from . import idle
 from .settings import EmailAccountSettings

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.types import InboundMessage, StatusUpdate
+from core.plugin_api import InboundMessage, StatusUpdate
 
 from .dsn import read_report
 from .parse import ParsedEmail, parse_email, to_inbound

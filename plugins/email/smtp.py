@@ -8,9 +8,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
-from core import clock
-from core.errors import ChannelError
-from core.types import OutboundMessage, SendResult
+from core.plugin_api import ChannelError, clock
+from core.plugin_api import OutboundMessage, SendResult
 
 from .compose import compose
 from .imap import tls_context

@@ -12,8 +12,8 @@ import hmac
 import re
 import time
 
-from core.errors import InvalidRequest, SignatureInvalid
-from core.types import WebhookRequest
+from core.plugin_api import InvalidRequest, SignatureInvalid
+from core.plugin_api import WebhookRequest
 
 SIGNATURE_HEADER = "x-relaydesk-signature"
 TOLERANCE_SECONDS = 300

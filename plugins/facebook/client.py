@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError
-from core.types import InboundAttachment
+from core.plugin_api import ChannelError
+from core.plugin_api import InboundAttachment
 from plugins.facebook import graph
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 
 # Application, user, page and Messenger send-rate limits: wait, then retry.
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80006, 80007}

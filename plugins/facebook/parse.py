@@ -16,11 +16,11 @@ from typing import Any
 
 import msgspec
 
-from core.attachments import PENDING_KEY
-from core.errors import InvalidRequest
-from core.identity import is_own_key
-from core.payloads import decode_part
-from core.types import InboundMessage, StatusUpdate, Withdrawal
+from core.plugin_api import PENDING_KEY
+from core.plugin_api import InvalidRequest
+from core.plugin_api import is_own_key
+from core.plugin_api import decode_part
+from core.plugin_api import InboundMessage, StatusUpdate, Withdrawal
 from plugins.facebook import wire
 
 log = logging.getLogger("relaydesk.facebook")

@@ -7,12 +7,19 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError, InvalidRequest
-from core.plugins import hookimpl
-from core.types import (
-    Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, SendResult, WebhookRequest, WebhookResult,
+from core.plugin_api import ChannelError, InvalidRequest
+from core.plugin_api import hookimpl
+from core.plugin_api import (
+    Account,
+    ChannelLimits,
+    ChannelType,
+    JobSpec,
+    OutboundMessage,
+    SendResult,
+    WebhookRequest,
+    WebhookResult,
 )
-from core.webhooks import hub_challenge, verify_hmac_sha256
+from core.plugin_api import hub_challenge, verify_hmac_sha256
 from plugins.facebook import client, media, profiles, window
 from plugins.facebook.desks import DESKS
 from plugins.facebook.parse import parse_payload

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError
-from core.tables import Customer, Identity, Message
+from core.plugin_api import ChannelError
+from core.plugin_api import Customer, Identity, Message
 from plugins.facebook import graph
 from plugins.facebook.desks import DESKS, accounts
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from core import clock
+from core.plugin_api import clock
 
 STANDARD = timedelta(hours=24)
 HUMAN_AGENT = timedelta(days=7)

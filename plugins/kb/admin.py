@@ -17,14 +17,14 @@ from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
-from core.errors import InvalidRequest, NotFound
-from core.people import ROLE_RANK
+from core.plugin_api import InvalidRequest, NotFound
+from core.plugin_api import ROLE_RANK
 from plugins.kb import stats, store, theme
 from plugins.kb.content import normalize_language
-from web import i18n
-from web.inbox.common import form_value, page
-from web.plugin_templates import PluginTemplates
-from web.sessions import page_guard, session_agent
+from web.plugin_api import i18n
+from web.plugin_api import form_value, inbox_page as page
+from web.plugin_api import PluginTemplates
+from web.plugin_api import page_guard, session_agent
 
 templates = PluginTemplates(Path(__file__).parent)
 _ = templates.translator
@@ -222,8 +222,8 @@ def _router() -> Any:
     """The pages in a router with the inbox's error handling: sign-in redirects, error pages."""
     from litestar import Router
 
-    from core.errors import RelaydeskError
-    from web.inbox.common import inbox_error
+    from core.plugin_api import RelaydeskError
+    from web.plugin_api import inbox_error
 
     from plugins.kb.assets import kb_asset, kb_image_upload
     from plugins.kb.panel import use_article

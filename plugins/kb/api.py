@@ -10,11 +10,11 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import QueryParameter
 
-from core.bounds import Id, Int32
-from core.errors import InvalidRequest
+from core.plugin_api import Id, Int32
+from core.plugin_api import InvalidRequest
 from plugins.kb import folder, stats, store, theme
-from web.api.openapi import errors, with_body
-from web.auth import actor, current_agent, require
+from web.plugin_api import openapi_errors as errors, openapi_with_body as with_body
+from web.plugin_api import actor, current_agent, require
 
 Short = Annotated[str, msgspec.Meta(max_length=100)]
 Language = Annotated[str, msgspec.Meta(max_length=16)]

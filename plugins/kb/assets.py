@@ -11,9 +11,9 @@ from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import File
 
-from core.errors import InvalidRequest, NotFound, PayloadTooLarge
-from web.inbox import NODE_MODULES
-from web.sessions import page_guard
+from core.plugin_api import InvalidRequest, NotFound, PayloadTooLarge
+from web.plugin_api import NODE_MODULES
+from web.plugin_api import page_guard
 
 ASSETS = {
     "quill.js": (NODE_MODULES / "quill" / "dist" / "quill.js", "text/javascript"),

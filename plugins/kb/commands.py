@@ -10,12 +10,9 @@ import click
 
 
 def _run(work):
-    from core.cli import _desk as build
-    from core import db
+    from core.plugin_api import db, desk_from_config
 
-    ctx = click.get_current_context()
-    path = (ctx.find_root().obj or {}).get("settings_path") or "plugins.toml"
-    desk = build(path)
+    desk = desk_from_config()
 
     async def main():
         await db.connect(desk.settings.database)
@@ -54,7 +51,7 @@ def import_command(directory: Path) -> None:
 
     files = {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
              for p in sorted(directory.rglob("*")) if p.is_file()}
-    from core.errors import RelaydeskError
+    from core.plugin_api import RelaydeskError
 
     try:
         counts = _run(lambda: import_files(files, "cli"))

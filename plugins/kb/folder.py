@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from core.errors import InvalidRequest
+from core.plugin_api import InvalidRequest
 from plugins.kb import store
 from plugins.kb.tables import KbArticle, KbCategory, KbTranslation
 

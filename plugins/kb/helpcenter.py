@@ -21,12 +21,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from core.search import MAX_QUERY
+from core.plugin_api import MAX_SEARCH_QUERY as MAX_QUERY
 from plugins.kb import cache, public, state, stats
 from plugins.kb.tables import KbArticle
 from plugins.kb.theme import render_fragment
-from web import i18n
-from web.client_address import client_address
+from web.plugin_api import i18n
+from web.plugin_api import client_address
 
 _ = i18n.translator(Path(__file__).parent / "translations")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -11,14 +11,14 @@ from typing import Any
 from litestar import Request, post
 from litestar.response import Response
 
-from core.errors import InvalidRequest, NotFound
-from core.tables import Ticket
+from core.plugin_api import InvalidRequest, NotFound
+from core.plugin_api import Ticket
 from plugins.kb import public, state, suggest
 from plugins.kb.helpcenter import article_url
 from plugins.kb.tables import KbUse
-from web.inbox.common import form_value
-from web.plugin_templates import PluginTemplates
-from web.sessions import page_guard, session_agent
+from web.plugin_api import form_value
+from web.plugin_api import PluginTemplates
+from web.plugin_api import page_guard, session_agent
 
 templates = PluginTemplates(Path(__file__).parent)
 _ = templates.translator

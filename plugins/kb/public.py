@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
-from core.search import query_terms
+from core.plugin_api import db
+from core.plugin_api import search_query_terms as query_terms
 from plugins.kb import cache, state
 from plugins.kb.content import plain_text
 from plugins.kb.store import loads

@@ -15,8 +15,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from core import db
-from core.errors import InvalidRequest
+from core.plugin_api import db
+from core.plugin_api import InvalidRequest
 
 KINDS = ("search", "search_empty", "view", "vote_yes", "vote_no", "widget_search", "widget_search_empty")
 FLUSH_SECONDS = 10.0

@@ -14,9 +14,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from core import db
-from core.errors import Conflict, InvalidRequest, NotFound
-from core.search import MAX_TERM, terms
+from core.plugin_api import db
+from core.plugin_api import Conflict, InvalidRequest, NotFound
+from core.plugin_api import MAX_SEARCH_TERM as MAX_TERM, search_terms as terms
 from plugins.kb import cache
 from plugins.kb.content import MAX_BODY, MAX_TITLE, markdown_to_html, normalize_language, plain_text, sanitize, slugify
 from plugins.kb.tables import KbArticle, KbCategory, KbRevision, KbTerm, KbTranslation

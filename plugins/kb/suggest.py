@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from core.search import terms
-from core.tables import Message
+from core.plugin_api import search_terms as terms
+from core.plugin_api import Message
 from plugins.kb import cache, state
 from plugins.kb.content import plain_text
 from plugins.kb.store import loads

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from core.errors import Conflict, InvalidRequest, NotFound
+from core.plugin_api import Conflict, InvalidRequest, NotFound
 from plugins.kb import cache, store
 from plugins.kb.content import sanitize
 from plugins.kb.tables import KbBrand

@@ -17,16 +17,16 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
-from core import audit, db
-from core.errors import Forbidden, InvalidRequest, NotFound
-from core.types import Account
+from core.plugin_api import audit, db
+from core.plugin_api import Forbidden, InvalidRequest, NotFound
+from core.plugin_api import Account
 from plugins.shopify import cache, queries, state
 from plugins.shopify.client import ShopifyError, UserErrors
 from plugins.shopify.normalize import gid, graphql_order, money
 from plugins.shopify.tables import ShopifyOrder
-from web.auth import ROLE_RANK, actor, current_agent, require
-from web import i18n
-from web.errors import error_body
+from web.plugin_api import ROLE_RANK, actor, current_agent, require
+from web.plugin_api import i18n
+from web.plugin_api import error_body
 
 # Messages an agent reads in the UI (confirmation prompts, permission refusals) go through the
 # plugin's catalogs; validation errors of the API body stay English, like the core API's.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable
 
-from core import clock, db
-from core.types import Account
+from core.plugin_api import clock, db
+from core.plugin_api import Account
 from plugins.shopify import cache, queries
 from plugins.shopify.client import AdminClient
 from plugins.shopify.normalize import graphql_order

@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from core import clock
-from core.tables import Customer, Identity, Ticket, OPEN_STATUSES
-from core.types import Account
+from core.plugin_api import clock
+from core.plugin_api import Customer, Identity, Ticket, OPEN_STATUSES
+from core.plugin_api import Account
 from plugins.shopify.normalize import legacy, money
 from plugins.shopify.tables import ShopifyFulfillment, ShopifyOrder, ShopifyTicketOrder
 

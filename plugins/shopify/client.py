@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 from plugins.shopify.settings import ShopifyAccountSettings
 
 log = logging.getLogger("relaydesk.shopify.client")

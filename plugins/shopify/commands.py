@@ -15,7 +15,7 @@ err = Console(stderr=True)
 
 
 def _desk() -> Any:
-    from core.cli import _desk as build
+    from core.plugin_api import desk_from_config as build
 
     ctx = click.get_current_context()
     path = (ctx.find_root().obj or {}).get("settings_path") or "plugins.toml"

@@ -22,12 +22,12 @@ from urllib.parse import urlparse
 
 from markupsafe import Markup, escape
 
-from core import clock, db
-from core.tables import Customer, Message
+from core.plugin_api import clock, db
+from core.plugin_api import Customer, Message
 from plugins.shopify import state
 from plugins.shopify.cache import parse_time
 from plugins.shopify.tables import ShopifyOrder, ShopifyTicketOrder
-from web import i18n
+from web.plugin_api import i18n
 
 _ = i18n.translator(Path(__file__).parent / "translations")  # the panel's strings (docs/writing-a-plugin.md)
 

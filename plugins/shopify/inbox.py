@@ -17,14 +17,14 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from markupsafe import Markup
 
-from core.errors import InvalidRequest, NotFound
+from core.plugin_api import InvalidRequest, NotFound
 from plugins.shopify import queries, state
 from plugins.shopify.actions import CANCEL_REASONS, RefundLine, _order, cancel_order, refund_order
 from plugins.shopify.client import ShopifyError, UserErrors
 from plugins.shopify.normalize import gid, money
 from plugins.shopify.templates import _, render
-from web.auth import ROLE_RANK
-from web.sessions import page_guard, session_agent
+from web.plugin_api import ROLE_RANK
+from web.plugin_api import page_guard, session_agent
 
 def _reason_labels() -> list[tuple[str, str]]:
     # the literal msgids, so pybabel finds them

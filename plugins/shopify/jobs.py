@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import clock
-from core.events import Event, publish
+from core.plugin_api import clock
+from core.plugin_api import Event, publish
 from plugins.shopify import cache, state
 from plugins.shopify.tables import ShopifyFulfillment, ShopifyOrder
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.plugins import hookimpl
-from core.types import Account, ChannelLimits, ChannelType, JobSpec, WebhookRequest
+from core.plugin_api import hookimpl
+from core.plugin_api import Account, ChannelLimits, ChannelType, JobSpec, WebhookRequest
 from plugins.shopify import state
 from plugins.shopify.settings import ShopifyAccountSettings, ShopifySettings
 

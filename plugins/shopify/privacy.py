@@ -21,9 +21,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import audit, clock, privacy as core_privacy
-from core.tables import Identity, Ticket
-from core.types import Account
+from core.plugin_api import audit, clock, privacy as core_privacy
+from core.plugin_api import Identity, Ticket
+from core.plugin_api import Account
 from plugins.shopify.cache import CHANNEL, customer_handle
 from plugins.shopify.normalize import legacy
 from plugins.shopify.tables import (
@@ -31,7 +31,7 @@ from plugins.shopify.tables import (
 )
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 ACTOR = "shopify:privacy"
 

@@ -10,7 +10,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.db import register_tables
+from core.plugin_api import register_tables
 
 
 class ShopifyOrder(Table, tablename="shopify_orders"):

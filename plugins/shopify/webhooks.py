@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import msgspec
 
-from core import db
-from core.errors import InvalidRequest, SignatureInvalid
-from core.events import Event, publish
-from core.types import Account, WebhookRequest, WebhookResult
+from core.plugin_api import db
+from core.plugin_api import InvalidRequest, SignatureInvalid
+from core.plugin_api import Event, publish
+from core.plugin_api import Account, WebhookRequest, WebhookResult
 from plugins.shopify import cache, privacy, wire
 from plugins.shopify.normalize import legacy, rest_customer, rest_fulfillment, rest_order, rest_refund
 from plugins.shopify.tables import ShopifyWebhook
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 log = logging.getLogger("relaydesk.shopify.webhooks")
 

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from core.tables import Agent, Message, Ticket
+from core.plugin_api import Agent, Message, Ticket
 from plugins.translate import state
 from plugins.translate.detect import detect_language
 from plugins.translate.providers import TranslationError
@@ -20,7 +20,7 @@ from plugins.translate.service import translate_text
 from plugins.translate.settings import TranslateSettings
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 log = logging.getLogger("relaydesk.translate")
 JOB_NAME = "translate.message"

@@ -7,7 +7,7 @@ from typing import Any
 
 from pluggy import HookimplMarker
 
-from core.types import JobSpec
+from core.plugin_api import JobSpec
 
 hookimpl = HookimplMarker("relaydesk")
 MIGRATIONS = str(Path(__file__).parent / "migrations")

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import RelaydeskError
+from core.plugin_api import RelaydeskError
 from plugins.translate.settings import TranslateSettings
 
 

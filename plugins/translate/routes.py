@@ -20,16 +20,16 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, post
 
-from core import outbound
-from core.errors import InvalidRequest, NotFound
-from core.tables import Message, Ticket
+from core.plugin_api import outbound
+from core.plugin_api import InvalidRequest, NotFound
+from core.plugin_api import Message, Ticket
 from plugins.translate import state
 from plugins.translate.detect import detect_language
 from plugins.translate.jobs import JOB_NAME, job_id, reader_language
 from plugins.translate.providers import TranslationError
 from plugins.translate.service import translate_text
-from web.auth import check_ticket, current_agent, require
-from web.errors import error_body
+from web.plugin_api import check_ticket, current_agent, require
+from web.plugin_api import error_body
 
 MAX_PREVIEW = 20_000
 

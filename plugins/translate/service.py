@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from core import clock, db
+from core.plugin_api import clock, db
 from plugins.translate import providers
 from plugins.translate.mask import mask, unmask
 from plugins.translate.providers import TranslationError

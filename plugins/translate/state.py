@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from plugins.translate.settings import TranslateSettings
 
 if TYPE_CHECKING:
-    from core.desk import Desk
+    from core.plugin_api import Desk
 
 desk: "Desk | None" = None
 

@@ -7,7 +7,7 @@ from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.db import register_tables
+from core.plugin_api import register_tables
 
 
 class TranslationCache(Table, tablename="translate_cache"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pluggy import HookimplMarker
 
-from core.types import ChannelLimits, ChannelType, SendResult
+from core.plugin_api import ChannelLimits, ChannelType, SendResult
 
 hookimpl = HookimplMarker("relaydesk")
 CHANNEL = "webchat"
@@ -68,9 +68,9 @@ def send_message(channel_type, account, message):
 async def _deliver(account, message) -> SendResult:
     """The reply is already in the conversation the widget streams; if the visitor is away (their
     stream has not been seen for away_seconds) and left an email, it goes there too."""
-    from core import desk_mail
+    from core.plugin_api import desk_mail
     from plugins.webchat.tables import WebchatSession
-    from web import i18n
+    from web.plugin_api import i18n
 
     session = await WebchatSession.select().where((WebchatSession.handle == message.recipient_handle)
                                                   & (WebchatSession.account == account.id)).first()

@@ -29,14 +29,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, get, post
 from litestar.response import File, ServerSentEvent
 
-from core.errors import InvalidRequest, NotFound, RelaydeskError
-from core.inbound import ingest
-from core.tables import Message
-from core.types import InboundMessage
+from core.plugin_api import InvalidRequest, NotFound, RelaydeskError
+from core.plugin_api import ingest
+from core.plugin_api import Message
+from core.plugin_api import InboundMessage
 from plugins.webchat import guard, stats
 from plugins.webchat.tables import WebchatSession
-from web import i18n
-from web.client_address import client_address
+from web.plugin_api import i18n
+from web.plugin_api import client_address
 
 STATIC = Path(__file__).parent / "static"
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from core import db
+from core.plugin_api import db
 
 FLUSH_SECONDS = 10.0
 _pending: Counter[tuple[str, int, str]] = Counter()

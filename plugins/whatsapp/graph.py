@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 
 # Throughput, pair-rate and spam limits, and the Graph API's app/user/page limits: wait and retry.
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80007, 130429, 131048, 131056}

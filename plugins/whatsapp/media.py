@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from core import attachments, clock
-from core.errors import ChannelError
-from core.types import InboundAttachment
+from core.plugin_api import attachments, clock
+from core.plugin_api import ChannelError
+from core.plugin_api import InboundAttachment
 from plugins.whatsapp import client
 
 log = logging.getLogger("relaydesk.whatsapp")

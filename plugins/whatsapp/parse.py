@@ -16,10 +16,10 @@ from typing import Any
 
 import msgspec
 
-from core.attachments import PENDING_KEY
-from core.errors import InvalidRequest
-from core.payloads import decode_part
-from core.types import InboundMessage, StatusUpdate
+from core.plugin_api import PENDING_KEY
+from core.plugin_api import InvalidRequest
+from core.plugin_api import decode_part
+from core.plugin_api import InboundMessage, StatusUpdate
 from plugins.whatsapp import wire
 
 log = logging.getLogger("relaydesk.whatsapp")

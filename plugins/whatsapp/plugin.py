@@ -8,14 +8,21 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError, InvalidRequest
-from core.plugins import hookimpl
-from core.types import (
-    Account, ChannelLimits, ChannelType, JobSpec, OutboundMessage, SendResult, WebhookRequest, WebhookResult,
+from core.plugin_api import ChannelError, InvalidRequest
+from core.plugin_api import hookimpl
+from core.plugin_api import (
+    Account,
+    ChannelLimits,
+    ChannelType,
+    JobSpec,
+    OutboundMessage,
+    SendResult,
+    WebhookRequest,
+    WebhookResult,
     Withdrawal,
 )
-from core.webhooks import hub_challenge, verify_hmac_sha256
-from web import i18n
+from core.plugin_api import hub_challenge, verify_hmac_sha256
+from web.plugin_api import i18n
 from plugins.whatsapp import client, media, templates, window
 from plugins.whatsapp.parse import parse_payload
 from plugins.whatsapp.settings import WhatsAppAccountSettings

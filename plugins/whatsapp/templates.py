@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChannelError
+from core.plugin_api import ChannelError
 from plugins.whatsapp import client, graph
-from web import i18n
+from web.plugin_api import i18n
 
 log = logging.getLogger("relaydesk.whatsapp")
 

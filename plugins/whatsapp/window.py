@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from core import clock
+from core.plugin_api import clock
 
 WINDOW = timedelta(hours=24)
 

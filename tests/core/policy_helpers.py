@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from core import clock, routing
+from core import routing
 from core.inbound import ingest
 from core.tables import Agent, AgentTeam, Team, TeamRouting, Ticket
 from core.types import InboundMessage
@@ -17,16 +17,10 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday
 
 
 @pytest.fixture
-def at() -> Iterator[Any]:
-    """A clock the test moves: at(datetime) sets it. It starts at T0."""
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-
-    def move(when: datetime) -> datetime:
-        current[0] = when
-        return when
-    yield move
-    clock.set_clock(None)
+def at(controlled_clock: Any) -> Iterator[Any]:
+    """A clock the test moves (the kit's controlled_clock): at(datetime) sets it. It starts at T0."""
+    controlled_clock.set(T0)
+    yield controlled_clock
 
 
 def account(desk: Any) -> Any:

@@ -75,6 +75,13 @@ def environment() -> Environment:
     return env
 
 
+def channel_labels(env: Environment, desk: Any) -> Environment:
+    """`{{ type|channel_label }}`: the label a channel registered ("WhatsApp", "API"), not its type."""
+    labels = {name: channel.label or name for name, channel in desk.registry.channels.items()}
+    env.filters["channel_label"] = lambda channel_type: labels.get(channel_type, channel_type)
+    return env
+
+
 def setup(desk: Any) -> InboxSetup:
     settings = desk.settings
     for name, path in VENDOR_FILES.items():
@@ -95,7 +102,7 @@ def setup(desk: Any) -> InboxSetup:
     return InboxSetup(
         route_handlers=[pages, static, vendor, favicon], session=sessions.session_config(settings).middleware,
         csrf=sessions.csrf_middleware(settings),
-        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(channel_labels(environment(), desk))),
         stores={sessions.SESSION_STORE: sessions.session_store(settings)}, plugins=[channels],
     )
 

@@ -16,7 +16,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="amazon", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.amazon.tables import AMAZON_TABLES
 
         for table in AMAZON_TABLES:

@@ -11,7 +11,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="assist", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.assist.tables import ASSIST_TABLES
 
         for table in ASSIST_TABLES:

@@ -11,7 +11,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="csat", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.csat.tables import CSAT_TABLES
 
         for table in CSAT_TABLES:

@@ -18,7 +18,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="ebay", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.ebay.tables import EBAY_TABLES
 
         for table in EBAY_TABLES:

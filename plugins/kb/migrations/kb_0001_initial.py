@@ -18,7 +18,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="kb", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.kb.tables import KB_TABLES
 
         for table in KB_TABLES:

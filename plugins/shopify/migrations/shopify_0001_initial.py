@@ -18,7 +18,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="shopify", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.shopify.tables import SHOPIFY_TABLES
 
         for table in SHOPIFY_TABLES:

@@ -15,7 +15,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="translate", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.translate.tables import TRANSLATE_TABLES
 
         for table in TRANSLATE_TABLES:

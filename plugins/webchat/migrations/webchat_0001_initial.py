@@ -11,7 +11,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="webchat", description=DESCRIPTION)
 
     async def create():
-        from core.db import engine
+        from core.plugin_api import engine
         from plugins.webchat.tables import WEBCHAT_TABLES
 
         for table in WEBCHAT_TABLES:

@@ -22,19 +22,3 @@ def graph() -> Any:
     server = GraphLoopback(token=PAGE_TOKEN).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def shifted_clock() -> Any:
-    """Move the desk's clock forward by a timedelta; always restored."""
-    from datetime import timedelta
-
-    from core import clock
-
-    offset = {"value": timedelta(0)}
-    real = clock._source
-    clock.set_clock(lambda: real() + offset["value"])
-    try:
-        yield lambda delta: offset.__setitem__("value", delta)
-    finally:
-        clock.set_clock(None)
