@@ -113,11 +113,75 @@ async def _count(model: Any) -> int:
     return await model.count()
 
 
+async def _check_replies(desk: Any, case: Any, report: _Report, ticket_id: int) -> tuple[int, dict[str, Any]]:
+    """The reply clauses, shared by webhook and polled channels: a reply reaches the platform once per
+    attempt; a retryable error leaves it queued and the next attempt sends it; a final error marks
+    it failed and nothing is sent again. Returns the sent reply's id and stored state."""
+    from core import outbound
+    from core.tables import Message, Outbox
+
+    shifted = ShiftedClock().install()
+    try:
+        async def attempt(message_id: int) -> str:
+            outbox = await Outbox.select(Outbox.id).where(Outbox.message == message_id).first()
+            return await outbound.deliver(desk, outbox["id"])
+
+        async def reply(text: str) -> int:
+            created = await outbound.reply(desk, ticket_id, author_id=None, text=text)
+            return created["id"]
+
+        async def state(message_id: int) -> dict[str, Any]:
+            return await Message.select(Message.delivery_status, Message.external_id, Message.delivery_error
+                                        ).where(Message.id == message_id).first()
+
+        sent_before = len(case.sends())
+        ok_id = await reply("Your parcel left today.")
+        outcome = await attempt(ok_id)
+        sends = case.sends()[sent_before:]
+        report.check(outcome == "sent" and len(sends) == 1, "a reply reaches the platform once",
+                     f"outcome {outcome}, {len(sends)} send(s)")
+        if case.attempt_of and sends:
+            report.check(case.attempt_of(sends[0]) == 1, "the first send carries attempt 1",
+                         str(case.attempt_of(sends[0])))
+        ok_state = await state(ok_id)
+        report.check(ok_state["delivery_status"] == "sent" and bool(ok_state["external_id"]),
+                     "a sent reply is stored as sent with the platform's id", repr(ok_state))
+
+        sent_before = len(case.sends())
+        retry_id = await reply("Trying again is fine.")
+        case.fail_next_send(True)
+        outcome = await attempt(retry_id)
+        report.check(outcome == "retry" and (await state(retry_id))["delivery_status"] == "queued",
+                     "a retryable error leaves the reply queued for another attempt", outcome)
+        shifted(shifted.offset + timedelta(minutes=11))  # past any backoff or Retry-After the core honours
+        outcome = await attempt(retry_id)
+        sends = case.sends()[sent_before:]
+        report.check(outcome == "sent" and len(sends) == 2, "the next attempt sends it, once per attempt",
+                     f"outcome {outcome}, {len(sends)} send(s)")
+        if case.attempt_of and len(sends) == 2:
+            numbers = [case.attempt_of(s) for s in sends]
+            report.check(numbers == [1, 2], "each send carries its attempt number", repr(numbers))
+
+        sent_before = len(case.sends())
+        final_id = await reply("This one will be refused.")
+        case.fail_next_send(False)
+        outcome = await attempt(final_id)
+        final_state = await state(final_id)
+        report.check(outcome == "failed" and final_state["delivery_status"] == "failed"
+                     and bool(final_state["delivery_error"]),
+                     "a final error marks the reply failed with the reason", f"{outcome} {final_state!r}")
+        shifted(shifted.offset + timedelta(minutes=11))
+        report.check(await attempt(final_id) == "skipped" and len(case.sends()) == sent_before + 1,
+                     "a reply that failed for good is not sent again")
+    finally:
+        shifted.uninstall()
+    return ok_id, ok_state
+
+
 async def check_channel(case: ChannelCase, make_desk: Callable[..., Awaitable[Any]]) -> None:
     """Run the channel contract (module docstring) against `case`; raise AssertionError listing
     every clause that failed."""
-    from core import outbound
-    from core.tables import Identity, Message, Outbox, Ticket
+    from core.tables import Identity, Message, Ticket
 
     report = _Report()
     hook = f"/hooks/{case.plugin}/{case.account}"
@@ -179,62 +243,11 @@ async def check_channel(case: ChannelCase, make_desk: Callable[..., Awaitable[An
         if ticket_id is None:
             raise AssertionError(_message(case, report))
 
-        # --- replies ------------------------------------------------------------------------
-        shifted = ShiftedClock().install()
-        try:
-            async def attempt(message_id: int) -> str:
-                outbox = await Outbox.select(Outbox.id).where(Outbox.message == message_id).first()
-                return await outbound.deliver(desk, outbox["id"])
+        ok_id, ok_state = await _check_replies(desk, case, report, ticket_id)
 
-            async def reply(text: str) -> int:
-                created = await outbound.reply(desk, ticket_id, author_id=None, text=text)
-                return created["id"]
-
-            async def state(message_id: int) -> dict[str, Any]:
-                return await Message.select(Message.delivery_status, Message.external_id, Message.delivery_error
-                                            ).where(Message.id == message_id).first()
-
-            sent_before = len(case.sends())
-            ok_id = await reply("Your parcel left today.")
-            outcome = await attempt(ok_id)
-            sends = case.sends()[sent_before:]
-            report.check(outcome == "sent" and len(sends) == 1, "a reply reaches the platform once",
-                         f"outcome {outcome}, {len(sends)} send(s)")
-            if case.attempt_of and sends:
-                report.check(case.attempt_of(sends[0]) == 1, "the first send carries attempt 1",
-                             str(case.attempt_of(sends[0])))
-            ok_state = await state(ok_id)
-            report.check(ok_state["delivery_status"] == "sent" and bool(ok_state["external_id"]),
-                         "a sent reply is stored as sent with the platform's id", repr(ok_state))
-
-            sent_before = len(case.sends())
-            retry_id = await reply("Trying again is fine.")
-            case.fail_next_send(True)
-            outcome = await attempt(retry_id)
-            report.check(outcome == "retry" and (await state(retry_id))["delivery_status"] == "queued",
-                         "a retryable error leaves the reply queued for another attempt", outcome)
-            shifted(shifted.offset + timedelta(minutes=11))  # past any backoff or Retry-After the core honours
-            outcome = await attempt(retry_id)
-            sends = case.sends()[sent_before:]
-            report.check(outcome == "sent" and len(sends) == 2, "the next attempt sends it, once per attempt",
-                         f"outcome {outcome}, {len(sends)} send(s)")
-            if case.attempt_of and len(sends) == 2:
-                numbers = [case.attempt_of(s) for s in sends]
-                report.check(numbers == [1, 2], "each send carries its attempt number", repr(numbers))
-
-            sent_before = len(case.sends())
-            final_id = await reply("This one will be refused.")
-            case.fail_next_send(False)
-            outcome = await attempt(final_id)
-            final_state = await state(final_id)
-            report.check(outcome == "failed" and final_state["delivery_status"] == "failed"
-                         and bool(final_state["delivery_error"]),
-                         "a final error marks the reply failed with the reason", f"{outcome} {final_state!r}")
-            shifted(shifted.offset + timedelta(minutes=11))
-            report.check(await attempt(final_id) == "skipped" and len(case.sends()) == sent_before + 1,
-                         "a reply that failed for good is not sent again")
-        finally:
-            shifted.uninstall()
+        async def state(message_id: int) -> dict[str, Any]:
+            return await Message.select(Message.delivery_status, Message.external_id).where(
+                Message.id == message_id).first()
 
         # --- statuses -----------------------------------------------------------------------
         if case.status is not None and ok_state["external_id"]:
@@ -349,3 +362,159 @@ async def check_webhooks(case: WebhookCase, make_desk: Callable[..., Awaitable[A
     if report.problems:
         lines = "\n".join(f"  - {p}" for p in report.problems)
         raise AssertionError(f"plugin {case.plugin!r} breaks the webhook contract:\n{lines}")
+
+
+@dataclass
+class PolledChannelCase:
+    """A channel whose messages the desk polls (a marketplace's message API): the builders the
+    polled-channel contract needs. The fake platform keeps its messages in memory; the suite adds
+    messages there and polls through the core (core.polling.poll_account, the `poll` hook)."""
+
+    plugin: str
+    configure: Callable[[dict[str, Any]], None]
+    """Edits the test config: enables the plugin with an account named `account` whose base URL
+    points at the fake platform (and lets the URL guard reach loopback: allow_loopback)."""
+    add_inbound: Callable[[str, str, str], Any]
+    """(key, sender handle, text) -> put one new message from that sender on the fake platform, in
+    the sender's one conversation, dated now; returns the platform's live item for it (the JSON
+    object the fake serves, mutable in place) or None when the case has no `item` mutations."""
+    sends: Callable[[], list[Any]]
+    """The send requests the fake platform has received so far, oldest first."""
+    fail_next_send: Callable[[bool], None]
+    """Make the fake's next send fail: retryable=True (a 5xx, a throttle) or False (a refusal the
+    platform documents as final)."""
+    account: str = "main"
+    sender: str = "conformance-sender"
+    """A sender handle in the platform's format."""
+    attempt_of: Callable[[Any], int | None] | None = None
+    """Optional: the attempt number a send request carries, when the platform shows it."""
+    max_mutations: int = 24
+    """How many wrong-shaped items (one field of a live item changed in type) to try, one poll each."""
+    migrate: bool = True
+    """Run the plugin's migrations before the suite (a plugin with tables)."""
+
+
+async def check_polled_channel(case: PolledChannelCase, make_desk: Callable[..., Awaitable[Any]]) -> None:
+    """The contract for polled channels, run through the core's own poll path:
+
+    - a poll stores the new messages, threaded onto one ticket, with the customer and an identity
+      for the sender on this channel;
+    - polling again with the returned cursor stores nothing new;
+    - a batch delivered twice (the cursor set back, as after a crash before it was saved) stores
+      nothing twice;
+    - a wrong-shaped item (one field of a live item changed in type) never makes the poll raise
+      anything but core.errors.ChannelError; a poll that raises keeps the cursor where it was, and
+      the good message polled beside the bad item is stored (by that poll, or by the next one once
+      the platform serves the item whole again), exactly once;
+    - the reply clauses of check_channel: once per attempt, retryable errors stay queued and the next
+      attempt sends, final errors mark the reply failed and nothing is sent again.
+
+    Raises AssertionError listing every clause that failed."""
+    from core.errors import ChannelError
+    from core.polling import poll_account
+    from core.tables import ChannelAccount, Identity, Message, Ticket
+
+    report = _Report()
+    desk = await make_desk(case.configure, run_jobs=False, migrate=case.migrate)
+    account = desk.registry.account(case.plugin, case.account)
+
+    async def cursor() -> Any:
+        row = await ChannelAccount.select(ChannelAccount.poll_cursor).where(ChannelAccount.id == account.id).first()
+        return row["poll_cursor"] if row else None
+
+    async def inbound() -> list[dict[str, Any]]:
+        return await Message.select(Message.id, Message.ticket, Message.customer, Message.text).where(
+            Message.direction == "inbound").order_by(Message.id)
+
+    # --- store, thread, identity --------------------------------------------------------------
+    case.add_inbound("conformance-m1", case.sender, "Where is my order?")
+    case.add_inbound("conformance-m2", case.sender, "Any news?")
+    start = await cursor()
+    new = await poll_account(desk, account)
+    rows = await inbound()
+    report.check(new is not None, "the channel is polled (its `poll` hook answers for its channel type)")
+    if not report.check(len(rows) == 2, "a poll stores the new messages", f"found {len(rows)} inbound: {rows!r}"):
+        raise AssertionError(_polled_message(case, report))
+    report.check(rows[0]["ticket"] == rows[1]["ticket"], "messages from the same sender thread onto one ticket",
+                 repr(rows))
+    report.check(rows[0]["customer"] == rows[1]["customer"] is not None, "both messages link the same customer",
+                 repr(rows))
+    ticket_id = rows[0]["ticket"]
+    ticket = await Ticket.select(Ticket.customer, Ticket.channel_type).where(Ticket.id == ticket_id).first()
+    identities = await Identity.select(Identity.handle).where(
+        (Identity.customer == ticket["customer"]) & (Identity.channel_type == ticket["channel_type"]))
+    report.check(bool(identities), "the ticket's customer has an identity on this channel",
+                 f"none for channel {ticket['channel_type']!r}")
+    after_first = await cursor()
+    report.check(after_first != start, "a poll that stored messages saves a new cursor", repr(after_first))
+
+    # --- the cursor, and a batch delivered twice ----------------------------------------------
+    total = await _count(Message)
+    again = await poll_account(desk, account)
+    report.check(again == 0 and await _count(Message) == total, "polling again with the cursor stores nothing new",
+                 f"{again} new")
+    await ChannelAccount.update({ChannelAccount.poll_cursor: start}).where(ChannelAccount.id == account.id)
+    replayed = await poll_account(desk, account)
+    report.check(replayed == 0 and await _count(Message) == total,
+                 "a batch delivered twice (cursor set back) stores nothing twice", f"{replayed} new")
+
+    # --- wrong-shaped items -------------------------------------------------------------------
+    crashes: list[str] = []
+    lost: list[str] = []
+    cursor_moved: list[str] = []
+    probe = case.add_inbound("conformance-probe", case.sender, "shape probe")
+    await poll_account(desk, account)
+    if isinstance(probe, (dict, list)):
+        shapes = mutations(probe, case.max_mutations)
+        for index, shaped in enumerate(shapes):
+            text = f"good message {index}"
+            case.add_inbound(f"conformance-good-{index}", case.sender, text)
+            bad = case.add_inbound(f"conformance-bad-{index}", case.sender, f"bad item {index}")
+            original = json.loads(json.dumps(bad))
+            shaped = json.loads(json.dumps(shaped))
+            label = _shape_label(probe, shaped)
+            # the probe's own id and text would collide; keep this item's where the mutation left them
+            for key in list(shaped) if isinstance(shaped, dict) else []:
+                if shaped[key] == probe.get(key) and key in original:
+                    shaped[key] = original[key]
+            bad.clear()
+            bad.update(shaped)
+            before = await cursor()
+            try:
+                await poll_account(desk, account)
+            except ChannelError:
+                if await cursor() != before:
+                    cursor_moved.append(label)
+            except Exception as exc:  # the clause: nothing but a ChannelError leaves a poll
+                crashes.append(f"{label}: {type(exc).__name__}: {str(exc)[:120]}")
+            bad.clear()
+            bad.update(original)
+            try:
+                await poll_account(desk, account)
+            except Exception as exc:
+                crashes.append(f"{label}, after the item was whole again: {type(exc).__name__}: {str(exc)[:120]}")
+            stored = await Message.count().where(Message.text == text)
+            if stored != 1:
+                lost.append(f"{label}: the good message stored {stored} time(s)")
+        report.check(not crashes, f"a wrong-shaped item never makes a poll raise anything but ChannelError "
+                     f"({len(shapes)} tried)", "; ".join(crashes[:5]))
+        report.check(not cursor_moved, "a poll that fails keeps the cursor where it was", "; ".join(cursor_moved[:5]))
+        report.check(not lost, "the good messages polled beside a wrong-shaped item are stored exactly once",
+                     "; ".join(lost[:5]))
+
+    # --- replies ------------------------------------------------------------------------------
+    await _check_replies(desk, case, report, ticket_id)
+    if report.problems:
+        raise AssertionError(_polled_message(case, report))
+
+
+def _shape_label(original: Any, shaped: Any) -> str:
+    if isinstance(original, dict) and isinstance(shaped, dict):
+        changed = [k for k in shaped if shaped.get(k) != original.get(k)]
+        return f"item with {','.join(map(str, changed)) or 'a nested field'} changed"
+    return "item changed"
+
+
+def _polled_message(case: PolledChannelCase, report: _Report) -> str:
+    lines = "\n".join(f"  - {p}" for p in report.problems)
+    return f"polled channel {case.plugin!r} breaks the polled-channel contract:\n{lines}"

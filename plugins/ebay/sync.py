@@ -184,6 +184,21 @@ def _is_seller(account: Account, username: str | None) -> bool:
     return (username or "").strip().lower() == account.settings.seller_username.strip().lower()
 
 
+_TEXT_FIELDS = ("messageBody", "createdDate", "senderUsername", "senderUserName", "recipientUsername",
+                "recipientUserName", "subject")
+
+
+def _well_formed(m: Any) -> bool:
+    """A message of getConversation's documented shape. A malformed one is skipped (and logged) so the
+    rest of the conversation is still stored, instead of failing the whole poll on every attempt."""
+    ok = (isinstance(m, dict) and isinstance(m.get("messageId"), (str, int)) and not isinstance(m.get("messageId"), bool)
+          and all(m.get(k) is None or isinstance(m.get(k), str) for k in _TEXT_FIELDS)
+          and isinstance(m.get("messageMedia") or [], list))
+    if not ok:
+        log.warning("eBay: skipped a malformed message: %.200r", m)
+    return ok
+
+
 async def sync_messages(account: Account, client: EbayClient, since: Any) -> tuple[list[InboundMessage], Any]:
     limit = account.settings.page_size
     offset = 0
@@ -196,7 +211,9 @@ async def sync_messages(account: Account, client: EbayClient, since: Any) -> tup
         conversations = page.get("conversations") or []
         for conversation in conversations:
             out.extend(await _conversation(account, client, conversation, since - OVERLAP))
-            latest = state.parse_time((conversation.get("latestMessage") or {}).get("createdDate"))
+            latest_message = conversation.get("latestMessage")
+            latest = (state.parse_time(latest_message.get("createdDate"))
+                      if latest_message is not None and _well_formed(latest_message) else None)
             if latest and (newest is None or latest > newest):
                 newest = latest
         offset += limit
@@ -218,12 +235,13 @@ async def _conversation(account: Account, client: EbayClient, conversation: dict
             "conversation_type": "FROM_MEMBERS", "limit": limit, "offset": offset},
             what="fetch a conversation (getConversation)") or {}
         batch = page.get("messages") or []
-        messages += batch
+        messages += [m for m in batch if _well_formed(m)]
         offset += limit
         if not batch or not page.get("next") or offset >= int(page.get("total") or 0):
             break
     buyer = None
-    for m in messages + [conversation.get("latestMessage") or {}]:
+    latest_message = conversation.get("latestMessage")
+    for m in messages + ([latest_message] if isinstance(latest_message, dict) and _well_formed(latest_message) else []):
         for name in (m.get("senderUsername") or m.get("senderUserName"), m.get("recipientUsername") or m.get("recipientUserName")):
             if name and not _is_seller(account, name):
                 buyer = buyer or name
