@@ -135,6 +135,7 @@ def test_the_stability_page_lists_every_surface_name():
     page = (ROOT / "docs" / "plugin-api.md").read_text(encoding="utf-8")
     missing = [name for api in (core_api, web_api, relaydesk_testing) for name in api.__all__
                if f"`{name}`" not in page and f"`{name}(" not in page]
-    missing += [name for name in ("ChannelCase", "check_channel") if f"`{name}`" not in page]
-    assert hasattr(conformance, "check_channel")
+    missing += [name for name in ("ChannelCase", "check_channel", "PolledChannelCase",
+                                                  "check_polled_channel") if f"`{name}`" not in page]
+    assert hasattr(conformance, "check_channel") and hasattr(conformance, "check_polled_channel")
     assert missing == [], f"docs/plugin-api.md does not mention {missing}"

@@ -136,3 +136,25 @@ async def test_the_conformance_suite_names_the_clause_a_channel_breaks(make_desk
     text = str(raised.value)
     assert "a retryable error leaves the reply queued" in text and "a final error marks the reply failed" in text
     assert "a forged signature is refused" not in text
+
+
+async def test_the_polled_suite_names_the_clause_a_polled_channel_breaks(make_desk, monkeypatch):
+    from relaydesk_testing.conformance import check_polled_channel
+    from tests.plugins.ebay.conftest import VERIFICATION_TOKEN
+    from tests.plugins.ebay.fake_ebay import CLIENT_SECRET, REFRESH_TOKEN, FakeEbay
+    from tests.plugins.ebay.test_conformance import ebay_case
+
+    for name, value in (("TEST_EBAY_SECRET", CLIENT_SECRET), ("TEST_EBAY_REFRESH", REFRESH_TOKEN),
+                        ("TEST_EBAY_VERIFY", VERIFICATION_TOKEN)):
+        monkeypatch.setenv(name, value)
+    fake = FakeEbay().start()
+    try:
+        case = ebay_case(fake)
+        case.fail_next_send = lambda retryable: None  # the fake never fails: the error clauses cannot hold
+        with pytest.raises(AssertionError) as raised:
+            await check_polled_channel(case, make_desk)
+    finally:
+        fake.stop()
+    text = str(raised.value)
+    assert "polled channel 'ebay'" in text and "a retryable error leaves the reply queued" in text
+    assert "a poll stores the new messages" not in text and "stores nothing twice" not in text
