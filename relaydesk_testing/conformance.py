@@ -18,7 +18,9 @@ and gets every clause checked on the desk `make_desk` builds, on SQLite and Post
 - media a webhook announces is stored as pending descriptors, not fetched inside the webhook
   request, and then fetched by a job and stored.
 
-Every failing clause is reported together in one AssertionError.
+Every failing clause is reported together in one AssertionError. Channels whose messages are
+polled (marketplaces, mail) run `check_polled_channel(PolledChannelCase(...), make_desk)` instead:
+the same storing, threading, dedupe, wrong-shape and reply clauses through the core's poll path.
 """
 
 from __future__ import annotations
