@@ -89,7 +89,7 @@ class HttpFake:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
@@ -107,6 +107,18 @@ class HttpFake:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up before the answer is written (a timeout the test provoked, a desk
+    stopping) is no error of the fake's: it is not printed as a traceback in the test output."""
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class LoopbackServer(HttpFake):
