@@ -7,10 +7,11 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from core import db
 from core.events import await_me_maybe
 from core.inbound import ingest
 from core.metrics import INGEST_FAILURES
-from core.outage import failure_reason
+from core.outage import failure_reason, unavailable_dependency
 from core.tables import ChannelAccount
 from core.types import Account
 
@@ -55,5 +56,17 @@ async def poll_all_job(ctx: dict[str, Any]) -> int:
             total += await poll_account(desk, account) or 0
         except Exception as exc:
             INGEST_FAILURES.labels(plugin=account.plugin, reason=failure_reason(exc)).inc()
+            if unavailable_dependency(exc) and not await _database_answers():
+                # the desk's own database is down, not this account's platform (a refused IMAP
+                # connection looks the same): the periodic job logs the outage once (core.jobs)
+                raise
             log.exception("polling %s/%s failed", account.plugin, account.name)
     return total
+
+
+async def _database_answers() -> bool:
+    try:
+        await asyncio.wait_for(db.fetch("SELECT 1 AS one"), timeout=5)
+    except Exception:
+        return False
+    return True

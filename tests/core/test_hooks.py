@@ -72,6 +72,29 @@ async def test_hook_register_channels_and_poll(make_desk):
     assert await poll_account(desk, desk.registry.account("api_channel", "main")) is None
 
 
+async def test_a_platform_refusing_connections_is_the_accounts_failure_not_a_database_outage(make_desk, caplog):
+    """poll_all_job: a platform that refuses the connection (ConnectionRefusedError, which is also
+    what asyncpg raises for a database that is down) is logged against its account and the other
+    accounts are still polled; only when the desk's own database does not answer does the job give
+    up, so that the periodic job logs one outage line instead of a traceback per account."""
+    from core.polling import poll_all_job
+
+    class Refusing(PolledChannel):
+        @hookimpl
+        def poll(self, channel_type, account, cursor):
+            async def fetch():
+                raise ConnectionRefusedError(111, "Connect call failed ('203.0.113.9', 993)")
+            return fetch() if channel_type == "polled" else None
+
+    def two_accounts(config):
+        config["plugins"]["polled"] = {"accounts": {"main": {}}}
+
+    desk = await make_desk(two_accounts, extra_plugins=[("polled", Refusing())], run_jobs=False)
+    with caplog.at_level("ERROR", logger="relaydesk.polling"):
+        assert await poll_all_job({"desk": desk}) == 0
+    assert any("polling polled/main failed" in r.getMessage() for r in caplog.records)
+
+
 async def test_hook_poll_cursor_is_kept_when_storing_fails(make_desk):
     class Broken(PolledChannel):
         @hookimpl
